@@ -1,0 +1,31 @@
+# Setiakawan: `make run` starts the platform, `make test` runs every test.
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN     := $(VENV)/bin
+SERVICES := registry distribution training notifications
+STAMP   := $(VENV)/.installed
+
+.PHONY: run test install bench migrate clean
+
+run: install
+	$(BIN)/setiakawan run
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/events.py
+
+migrate: install
+	$(BIN)/setiakawan migrate
+
+install: $(STAMP)
+
+$(STAMP): kit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e kit $(foreach s,$(SERVICES),-e services/$(s)) -r requirements-dev.txt
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

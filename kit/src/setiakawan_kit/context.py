@@ -1,0 +1,51 @@
+"""What the current unit of work is doing on whose behalf: the correlation
+id carried end to end, the event that caused it, the acting agency. Held in a
+context variable, which eventlet keeps per green thread."""
+import contextvars
+from dataclasses import dataclass
+
+from nameko.extensions import DependencyProvider
+
+
+@dataclass(frozen=True)
+class Context:
+    correlation_id: str = None
+    causation_id: str = None
+    agency: str = None
+
+
+_current = contextvars.ContextVar("setiakawan_context", default=Context())
+
+
+def current():
+    return _current.get()
+
+
+def set_current(context):
+    return _current.set(context)
+
+
+def reset(token):
+    _current.reset(token)
+
+
+class WorkerContext(DependencyProvider):
+    """Copies nameko's worker context data into the context variable in the
+    worker's own green thread, so logs and published events carry it."""
+
+    def worker_setup(self, worker_ctx):
+        data = worker_ctx.context_data
+        token = set_current(Context(
+            correlation_id=data.get("correlation_id"),
+            causation_id=data.get("causation_id"),
+            agency=data.get("agency"),
+        ))
+        worker_ctx.setiakawan_context_token = token
+
+    def worker_teardown(self, worker_ctx):
+        token = getattr(worker_ctx, "setiakawan_context_token", None)
+        if token is not None:
+            try:
+                reset(token)
+            except ValueError:  # set in another green thread; nothing to undo
+                pass

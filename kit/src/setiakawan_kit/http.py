@@ -1,0 +1,175 @@
+"""HTTP entrypoints with Setiakawan's conventions: bearer-token identity,
+JSON bodies validated by marshmallow, RFC 9457 problem documents for every
+error (a 4xx for bad input, never a 500), and request latency metrics.
+
+    @api("POST", "/households", body=HouseholdSchema, roles=("operator",))
+    def register(self, call):           # call.identity, call.body, call.query
+        ...
+        return 201, {"id": ...}
+"""
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from functools import partial
+
+from eventlet.event import Event
+from marshmallow import ValidationError
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from . import auth, metrics
+from .problems import Problem, bad_request, invalid, problem_response
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class Call:
+    """What an HTTP entrypoint method receives besides its path values."""
+
+    identity: auth.Identity
+    body: object
+    query: dict
+    request: Request
+    correlation_id: str
+
+
+def _http_problem(exc):
+    return Problem(exc.code, exc.name, exc.description, kind=exc.name.lower().replace(" ", "-"))
+
+
+class ProblemWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HTTPException as exc:  # unknown route or method
+            response = _http_problem(exc).response(
+                headers=exc.get_headers() and [h for h in exc.get_headers() if h[0] == "Allow"])
+        return response(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    def get_wsgi_app(self):
+        return ProblemWsgiApp(self)
+
+
+class ApiEntrypoint(HttpRequestHandler):
+    server = ProblemWebServer()
+
+    def __init__(self, method, url, body=None, response=None, query=None, roles=None,
+                 public=False, summary=None, status=200, tags=None, **kwargs):
+        self.body_schema = body
+        self.response_schema = response
+        self.query_schema = query
+        self.roles = tuple(roles or ())
+        self.public = public
+        self.summary = summary
+        self.status = status
+        self.tags = tags
+        super().__init__(method, url, **kwargs)
+
+    def setup(self):
+        super().setup()
+        self.jwt_secret = self.container.config.get("JWT_SECRET")
+        if not self.public and not self.jwt_secret:
+            raise RuntimeError("JWT_SECRET is not configured")
+
+    def handle_request(self, request):
+        request.shallow = False
+        started = time.perf_counter()
+        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        try:
+            call = self._read(request, correlation_id)
+            response = self._run(call, request)
+        except Exception as exc:  # noqa: BLE001 - every error becomes a problem document
+            response = self.response_from_exception(exc)
+        response.headers[CORRELATION_HEADER] = correlation_id
+        metrics.HTTP_LATENCY.labels(self.container.service_name, request.method, self.url,
+                                    str(response.status_code)).observe(time.perf_counter() - started)
+        return response
+
+    def _read(self, request, correlation_id):
+        identity = None
+        if not self.public:
+            identity = auth.read_token(self.jwt_secret, auth.bearer(request.headers.get("Authorization")))
+            if self.roles:
+                auth.require_role(identity, *self.roles)
+        query = request.args.to_dict()
+        if self.query_schema is not None:
+            try:
+                query = self.query_schema().load(query)
+            except ValidationError as exc:
+                raise invalid(exc.normalized_messages(), "The query parameters are not valid.") from None
+        body = None
+        if self.body_schema is not None:
+            body = self._load_body(request)
+        return Call(identity=identity, body=body, query=query, request=request,
+                    correlation_id=correlation_id)
+
+    def _load_body(self, request):
+        if request.mimetype != "application/json":
+            raise Problem(415, "Unsupported media type",
+                          f"The body must be application/json, not {request.mimetype or 'missing'}.",
+                          kind="unsupported-media-type")
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise Problem(413, "Content too large", f"The body is larger than {MAX_BODY_BYTES} bytes.",
+                          kind="content-too-large")
+        raw = request.get_data(cache=True)
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise bad_request(f"The body is not valid JSON: {exc}.") from None
+        try:
+            return self.body_schema().load(data)
+        except ValidationError as exc:
+            raise invalid(exc.normalized_messages()) from None
+
+    def _run(self, call, request):
+        context_data = {"correlation_id": call.correlation_id,
+                        "agency": call.identity.agency if call.identity else None}
+        args, kwargs = (call,), dict(request.path_values)
+        self.check_signature(args, kwargs)
+        done = Event()
+        self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                    handle_result=partial(self.handle_result, done))
+        return self.response_from_result(done.wait())
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, headers, payload = self.status, None, result
+        if isinstance(result, tuple):
+            if len(result) == 3:
+                status, headers, payload = result
+            else:
+                status, payload = result
+        if self.response_schema is not None and payload is not None:
+            payload = self.response_schema(many=isinstance(payload, list)).dump(payload)
+        body = "" if payload is None else json.dumps(payload, ensure_ascii=False, default=str)
+        return Response(body, status=status, headers=headers,
+                        content_type="application/json" if payload is not None else None)
+
+    def response_from_exception(self, exc):
+        if isinstance(exc, Problem):
+            return exc.response()
+        if isinstance(exc, HTTPException):
+            return _http_problem(exc).response()
+        if isinstance(exc, ValidationError):
+            return invalid(exc.normalized_messages()).response()
+        log.error("unexpected error in %s %s", self.method, self.url, exc_info=exc)
+        return problem_response({"type": "urn:setiakawan:problem:internal", "title": "Internal error",
+                                 "status": 500, "detail": "The service failed; the error is logged."})
+
+
+api = ApiEntrypoint.decorator

@@ -1,0 +1,243 @@
+"""The transactional outbox: ``write`` stores an event in the caller's
+transaction; ``Relay`` delivers stored events to RabbitMQ with publisher
+confirms, in order per subject, and marks a row sent only once the broker
+has confirmed it."""
+import logging
+import random
+import time
+
+import amqp
+import eventlet
+import kombu
+import psycopg2
+import psycopg2.extras
+from eventlet.hubs import trampoline
+
+from . import metrics, topology, wire
+from .envelope import make_event
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "setiakawan_outbox"
+
+
+def write(cursor, event_type, subject, data, *, service, agency, correlationid=None,
+          causationid=None, notify=True):
+    if event_type.source_service != service:
+        raise ValueError(f"{service} cannot publish {event_type.source_service}'s {event_type.name}")
+    event = make_event(event_type, subject, data, service=service, agency=agency,
+                       correlationid=correlationid, causationid=causationid)
+    headers, content_type, body = wire.to_message(event)
+    cursor.execute(
+        "INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (event.id, topology.exchange_name(service), event.type, event.subject,
+         psycopg2.extras.Json(headers), content_type, body))
+    if notify:
+        cursor.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+    return event
+
+
+CLAIM = """
+SELECT id, event_id, exchange, routing_key, subject, headers, content_type, body
+  FROM kit_outbox WHERE sent_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+"""
+
+# Pending rows older than the batch that this relay could not lock belong to
+# another replica; their subjects wait so that per-subject order holds.
+BLOCKED_SUBJECTS = """
+SELECT DISTINCT subject FROM kit_outbox
+ WHERE sent_at IS NULL AND id < %s AND NOT (id = ANY(%s)) AND subject = ANY(%s)
+"""
+
+
+class BrokerUnavailable(Exception):
+    pass
+
+
+class Relay:
+    """Delivers outbox rows of one service database to its events exchange."""
+
+    def __init__(self, dsn, amqp_uri, service, batch_size=500, confirm_timeout=10.0,
+                 max_backoff=5.0, idle_poll=1.0):
+        self.dsn = dsn
+        self.amqp_uri = amqp_uri
+        self.service = service
+        self.batch_size = batch_size
+        self.confirm_timeout = confirm_timeout
+        self.max_backoff = max_backoff
+        self.idle_poll = idle_poll
+        self.running = False
+        self._db = None
+        self._listen = None
+        self._broker = None
+        self._channel = None
+        self.broker_connected = False
+
+    # -- loop ---------------------------------------------------------------
+    def run(self):
+        self.running = True
+        backoff = 0.05
+        while self.running:
+            try:
+                self._ensure_connections()
+                delivered = self.deliver_batch()
+                backoff = 0.05
+                if delivered < self.batch_size:
+                    self._wait_for_notify()
+            except (psycopg2.Error, OSError, amqp.exceptions.AMQPError,
+                    kombu.exceptions.KombuError, BrokerUnavailable) as exc:
+                if not self.running:
+                    break
+                log.warning("outbox relay: %s; retrying in %.2fs", _one_line(exc), backoff)
+                self._drop_broker()
+                self._drop_db()
+                eventlet.sleep(backoff + random.uniform(0, backoff / 2))
+                backoff = min(backoff * 2, self.max_backoff)
+        self._drop_broker()
+        self._drop_db()
+
+    def stop(self):
+        self.running = False
+
+    def deliver_batch(self):
+        """Publish one batch; returns how many rows were claimed."""
+        conn = self._db
+        with conn.cursor() as cur:
+            cur.execute(CLAIM, (self.batch_size,))
+            rows = cur.fetchall()
+            if not rows:
+                conn.rollback()
+                return 0
+            ids = [r[0] for r in rows]
+            cur.execute(BLOCKED_SUBJECTS, (ids[-1], ids, list({r[4] for r in rows})))
+            blocked = {r[0] for r in cur.fetchall()}
+            rows = [r for r in rows if r[4] not in blocked]
+            acked, failed = self._publish(rows)
+            sent = _sent_in_order(rows, acked)
+            if sent:
+                cur.execute("UPDATE kit_outbox SET sent_at = clock_timestamp(), attempts = attempts + 1"
+                            " WHERE id = ANY(%s)", (sent,))
+            unsent = [r[0] for r in rows if r[0] not in set(sent)]
+            if unsent:
+                cur.execute("UPDATE kit_outbox SET attempts = attempts + 1, last_error = %s"
+                            " WHERE id = ANY(%s)", ("not confirmed by the broker", unsent))
+        conn.commit()
+        for row in rows:
+            if row[0] in acked:
+                metrics.EVENTS_PUBLISHED.labels(self.service, row[3]).inc()
+        if failed:
+            raise BrokerUnavailable(f"{len(failed)} events not confirmed by the broker")
+        return len(ids)
+
+    # -- broker -------------------------------------------------------------
+    def _publish(self, rows):
+        """Publish rows on a confirm-mode channel and wait for the broker's
+        confirms; returns (acked ids, failed ids)."""
+        channel = self._channel
+        by_tag = {}
+        for row in rows:
+            row_id, event_id, exchange, routing_key, _subject, headers, content_type, body = row
+            message = amqp.Message(bytes(body), content_type=content_type, delivery_mode=2,
+                                   message_id=str(event_id), application_headers=headers,
+                                   timestamp=int(time.time()))
+            channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+            self._next_tag += 1
+            by_tag[self._next_tag] = row_id
+        acked, failed = set(), set()
+        first_tag = self._next_tag - len(rows) + 1
+
+        def settle(tag, multiple, into):
+            tags = range(first_tag, tag + 1) if multiple else (tag,)
+            for t in tags:
+                row_id = by_tag.pop(t, None)
+                if row_id is not None:
+                    into.add(row_id)
+
+        on_ack = lambda tag, multiple: settle(tag, multiple, acked)  # noqa: E731
+        on_nack = lambda tag, multiple: settle(tag, multiple, failed)  # noqa: E731
+        channel.events["basic_ack"].add(on_ack)
+        channel.events["basic_nack"].add(on_nack)
+        deadline = time.monotonic() + self.confirm_timeout
+        try:
+            while by_tag:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise BrokerUnavailable("timed out waiting for publisher confirms")
+                self._broker.drain_events(timeout=remaining)
+        finally:
+            channel.events["basic_ack"].discard(on_ack)
+            channel.events["basic_nack"].discard(on_nack)
+        return acked, failed
+
+    def _ensure_connections(self):
+        if self._db is None:
+            self._db = psycopg2.connect(self.dsn)
+            self._listen = psycopg2.connect(self.dsn)
+            self._listen.autocommit = True
+            with self._listen.cursor() as cur:
+                cur.execute(f"LISTEN {CHANNEL}")
+        if self._broker is None:
+            broker = kombu.Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
+            broker.connect()
+            channel = broker.connection.channel()
+            topology.event_exchange(self.service).declare(channel=channel)
+            channel.confirm_select()
+            self._broker, self._channel, self._next_tag = broker, channel, 0
+            self.broker_connected = True
+            log.info("outbox relay connected to the broker")
+
+    def _wait_for_notify(self):
+        conn = self._listen
+        conn.poll()
+        if not conn.notifies:
+            try:
+                trampoline(conn.fileno(), read=True, timeout=self.idle_poll,
+                           timeout_exc=eventlet.Timeout)
+            except eventlet.Timeout:
+                pass
+            conn.poll()
+        conn.notifies.clear()
+
+    def _drop_broker(self):
+        self.broker_connected = False
+        if self._broker is not None:
+            try:
+                self._broker.release()
+            except Exception:  # noqa: BLE001 - the connection is already gone
+                pass
+        self._broker = self._channel = None
+
+    def _drop_db(self):
+        for conn in (self._db, self._listen):
+            if conn is not None:
+                try:
+                    conn.close()
+                except psycopg2.Error:
+                    pass
+        self._db = self._listen = None
+
+
+def _sent_in_order(rows, acked):
+    """Acked rows, except those after an unconfirmed row of the same subject:
+    those go again, so a consumer never sees a subject's events reordered."""
+    stopped, sent = set(), []
+    for row in rows:
+        row_id, subject = row[0], row[4]
+        if subject in stopped:
+            continue
+        if row_id in acked:
+            sent.append(row_id)
+        else:
+            stopped.add(subject)
+    return sent
+
+
+def backlog(cursor):
+    cursor.execute("SELECT count(*) AS n FROM kit_outbox WHERE sent_at IS NULL")
+    row = cursor.fetchone()
+    return row["n"] if isinstance(row, dict) else row[0]
+
+
+def _one_line(exc):
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -1,0 +1,113 @@
+"""What every Setiakawan nameko service inherits: its database, the outbox
+relay running in its process, request context, and the operational
+endpoints ``GET /health``, ``GET /metrics`` and ``GET /openapi.json``."""
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import eventlet
+import kombu
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
+
+from . import metrics, openapi, outbox
+from .context import WorkerContext
+from .db import DatabaseProvider, dsn_from_config
+from .http import api
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """How the operator's tool finds, migrates and starts a service; each
+    service package publishes one under the ``setiakawan.services`` entry
+    point group."""
+
+    name: str
+    module: str
+    default_port: int
+    migrations: Path
+    config: Path
+
+
+class OutboxRelayProvider(DependencyProvider):
+    """Runs the outbox relay in the service's own process."""
+
+    def setup(self):
+        config = self.container.config
+        self.relay = outbox.Relay(dsn_from_config(config), config["AMQP_URI"],
+                                  self.container.service_name,
+                                  batch_size=int(config.get("OUTBOX_BATCH_SIZE") or 500))
+        self._thread = None
+
+    def start(self):
+        self._thread = self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self):
+        self.relay.stop()
+        if self._thread is not None:
+            with eventlet.Timeout(5, False):
+                self._thread.wait()
+
+    def kill(self):
+        self.relay.stop()
+        if self._thread is not None:
+            self._thread.kill()
+
+    def get_dependency(self, worker_ctx):
+        return self.relay
+
+
+class Introspection(DependencyProvider):
+    """The container's own description, for the OpenAPI document."""
+
+    def get_dependency(self, worker_ctx):
+        return self.container
+
+
+class KitService:
+    """Base class of a Setiakawan service; subclasses set ``name``."""
+
+    name = None
+    description = ""
+
+    db = DatabaseProvider()
+    relay = OutboxRelayProvider()
+    worker_context = WorkerContext()
+    introspection = Introspection()
+
+    @api("GET", "/health", public=True, summary="Database and broker reachability")
+    def health(self, call):
+        checks = {"database": _check(self.db.ping), "broker": _check(self._broker_ok)}
+        ok = all(v == "ok" for v in checks.values())
+        return (200 if ok else 503), {"service": self.name, "status": "ok" if ok else "unavailable", **checks}
+
+    @api("GET", "/metrics", public=True, summary="Prometheus metrics")
+    def prometheus_metrics(self, call):
+        with self.db.transaction() as uow:
+            metrics.OUTBOX_BACKLOG.labels(self.name).set(outbox.backlog(uow.cursor))
+        content_type, body = metrics.exposition()
+        return Response(body, status=200, content_type=content_type)
+
+    @api("GET", "/openapi.json", public=True, summary="This OpenAPI document")
+    def openapi_document(self, call):
+        doc = openapi.build(self.name, self.introspection.entrypoints, self.description)
+        return Response(json.dumps(doc), status=200, content_type="application/json")
+
+    def _broker_ok(self):
+        if self.relay.broker_connected:
+            return True
+        with kombu.Connection(self.introspection.config["AMQP_URI"], connect_timeout=2) as conn:
+            conn.connect()
+        return True
+
+
+def _check(probe):
+    try:
+        with eventlet.Timeout(3):
+            return "ok" if probe() else "failing"
+    except BaseException as exc:  # noqa: BLE001 - eventlet.Timeout is a BaseException
+        log.warning("health check failed: %s", exc)
+        return f"unreachable: {type(exc).__name__}"

@@ -1,0 +1,46 @@
+"""Events on the wire: the CloudEvents RabbitMQ protocol binding, binary
+content mode (``ce-`` headers, data as the JSON body, ``content_type`` holding
+``datacontenttype``). nameko's ``@event_handler`` receives the body as usual."""
+import json
+
+from .envelope import Event, InvalidEvent, event_types, load_envelope
+
+CE = "ce-"
+
+
+def to_message(event):
+    """(headers, content_type, body) for one event."""
+    headers = {}
+    for name, value in event.attributes().items():
+        if value is None or name == "datacontenttype":
+            continue
+        if name == "time":
+            value = value.isoformat().replace("+00:00", "Z")
+        headers[CE + name] = str(value)
+    body = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False).encode()
+    return headers, event.datacontenttype, body
+
+
+def from_message(headers, content_type, body, types=event_types):
+    """Parse and validate one message into an Event; raises InvalidEvent."""
+    attributes = {k[len(CE):].lower(): _text(v) for k, v in (headers or {}).items()
+                  if k.lower().startswith(CE)}
+    attributes["datacontenttype"] = content_type or "application/json"
+    envelope = load_envelope(attributes)
+    try:
+        event_type = types.by_dataschema(envelope["dataschema"])
+    except LookupError:
+        raise InvalidEvent(f"unknown event type {envelope['type']!r} ({envelope['dataschema']})") from None
+    if event_type.name != envelope["type"]:
+        raise InvalidEvent(f"type {envelope['type']!r} does not match dataschema {envelope['dataschema']!r}")
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError) as exc:
+        raise InvalidEvent(f"body is not valid JSON: {exc}") from None
+    data = event_type.dump(event_type.validate(data))
+    extra = {k: v for k, v in attributes.items() if k not in envelope}
+    return Event(data=data, extra=extra, **envelope)
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
