@@ -48,6 +48,10 @@ class EventType:
     version: int
     schema: type
     description: str = ""
+    example: dict = None  # sample data, for the published contract and its tests
+
+    def __hash__(self):
+        return hash((self.source_service, self.name, self.version))
 
     @property
     def dataschema(self):
@@ -81,8 +85,10 @@ class EventTypes:
         self._types[key] = event_type
         return event_type
 
-    def define(self, name, source_service, schema, version=1, description=""):
-        return self.register(EventType(name, source_service, version, schema, description))
+    def define(self, name, source_service, schema, version=1, description="", example=None):
+        if example is None:
+            raise ValueError(f"event type {name} needs an example of its data")
+        return self.register(EventType(name, source_service, version, schema, description, example))
 
     def get(self, source_service, name, version=None):
         """The given version, or the newest one when version is None."""

@@ -16,6 +16,7 @@ class PingSchema(Schema):
 PING = {
     service: event_types.define(
         "diagnostic.ping", service, PingSchema,
-        description=f"Operator connectivity check sent by the {service} service.")
+        description=f"Operator connectivity check sent by the {service} service.",
+        example={"message": "halo dari Barito Timur", "sent_by": "Dinas Sosial Kabupaten Barito Timur"})
     for service in SERVICES
 }

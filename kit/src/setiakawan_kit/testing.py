@@ -1,0 +1,332 @@
+"""pytest fixtures for Setiakawan services and partner services, against a
+real RabbitMQ and PostgreSQL.
+
+With a Docker engine running, pytest-docker brings both up from the
+repository's ``docker-compose.yml``; without one (or with
+``SETIAKAWAN_TEST_DOCKER=never``) the running local servers are used
+(``DATABASE_URL``, ``AMQP_URI``). Each test gets its own vhost and its own
+databases, dropped afterwards, so runs never collide.
+
+Services run as real processes (``python -m setiakawan_kit.runner``), the way
+an operator runs them, so tests can kill and restart them.
+"""
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg2
+import pytest
+import yaml
+
+from . import auth, migrate
+from .db import database_dsn
+
+LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
+TEST_JWT_SECRET = "setiakawan-test-secret-0123456789abcdef"
+
+
+def docker_engine_running():
+    if os.environ.get("SETIAKAWAN_TEST_DOCKER", "auto") == "never" or not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=15).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Broker:
+    """A RabbitMQ node the tests may administer (vhosts, restarts)."""
+
+    host: str
+    port: int
+    management_port: int
+    user: str = "guest"
+    password: str = "guest"
+    ctl: list = field(default_factory=lambda: ["rabbitmqctl"])
+
+    def uri(self, vhost):
+        return f"pyamqp://{self.user}:{self.password}@{self.host}:{self.port}/{urllib.parse.quote(vhost, safe='')}"
+
+    def _api(self, method, path, body=None):
+        request = urllib.request.Request(
+            f"http://{self.host}:{self.management_port}/api/{path}", method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"content-type": "application/json",
+                     "authorization": "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read()
+
+    def add_vhost(self, name):
+        quoted = urllib.parse.quote(name, safe="")
+        try:
+            self._api("PUT", f"vhosts/{quoted}", {})
+            self._api("PUT", f"permissions/{quoted}/{self.user}", {"configure": ".*", "write": ".*", "read": ".*"})
+        except urllib.error.URLError:  # management plugin off: the slower CLI
+            self._ctl("add_vhost", name)
+            self._ctl("set_permissions", "-p", name, self.user, ".*", ".*", ".*")
+
+    def delete_vhost(self, name):
+        try:
+            self._api("DELETE", f"vhosts/{urllib.parse.quote(name, safe='')}")
+        except urllib.error.HTTPError:
+            pass
+        except urllib.error.URLError:
+            self._ctl("delete_vhost", name, check=False)
+
+    def restart(self, down_seconds=1.0):
+        """Stop and start the broker application (all connections drop)."""
+        self._ctl("stop_app")
+        time.sleep(down_seconds)
+        self._ctl("start_app")
+        self._ctl("await_startup")
+
+    def _ctl(self, *args, check=True):
+        return subprocess.run([*self.ctl, *args], capture_output=True, timeout=120, check=check)
+
+
+@dataclass
+class Infrastructure:
+    database_url: str
+    broker: Broker
+
+
+def _local_infrastructure():
+    database_url = os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL)
+    amqp = urllib.parse.urlsplit(os.environ.get("AMQP_URI", LOCAL_AMQP_URI))
+    try:
+        psycopg2.connect(database_dsn(database_url, "postgres"), connect_timeout=5).close()
+    except psycopg2.Error as exc:
+        pytest.exit(f"PostgreSQL is not reachable at {database_url}: {exc}".strip(), returncode=3)
+    try:
+        socket.create_connection((amqp.hostname, amqp.port or 5672), timeout=5).close()
+    except OSError as exc:
+        pytest.exit(f"RabbitMQ is not reachable at {amqp.hostname}:{amqp.port or 5672}: {exc}", returncode=3)
+    return Infrastructure(database_url, Broker(amqp.hostname, amqp.port or 5672, 15672,
+                                               amqp.username or "guest", amqp.password or "guest"))
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file(pytestconfig):
+    return str(Path(str(pytestconfig.rootdir)) / "docker-compose.yml")
+
+
+@pytest.fixture(scope="session")
+def docker_compose_project_name():
+    return f"setiakawan-test-{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def docker_compose_command():
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
+    return "docker compose" if probe.returncode == 0 else "docker-compose"
+
+
+@pytest.fixture(scope="session")
+def docker_setup():
+    return ["up -d rabbitmq postgres"]
+
+
+@pytest.fixture(scope="session")
+def infrastructure(request):
+    """Where the tests' RabbitMQ and PostgreSQL are."""
+    if not docker_engine_running():
+        return _local_infrastructure()
+    # Ports of our own, so a RabbitMQ or PostgreSQL already on this machine does not collide.
+    for var in ("SETIAKAWAN_PG_PORT", "SETIAKAWAN_AMQP_PORT", "SETIAKAWAN_AMQP_MGMT_PORT"):
+        os.environ.setdefault(var, str(free_port()))
+    services = request.getfixturevalue("docker_services")
+    compose = request.getfixturevalue("docker_compose_command").split()
+    pg_port = services.port_for("postgres", 5432)
+    amqp_port = services.port_for("rabbitmq", 5672)
+    mgmt_port = services.port_for("rabbitmq", 15672)
+    database_url = f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
+
+    def ready():
+        try:
+            psycopg2.connect(database_dsn(database_url, "postgres"), connect_timeout=2).close()
+            socket.create_connection(("127.0.0.1", amqp_port), timeout=2).close()
+            return True
+        except (psycopg2.Error, OSError):
+            return False
+
+    services.wait_until_responsive(check=ready, timeout=120, pause=1)
+    file = request.getfixturevalue("docker_compose_file")
+    project = request.getfixturevalue("docker_compose_project_name")
+    ctl = [*compose, "-f", file, "-p", project, "exec", "-T", "rabbitmq", "rabbitmqctl"]
+    return Infrastructure(database_url, Broker("127.0.0.1", amqp_port, mgmt_port, ctl=ctl))
+
+
+@pytest.fixture
+def vhost(infrastructure):
+    name = f"setiakawan-test-{uuid.uuid4().hex[:12]}"
+    infrastructure.broker.add_vhost(name)
+    yield name
+    infrastructure.broker.delete_vhost(name)
+
+
+@pytest.fixture
+def amqp_uri(infrastructure, vhost):
+    return infrastructure.broker.uri(vhost)
+
+
+@pytest.fixture
+def make_database(infrastructure):
+    """``make_database(migrations_dir=None)`` creates and migrates a fresh
+    database; returns its DSN. All are dropped after the test."""
+    created = []
+
+    def make(service_migrations=None, prefix="t"):
+        name = f"setiakawan_{prefix}_{uuid.uuid4().hex[:12]}"
+        migrate.migrate(infrastructure.database_url, name, service_migrations)
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        migrate.drop_database(infrastructure.database_url, name)
+
+
+@pytest.fixture
+def token():
+    """``token(role="operator", regions=("62",), kind="province", agency=...)``."""
+
+    def issue(role="operator", regions=("62",), kind="province", agency="Dinas Sosial Kalimantan Tengah", **kw):
+        return auth.issue_token(TEST_JWT_SECRET, agency, kind, role, list(regions), **kw)
+
+    return issue
+
+
+class ServiceProcess:
+    """A service running as ``python -m setiakawan_kit.runner``."""
+
+    def __init__(self, name, target, config, env=None, log_dir=None):
+        self.name = name
+        self.target = target
+        self.config = config
+        self.env = env or {}
+        self.port = int(config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log_dir = Path(log_dir or tempfile.mkdtemp(prefix="setiakawan-test-"))
+        self.log_path = self._log_dir / f"{name}.log"
+        self.process = None
+
+    def start(self, wait=True):
+        config_path = self._log_dir / f"{self.name}.yaml"
+        config_path.write_text(yaml.safe_dump(self.config))
+        env = dict(os.environ, **self.env)
+        env.setdefault("PYTHONPATH", os.pathsep.join(sys.path))
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "setiakawan_kit.runner", "--config", str(config_path), self.target],
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        if wait:
+            self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} not healthy after {timeout}s:\n{self.log_tail()}")
+
+    def kill(self):
+        """SIGKILL: no cleanup, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, lines=60):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def service_config(name, amqp_uri, database_url, database_name, port=None, **extra):
+    config = {
+        "AMQP_URI": amqp_uri,
+        "DATABASE_URL": database_url,
+        "DATABASE_NAME": database_name,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port or free_port()}",
+        "JWT_SECRET": TEST_JWT_SECRET,
+        "max_workers": 10,
+        "EVENT_RETRY": {"max_attempts": 3, "base_delay_ms": 100},
+        "LOGGING": {"version": 1, "disable_existing_loggers": False,
+                    "formatters": {"json": {"()": "setiakawan_kit.logs.RedactingJsonFormatter"}},
+                    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+                    "root": {"level": "INFO", "handlers": ["console"]}},
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture
+def run_service(infrastructure, amqp_uri, tmp_path):
+    """``run_service(name, "pkg.module:Class", database_name, **config)``
+    starts a service process on this test's vhost; all are stopped after
+    the test (their logs are in tmp_path)."""
+    started = []
+
+    def run(name, target, database_name, wait=True, env=None, **extra):
+        config = service_config(name, amqp_uri, infrastructure.database_url, database_name, **extra)
+        proc = ServiceProcess(name, target, config, env=env, log_dir=tmp_path)
+        started.append(proc)
+        return proc.start(wait=wait)
+
+    yield run
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture
+def db(infrastructure):
+    """``db(name)``: a plain psycopg2 connection to one of the test databases."""
+    opened = []
+
+    def open_(name):
+        conn = psycopg2.connect(database_dsn(infrastructure.database_url, name))
+        conn.autocommit = True
+        opened.append(conn)
+        return conn
+
+    yield open_
+    for conn in opened:
+        conn.close()

@@ -1,0 +1,85 @@
+"""Two small services that exercise the kit the way the real ones do: the
+producer publishes ``thing.happened`` through its outbox, the consumer
+applies it (counting applications, so a second effect would show)."""
+import json
+import os
+import time
+
+from marshmallow import Schema, fields, validate
+from nameko.events import event_handler
+
+from setiakawan_kit.auth import require_region
+from setiakawan_kit.consumer import handles
+from setiakawan_kit.envelope import event_types
+from setiakawan_kit.http import api
+from setiakawan_kit.problems import conflict
+from setiakawan_kit.service import KitService
+
+
+class ThingSchema(Schema):
+    seq = fields.Integer(required=True, validate=validate.Range(min=0))
+    note = fields.String(load_default="")
+
+
+THING_HAPPENED = event_types.define("thing.happened", "producer", ThingSchema,
+                                    description="A test event.", example={"seq": 1, "note": "x"})
+THING_POISONED = event_types.define("thing.poisoned", "producer", ThingSchema,
+                                    description="A test event whose handler always fails.",
+                                    example={"seq": 1, "note": "x"})
+
+
+class PublishRequest(Schema):
+    count = fields.Integer(load_default=1, validate=validate.Range(1, 10000))
+    start = fields.Integer(load_default=0)
+    subjects = fields.Integer(load_default=10, validate=validate.Range(min=1))
+    poisoned = fields.Boolean(load_default=False)
+    fail_after_publishing = fields.Boolean(load_default=False)
+    region = fields.String(load_default=None)
+
+
+class Producer(KitService):
+    name = "producer"
+
+    @api("POST", "/things", body=PublishRequest, roles=("operator",), status=201)
+    def publish(self, call):
+        body = call.body
+        if body["region"]:
+            require_region(call.identity, body["region"])
+        event_type = THING_POISONED if body["poisoned"] else THING_HAPPENED
+        with self.db.transaction() as uow:
+            ids = [uow.publish(event_type, f"thing-{(body['start'] + i) % body['subjects']}",
+                               {"seq": body["start"] + i}).id
+                   for i in range(body["count"])]
+            if body["fail_after_publishing"]:
+                raise conflict("Failing on purpose after publishing; the transaction rolls back.")
+        return 201, {"event_ids": ids}
+
+
+class Consumer(KitService):
+    name = "consumer"
+
+    @handles("producer", "thing.happened")
+    def on_thing(self, uow, event):
+        delay = float(os.environ.get("CONSUMER_DELAY_S", "0"))
+        uow.execute("INSERT INTO applied (event_id, seq, subject, correlation_id)"
+                    " VALUES (%s, %s, %s, %s)"
+                    " ON CONFLICT (event_id) DO UPDATE SET applications = applied.applications + 1",
+                    (event.id, event.data["seq"], event.subject, event.correlationid))
+        if delay:
+            time.sleep(delay)
+
+    @handles("producer", "thing.poisoned")
+    def on_poisoned(self, uow, event):
+        raise RuntimeError(f"cannot handle thing {event.data['seq']}")
+
+
+class NamekoListener:
+    """A plain nameko service, no kit: proves the relay's messages reach
+    nameko's own ``@event_handler`` with the data as its payload."""
+
+    name = "listener"
+
+    @event_handler("producer", "thing.happened")
+    def on_thing(self, payload):
+        with open(os.environ["LISTENER_OUT"], "a") as out:
+            out.write(json.dumps(payload) + "\n")
