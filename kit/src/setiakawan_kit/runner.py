@@ -2,9 +2,8 @@
 with eventlet's monkey patching and psycogreen in place before any service
 code is imported."""
 import sys
-import warnings
 
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import setiakawan_kit  # noqa: F401 - quiets eventlet's deprecation notice
 
 import eventlet  # noqa: E402
 

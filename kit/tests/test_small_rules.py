@@ -1,0 +1,91 @@
+import json
+import logging
+
+from click.testing import CliRunner
+
+from setiakawan_kit import auth, logs, topology
+from setiakawan_kit.cli import main
+from setiakawan_kit.outbox import _sent_in_order
+from setiakawan_kit.problems import field_errors
+
+
+def test_field_errors_are_flat_and_named():
+    messages = {"members": {0: {"nik": ["Not valid."]}}, "kk": ["Missing data for required field."],
+                "_schema": ["Bad."]}
+    assert field_errors(messages) == [
+        {"field": "members.0.nik", "message": "Not valid."},
+        {"field": "kk", "message": "Missing data for required field."},
+        {"field": "_schema", "message": "Bad."},
+    ]
+    assert field_errors(["Invalid input type."]) == [{"field": "_body", "message": "Invalid input type."}]
+
+
+def test_retry_delays_double_and_queues_are_named_by_delay():
+    assert [topology.retry_delay_ms(n, 1000) for n in (1, 2, 3, 4)] == [1000, 2000, 4000, 8000]
+    queue = topology.retry_queue("evt-a-b--c.d", 2, 500)
+    assert queue.name == "evt-a-b--c.d.retry.1000ms"
+    assert queue.queue_arguments == {"x-message-ttl": 1000, "x-dead-letter-exchange": "",
+                                     "x-dead-letter-routing-key": "evt-a-b--c.d"}
+    assert topology.handler_queue_name("registry", "household.verified", "distribution", "on_verified") == \
+        "evt-registry-household.verified--distribution.on_verified"
+
+
+def test_unconfirmed_row_holds_back_later_rows_of_its_subject_only():
+    rows = [(1, None, None, None, "a"), (2, None, None, None, "b"), (3, None, None, None, "a"),
+            (4, None, None, None, "b"), (5, None, None, None, "c")]
+    assert _sent_in_order(rows, acked={1, 2, 3, 4, 5}) == [1, 2, 3, 4, 5]
+    assert _sent_in_order(rows, acked={1, 3, 4, 5}) == [1, 3, 5]  # 2 failed: 4 (same subject) waits
+    assert _sent_in_order(rows, acked=set()) == []
+
+
+def test_logs_are_json_with_correlation_and_without_nik_or_phone(capsys):
+    from setiakawan_kit import context
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logs.RedactingJsonFormatter())
+    logger = logging.getLogger("redaction-test")
+    logger.addHandler(handler)
+    logger.propagate = False
+    token = context.set_current(context.Context(correlation_id="corr-42"))
+    try:
+        logger.warning("member 6213014107900003 phone +6281234567890 or 0812-3456-7890 or 081234567890")
+    finally:
+        context.reset(token)
+        logger.removeHandler(handler)
+    record = json.loads(capsys.readouterr().err)
+    assert record["correlation_id"] == "corr-42" and record["level"] == "WARNING"
+    text = record["message"]
+    assert "6213014107900003" not in text and "6213************" in text
+    assert "81234567890" not in text and "3456-7890" not in text
+    assert text.count("[phone]") == 3
+
+
+def test_cli_token_prints_a_valid_token(monkeypatch):
+    monkeypatch.setenv("SETIAKAWAN_JWT_SECRET", "cli-test-secret-cli-test-secret-0123")
+    result = CliRunner().invoke(main, ["token", "--agency", "Dinsos Bartim", "--kind", "district",
+                                       "--role", "operator", "--regions", "62.13,62.13.01.2003"])
+    assert result.exit_code == 0, result.output
+    identity = auth.read_token("cli-test-secret-cli-test-secret-0123", result.output.strip())
+    assert identity.regions == ("62.13", "62.13.01.2003")
+
+
+def test_cli_token_refuses_unknown_regions_and_kinds():
+    runner = CliRunner()
+    result = runner.invoke(main, ["token", "--agency", "x", "--kind", "district", "--role", "operator",
+                                  "--regions", "62.13.01.2001"])
+    assert result.exit_code == 2 and "not a Kemendagri region" in result.output
+    result = runner.invoke(main, ["token", "--agency", "x", "--kind", "guild", "--role", "operator",
+                                  "--regions", "62"])
+    assert result.exit_code == 2
+    for args in (["--help"], ["token", "--help"], ["run", "--help"], ["migrate", "--help"], ["contract", "--help"]):
+        assert runner.invoke(main, args).exit_code == 0
+
+
+def test_cli_contract_lists_every_event_type():
+    result = CliRunner().invoke(main, ["contract", "--json"])
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.output)
+    pings = [i for i in items if i["routing_key"] == "diagnostic.ping"]
+    assert {i["exchange"] for i in pings} == {"registry.events", "distribution.events", "training.events",
+                                              "notifications.events"}
+    assert pings[0]["data"]["properties"]["message"]["type"] == "string"

@@ -1,0 +1,102 @@
+"""Failing handlers and unreadable messages end in the dead-letter queue,
+with the error, while other messages keep flowing."""
+import json
+
+import kombu
+import requests
+
+from setiakawan_kit import topology
+from tests.test_event_flow import applied_rows, publish, wait_for
+
+THING_QUEUE = "evt-producer-thing.happened--consumer.on_thing"
+POISON_QUEUE = "evt-producer-thing.poisoned--consumer.on_poisoned"
+
+
+def drain(amqp_uri, queue_name):
+    """All messages now in a queue, as (headers, body), acked."""
+    out = []
+    with kombu.Connection(amqp_uri) as conn:
+        queue = kombu.Queue(queue_name, durable=True, auto_delete=False, no_declare=True)
+        bound = queue(conn.default_channel)
+        while (message := bound.get(no_ack=False, accept=["application/json", "text/plain"])) is not None:
+            out.append((message.headers, message.body))
+            message.ack()
+    return out
+
+
+def dead_letters(amqp_uri, queue_name, expected):
+    collected = []
+
+    def enough():
+        collected.extend(drain(amqp_uri, topology.dead_letter_queue(queue_name).name))
+        return len(collected) >= expected
+
+    wait_for(enough, timeout=60, interval=0.3)
+    return collected
+
+
+def raw_publish(amqp_uri, body, headers, content_type="application/json", routing_key="thing.happened"):
+    with kombu.Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        producer = conn.Producer()
+        producer.publish(body, exchange=topology.event_exchange("producer"), routing_key=routing_key,
+                         headers=headers, content_type=content_type, content_encoding="utf-8",
+                         delivery_mode=2, declare=[topology.event_exchange("producer")])
+
+
+def ce_headers(**overrides):
+    headers = {"ce-id": "3f0c5a0e-3a39-4d1e-9a4e-000000000001", "ce-source": "/setiakawan/producer",
+               "ce-type": "thing.happened", "ce-specversion": "1.0", "ce-time": "2026-11-24T10:00:00Z",
+               "ce-subject": "thing-1", "ce-dataschema": "urn:setiakawan:producer:thing.happened:v1",
+               "ce-correlationid": "corr-1", "ce-agency": "test"}
+    headers.update(overrides)
+    return {k: v for k, v in headers.items() if v is not None}
+
+
+def test_handler_that_always_fails_is_dead_lettered_after_its_attempts(pair, token, db, amqp_uri):
+    producer, consumer, _, consumer_db = pair()
+    assert publish(producer, token, count=2, poisoned=True, start=900).status_code == 201
+    assert publish(producer, token, count=20).status_code == 201
+
+    # Healthy messages keep flowing while the poisoned ones are retried.
+    wait_for(lambda: len(applied_rows(db, consumer_db)) == 20)
+    dead = dead_letters(amqp_uri, POISON_QUEUE, expected=2)
+    assert len(dead) == 2
+    for headers, body in dead:
+        assert headers[topology.ATTEMPT_HEADER] == 3  # EVENT_RETRY.max_attempts in the test config
+        assert "RuntimeError: cannot handle thing 90" in headers[topology.ERROR_HEADER]
+        assert headers[topology.FAILED_QUEUE_HEADER] == POISON_QUEUE
+        assert headers["ce-type"] == "thing.poisoned"
+        assert json.loads(body)["seq"] in (900, 901)
+    with db(consumer_db).cursor() as cur:
+        cur.execute("SELECT count(*) FROM kit_inbox WHERE event_type = 'thing.poisoned'")
+        assert cur.fetchone()[0] == 0  # the failed attempts left no trace
+    metrics = requests.get(consumer.url + "/metrics", timeout=10).text
+    assert 'setiakawan_events_dead_lettered_total{service="consumer",type="thing.poisoned"} 2.0' in metrics
+    assert 'setiakawan_events_retried_total{service="consumer",type="thing.poisoned"} 4.0' in metrics
+
+
+def test_unreadable_messages_go_straight_to_the_dead_letter_queue(pair, token, db, amqp_uri):
+    producer, consumer, _, consumer_db = pair()
+    bad = [
+        (b"{not json", ce_headers(), "application/json", "body is not valid JSON"),
+        (b'{"seq": "many"}', ce_headers(), "application/json", "does not match its schema"),
+        (b'{"seq": 1}', ce_headers(**{"ce-id": None, "ce-source": None}), "application/json",
+         "envelope does not match"),
+        (b'{"seq": 1}', ce_headers(**{"ce-dataschema": "urn:setiakawan:producer:thing.happened:v9"}),
+         "application/json", "unknown event type"),
+        (b'{"seq": 1}', ce_headers(), "text/plain", "envelope does not match"),
+        (b'{"seq": 1}', {}, "application/json", "envelope does not match"),
+    ]
+    for body, headers, content_type, _ in bad:
+        raw_publish(amqp_uri, body, headers, content_type)
+    assert publish(producer, token, count=1, start=3).status_code == 201
+
+    wait_for(lambda: applied_rows(db, consumer_db))
+    dead = dead_letters(amqp_uri, THING_QUEUE, expected=len(bad))
+    errors = sorted(h[topology.ERROR_HEADER] for h, _ in dead)
+    for *_, reason in bad:
+        assert any(reason in e for e in errors), (reason, errors)
+    assert all(h[topology.ATTEMPT_HEADER] == 1 for h, _ in dead)  # never retried
+    assert [r[0] for r in applied_rows(db, consumer_db)] == [3]
+    assert requests.get(consumer.url + "/health", timeout=10).status_code == 200
+    assert consumer.process.poll() is None

@@ -1,0 +1,108 @@
+"""Bad HTTP input gets a 4xx problem document and changes nothing."""
+from datetime import timedelta
+
+import pytest
+import requests
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def producer(pair):
+    producer, _, producer_db, _ = pair()
+    producer.database = producer_db
+    return producer
+
+
+def outbox_rows(db, name):
+    with db(name).cursor() as cur:
+        cur.execute("SELECT count(*) FROM kit_outbox")
+        return cur.fetchone()[0]
+
+
+def bearer(value):
+    return {"Authorization": f"Bearer {value}"}
+
+
+def cases(token):
+    good = bearer(token())
+    json_headers = dict(good, **{"Content-Type": "application/json"})
+    return [
+        ("malformed JSON", dict(data=b'{"count": 1,', headers=json_headers), 400, "bad-request"),
+        ("not UTF-8", dict(data=b'\xff\xfe{}', headers=json_headers), 400, "bad-request"),
+        ("wrong content type", dict(data=b'{"count": 1}', headers=dict(good, **{"Content-Type": "text/plain"})),
+         415, "unsupported-media-type"),
+        ("no content type", dict(data=b'{"count": 1}', headers=good), 415, "unsupported-media-type"),
+        ("unknown field", dict(json={"count": 1, "colour": "red"}, headers=good), 422, "validation-failed"),
+        ("wrong type", dict(json={"count": "lots"}, headers=good), 422, "validation-failed"),
+        ("out of range", dict(json={"count": 0}, headers=good), 422, "validation-failed"),
+        ("a list, not an object", dict(json=[1, 2], headers=good), 422, "validation-failed"),
+        ("missing token", dict(json={"count": 1}), 401, "unauthorized"),
+        ("not a bearer token", dict(json={"count": 1}, headers={"Authorization": "Basic Zm9vOmJhcg=="}),
+         401, "unauthorized"),
+        ("expired token", dict(json={"count": 1}, headers=bearer(token(ttl=timedelta(minutes=-5)))),
+         401, "unauthorized"),
+        ("tampered token", dict(json={"count": 1}, headers=bearer(token()[:-4] + "AAAA")), 401, "unauthorized"),
+        ("token signed with another secret", dict(json={"count": 1}, headers=bearer(
+            __import__("setiakawan_kit.auth", fromlist=["issue_token"]).issue_token(
+                "another-secret-another-secret-0123", "x", "ngo", "operator", ["62"]))), 401, "unauthorized"),
+        ("viewer may not publish", dict(json={"count": 1}, headers=bearer(token(role="viewer"))),
+         403, "forbidden"),
+        ("region outside the agency's", dict(json={"count": 1, "region": "62.11.01"},
+                                             headers=bearer(token(kind="district", regions=("62.13",)))),
+         403, "forbidden"),
+        ("sibling region with a common prefix", dict(json={"count": 1, "region": "62.131"},
+                                                     headers=bearer(token(regions=("62.13",)))),
+         403, "forbidden"),
+    ]
+
+
+def test_bad_requests_get_problem_documents_and_change_nothing(producer, token, db):
+    for label, kwargs, status, kind in cases(token):
+        response = requests.post(producer.url + "/things", timeout=10, **kwargs)
+        assert response.status_code == status, (label, response.text)
+        assert response.headers["Content-Type"] == PROBLEM, label
+        problem = response.json()
+        assert problem["status"] == status and problem["type"] == f"urn:setiakawan:problem:{kind}", label
+        assert problem["title"] and problem["detail"], label
+        if kind == "validation-failed":
+            assert problem["errors"] and all({"field", "message"} <= set(e) for e in problem["errors"]), label
+    assert outbox_rows(db, producer.database) == 0
+
+    ok = requests.post(producer.url + "/things", json={"count": 1, "region": "62.13.01.2003"},
+                       headers=bearer(token(kind="district", regions=("62.13",))), timeout=10)
+    assert ok.status_code == 201, ok.text
+    assert outbox_rows(db, producer.database) == 1
+
+
+def test_unknown_field_names_the_field(producer, token):
+    response = requests.post(producer.url + "/things", json={"count": 1, "colour": "red"},
+                             headers=bearer(token()), timeout=10)
+    assert {"field": "colour", "message": "Unknown field."} in response.json()["errors"]
+
+
+def test_unknown_route_and_wrong_method_are_problems(producer):
+    missing = requests.get(producer.url + "/no/such/thing", timeout=10)
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == PROBLEM
+    wrong = requests.delete(producer.url + "/health", timeout=10)
+    assert wrong.status_code == 405 and wrong.headers["Content-Type"] == PROBLEM
+    assert "GET" in wrong.headers["Allow"]
+
+
+def test_health_metrics_and_openapi(producer, token):
+    health = requests.get(producer.url + "/health", timeout=10)
+    assert health.json() == {"service": "producer", "status": "ok", "database": "ok", "broker": "ok"}
+    requests.post(producer.url + "/things", json={"count": 1}, headers=bearer(token()), timeout=10)
+    metrics = requests.get(producer.url + "/metrics", timeout=10)
+    assert metrics.headers["Content-Type"].startswith("text/plain")
+    assert "setiakawan_outbox_backlog{service=\"producer\"}" in metrics.text
+    assert 'setiakawan_http_request_seconds_count{method="POST",route="/things",service="producer",status="201"}' \
+        in metrics.text
+    spec = requests.get(producer.url + "/openapi.json", timeout=10).json()
+    assert spec["openapi"] == "3.0.3"
+    post = spec["paths"]["/things"]["post"]
+    assert post["security"] == [{"bearer": []}]
+    body_schema = post["requestBody"]["content"]["application/json"]["schema"]
+    assert "count" in spec["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]["properties"]
+    assert {"401", "403", "415", "422"} <= set(post["responses"])
+    assert "security" not in spec["paths"]["/health"]["get"]
