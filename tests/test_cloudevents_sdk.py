@@ -38,7 +38,7 @@ def captured(infrastructure, amqp_uri, make_database):
         relay = outbox.Relay(dsn, amqp_uri, "producer")
         relay._ensure_connections()
         try:
-            assert relay.deliver_batch() == len(types)
+            assert relay.deliver_batch() == (len(types), 0)
         finally:
             relay._drop_broker()
             relay._drop_db()
@@ -66,7 +66,7 @@ def test_every_event_type_is_read_by_the_cloudevents_sdk(captured):
         assert event.get_source() == original.source
         assert event.get_specversion() == "1.0"
         assert event.get_subject() == original.subject
-        assert event.get_time() == original.time.replace(microsecond=original.time.microsecond)
+        assert event.get_time() == original.time
         assert event.get_datacontenttype() == "application/json"
         assert event.get_dataschema() == original.dataschema
         assert event.get_extension("correlationid") == original.correlationid

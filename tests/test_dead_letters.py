@@ -100,3 +100,15 @@ def test_unreadable_messages_go_straight_to_the_dead_letter_queue(pair, token, d
     assert [r[0] for r in applied_rows(db, consumer_db)] == [3]
     assert requests.get(consumer.url + "/health", timeout=10).status_code == 200
     assert consumer.process.poll() is None
+
+
+def test_a_redelivered_event_has_no_second_effect(pair, token, db, amqp_uri):
+    producer, consumer, _, consumer_db = pair()
+    headers = ce_headers(**{"ce-id": "6f1d8b9e-7d0c-4a53-9a39-1c1f0f5d2b77"})
+    for _ in range(3):
+        raw_publish(amqp_uri, b'{"seq": 77}', headers)
+    assert publish(producer, token, count=1, start=78).status_code == 201
+    wait_for(lambda: len(applied_rows(db, consumer_db)) == 2)
+    wait_for(lambda: 'outcome="duplicate",service="consumer",type="thing.happened"} 2.0'
+             in requests.get(consumer.url + "/metrics", timeout=10).text)
+    assert [(r[0], r[1]) for r in applied_rows(db, consumer_db)] == [(77, 1), (78, 1)]

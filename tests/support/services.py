@@ -32,6 +32,7 @@ class PublishRequest(Schema):
     count = fields.Integer(load_default=1, validate=validate.Range(1, 10000))
     start = fields.Integer(load_default=0)
     subjects = fields.Integer(load_default=10, validate=validate.Range(min=1))
+    subject_prefix = fields.String(load_default="thing")
     poisoned = fields.Boolean(load_default=False)
     fail_after_publishing = fields.Boolean(load_default=False)
     region = fields.String(load_default=None)
@@ -47,7 +48,7 @@ class Producer(KitService):
             require_region(call.identity, body["region"])
         event_type = THING_POISONED if body["poisoned"] else THING_HAPPENED
         with self.db.transaction() as uow:
-            ids = [uow.publish(event_type, f"thing-{(body['start'] + i) % body['subjects']}",
+            ids = [uow.publish(event_type, f"{body['subject_prefix']}-{(body['start'] + i) % body['subjects']}",
                                {"seq": body["start"] + i}).id
                    for i in range(body["count"])]
             if body["fail_after_publishing"]:

@@ -81,9 +81,11 @@ class Relay:
         while self.running:
             try:
                 self._ensure_connections()
-                delivered = self.deliver_batch()
+                claimed, held_back = self.deliver_batch()
                 backoff = 0.05
-                if delivered < self.batch_size:
+                if held_back:
+                    eventlet.sleep(0.02)  # another replica is sending those subjects' earlier rows
+                elif claimed < self.batch_size:
                     self._wait_for_notify()
             except (psycopg2.Error, OSError, amqp.exceptions.AMQPError,
                     kombu.exceptions.KombuError, BrokerUnavailable) as exc:
@@ -101,18 +103,20 @@ class Relay:
         self.running = False
 
     def deliver_batch(self):
-        """Publish one batch; returns how many rows were claimed."""
+        """Publish one batch; returns (rows claimed, rows held back because
+        another replica holds earlier rows of their subjects)."""
         conn = self._db
         with conn.cursor() as cur:
             cur.execute(CLAIM, (self.batch_size,))
             rows = cur.fetchall()
             if not rows:
                 conn.rollback()
-                return 0
+                return 0, 0
             ids = [r[0] for r in rows]
             cur.execute(BLOCKED_SUBJECTS, (ids[-1], ids, list({r[4] for r in rows})))
             blocked = {r[0] for r in cur.fetchall()}
             rows = [r for r in rows if r[4] not in blocked]
+            held_back = len(ids) - len(rows)
             acked, failed = self._publish(rows)
             sent = _sent_in_order(rows, acked)
             if sent:
@@ -128,24 +132,15 @@ class Relay:
                 metrics.EVENTS_PUBLISHED.labels(self.service, row[3]).inc()
         if failed:
             raise BrokerUnavailable(f"{len(failed)} events not confirmed by the broker")
-        return len(ids)
+        return len(ids), held_back
 
     # -- broker -------------------------------------------------------------
     def _publish(self, rows):
         """Publish rows on a confirm-mode channel and wait for the broker's
         confirms; returns (acked ids, failed ids)."""
         channel = self._channel
-        by_tag = {}
-        for row in rows:
-            row_id, event_id, exchange, routing_key, _subject, headers, content_type, body = row
-            message = amqp.Message(bytes(body), content_type=content_type, delivery_mode=2,
-                                   message_id=str(event_id), application_headers=headers,
-                                   timestamp=int(time.time()))
-            channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
-            self._next_tag += 1
-            by_tag[self._next_tag] = row_id
-        acked, failed = set(), set()
-        first_tag = self._next_tag - len(rows) + 1
+        by_tag, acked, failed = {}, set(), set()
+        first_tag = self._next_tag + 1
 
         def settle(tag, multiple, into):
             tags = range(first_tag, tag + 1) if multiple else (tag,)
@@ -154,21 +149,33 @@ class Relay:
                 if row_id is not None:
                     into.add(row_id)
 
+        # Listen before publishing: confirms can arrive while we still write.
         on_ack = lambda tag, multiple: settle(tag, multiple, acked)  # noqa: E731
         on_nack = lambda tag, multiple: settle(tag, multiple, failed)  # noqa: E731
         channel.events["basic_ack"].add(on_ack)
         channel.events["basic_nack"].add(on_nack)
-        deadline = time.monotonic() + self.confirm_timeout
         try:
-            while by_tag:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise BrokerUnavailable("timed out waiting for publisher confirms")
-                self._broker.drain_events(timeout=remaining)
+            for row in rows:
+                row_id, event_id, exchange, routing_key, _subject, headers, content_type, body = row
+                message = amqp.Message(bytes(body), content_type=content_type, delivery_mode=2,
+                                       message_id=str(event_id), application_headers=headers,
+                                       timestamp=int(time.time()))
+                self._next_tag += 1
+                by_tag[self._next_tag] = row_id
+                channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+            self._await_confirms(by_tag)
         finally:
             channel.events["basic_ack"].discard(on_ack)
             channel.events["basic_nack"].discard(on_nack)
         return acked, failed
+
+    def _await_confirms(self, by_tag):
+        deadline = time.monotonic() + self.confirm_timeout
+        while by_tag:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BrokerUnavailable("timed out waiting for publisher confirms")
+            self._broker.drain_events(timeout=remaining)
 
     def _ensure_connections(self):
         if self._db is None:

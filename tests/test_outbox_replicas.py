@@ -1,0 +1,59 @@
+"""Two replicas of a service share one database and one outbox: every event
+is published once, and the events of one subject leave in order."""
+import threading
+from collections import defaultdict
+
+import kombu
+import requests
+
+from setiakawan_kit import topology
+from tests.test_event_flow import wait_for
+
+
+def test_two_relays_deliver_each_row_once_in_subject_order(make_database, run_service, amqp_uri, token, db):
+    database = make_database(prefix="producer")
+    replicas = [run_service(f"producer-{i}", "tests.support.services:Producer", database) for i in range(2)]
+    auth = {"Authorization": f"Bearer {token()}"}
+    received = []
+    with kombu.Connection(amqp_uri) as conn:
+        queue = kombu.Queue("capture-replicas", exchange=topology.event_exchange("producer"),
+                            routing_key="#", durable=False, auto_delete=False)
+        queue(conn.default_channel).declare()
+
+        def post(k):
+            response = requests.post(replicas[k % 2].url + "/things", headers=auth, timeout=60,
+                                     json={"count": 50, "start": k * 50, "subjects": 5, "subject_prefix": f"r{k}"})
+            assert response.status_code == 201, response.text
+
+        threads = [threading.Thread(target=post, args=(k,)) for k in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+        bound = queue(conn.default_channel)
+
+        def all_received():
+            while (message := bound.get(no_ack=True)) is not None:
+                received.append((message.headers["ce-id"], message.headers["ce-subject"], message.payload["seq"]))
+            return len(received) >= 2000
+
+        wait_for(all_received, timeout=120, interval=0.2)
+        bound.delete()
+
+    assert len(received) == 2000
+    assert len({event_id for event_id, _, _ in received}) == 2000  # no row published twice
+    by_subject = defaultdict(list)
+    for _, subject, seq in received:
+        by_subject[subject].append(seq)
+    assert len(by_subject) == 200
+    assert all(seqs == sorted(seqs) for seqs in by_subject.values())
+
+    def outbox_state():
+        with db(database).cursor() as cur:
+            cur.execute("SELECT count(*) FILTER (WHERE sent_at IS NULL), max(attempts) FROM kit_outbox")
+            return cur.fetchone()
+
+    # the relay marks rows sent just after the broker's confirms
+    wait_for(lambda: outbox_state()[0] == 0)
+    assert outbox_state() == (0, 1)
