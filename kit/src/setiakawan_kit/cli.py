@@ -135,15 +135,13 @@ def run(services):
 @click.option("--json", "as_json", is_flag=True, help="Print the full contract as JSON schemas.")
 def contract(as_json):
     """List the published event types (name, exchange, dataschema)."""
-    from apispec.ext.marshmallow.openapi import OpenAPIConverter
-
     from . import topology
     from .contract import event_types
+    from .jsonschema import json_schema
 
-    converter = OpenAPIConverter("3.0.3", lambda schema: None, None)
     items = [{"type": t.name, "exchange": topology.exchange_name(t.source_service),
               "routing_key": t.name, "version": t.version, "dataschema": t.dataschema,
-              "description": t.description, "data": converter.schema2jsonschema(t.schema)}
+              "description": t.description, "data": json_schema(t.schema)}
              for t in event_types]
     if as_json:
         click.echo(json.dumps(items, indent=2))

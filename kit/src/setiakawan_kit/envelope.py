@@ -1,10 +1,15 @@
 """The event envelope: CloudEvents 1.0 attributes plus Setiakawan's
 extensions, and the registry of event types with their versioned schemas."""
+import json
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 
+from fastjsonschema import JsonSchemaException
 from marshmallow import Schema, ValidationError, fields, validate
+
+from .jsonschema import validator
 
 SPECVERSION = "1.0"
 DATACONTENTTYPE = "application/json"
@@ -59,16 +64,22 @@ class EventType:
 
     def validate(self, data):
         try:
-            return self.schema().load(data)
+            return _instance(self.schema).load(data)
         except ValidationError as exc:
             raise InvalidEvent(f"{self.name} v{self.version}: data does not match its schema",
                                exc.normalized_messages()) from None
 
     def dump(self, data):
-        """Data as JSON-ready values, after checking it against the schema."""
-        schema = self.schema()
-        loaded = self.validate(schema.dump(data) if not isinstance(data, dict) else data)
-        return schema.dump(loaded)
+        """Data as JSON values (UUIDs and dates as strings), after checking
+        the JSON form against the schema's compiled JSON Schema: what is
+        checked is what is sent."""
+        plain = json.loads(json.dumps(data, default=_json_value))
+        try:
+            validator(self.schema)(plain)
+        except JsonSchemaException as exc:
+            raise InvalidEvent(f"{self.name} v{self.version}: data does not match its schema",
+                               {(exc.name or "data").removeprefix("data.") or "data": [exc.message]}) from None
+        return plain
 
 
 class EventTypes:
@@ -172,3 +183,24 @@ def load_envelope(attributes):
     except ValidationError as exc:
         raise InvalidEvent("envelope does not match the CloudEvents contract",
                            exc.normalized_messages()) from None
+
+
+_instances = {}
+
+
+def _instance(schema_class):
+    # Building a marshmallow schema copies its fields: do it once per class.
+    instance = _instances.get(schema_class)
+    if instance is None:
+        instance = _instances[schema_class] = schema_class()
+    return instance
+
+
+def _json_value(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not a JSON value")

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from functools import partial
 
+import psycopg2.errors
 from eventlet.event import Event
 from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
@@ -77,6 +78,8 @@ class ApiEntrypoint(HttpRequestHandler):
         self.summary = summary
         self.status = status
         self.tags = tags
+        # 4xx outcomes are logged by nameko as warnings, without a traceback
+        kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
         super().__init__(method, url, **kwargs)
 
     def setup(self):
@@ -167,6 +170,9 @@ class ApiEntrypoint(HttpRequestHandler):
             return _http_problem(exc).response()
         if isinstance(exc, ValidationError):
             return invalid(exc.normalized_messages()).response()
+        if isinstance(exc, psycopg2.errors.UniqueViolation):
+            return Problem(409, "Conflict", "A concurrent request stored the same thing first; "
+                           "read it and try again if still needed.", kind="conflict").response()
         log.error("unexpected error in %s %s", self.method, self.url, exc_info=exc)
         return problem_response({"type": "urn:setiakawan:problem:internal", "title": "Internal error",
                                  "status": 500, "detail": "The service failed; the error is logged."})

@@ -1,10 +1,222 @@
-"""The registry service's nameko entrypoints."""
+"""The registry's nameko entrypoints: thin translations from HTTP and RPC
+to the use cases in households, review, groups and imports."""
+import uuid
+
+from marshmallow import Schema, fields
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+
 from setiakawan_kit.diagnostics import DiagnosticsMixin
+from setiakawan_kit.http import api
 from setiakawan_kit.service import KitService
+
+from . import groups, households, review, schemas, storage
+
+ANY = ("admin", "operator", "field_officer", "viewer")
+WRITE = ("admin", "operator", "field_officer")
+VERIFY = ("admin", "field_officer")
+MANAGE = ("admin", "operator")
+
+
+class MemberOut(Schema):
+    person_ref = fields.UUID(attribute="id")
+    nik = fields.String()
+    name = fields.String()
+    birth_date = fields.Date()
+    sex = fields.String()
+    relationship = fields.String()
+    disability = fields.String()
+    occupation = fields.String()
+    education = fields.String()
+    phone = fields.String(allow_none=True)
+
+
+class HouseholdOut(Schema):
+    id = fields.UUID()
+    kk_number = fields.String()
+    street = fields.String()
+    rt = fields.String()
+    rw = fields.String()
+    village_code = fields.String()
+    indicators = fields.Dict()
+    welfare_score = fields.Float()
+    decile = fields.Integer()
+    status = fields.String()
+    registering_agency = fields.String()
+    legal_basis = fields.String()
+    consent_date = fields.Date(allow_none=True)
+    consent_recorded_by = fields.String(allow_none=True)
+    verified_at = fields.DateTime(allow_none=True)
+    verified_by = fields.String(allow_none=True)
+    verification_notes = fields.String(allow_none=True)
+    reverify_due = fields.Date(allow_none=True)
+    merged_into = fields.UUID(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    members = fields.List(fields.Nested(MemberOut))
+
+
+class Settings(DependencyProvider):
+    def setup(self):
+        self.settings = households.Settings.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
 
 
 class RegistryService(DiagnosticsMixin, KitService):
-    """Households (keluarga, by KK number), their members (by NIK), community groups, verification and duplicate detection."""
+    """Households (keluarga, by KK number), their members (by NIK), community
+    groups, verification and cross-agency duplicate detection."""
 
     name = "registry"
-    description = "Households (keluarga, by KK number), their members (by NIK), community groups, verification and duplicate detection."
+    description = __doc__
+    settings = Settings()
+
+    # -- households -------------------------------------------------------
+    @api("POST", "/households", body=schemas.HouseholdIn, response=HouseholdOut, roles=WRITE, status=201,
+         tags=["households"], summary="Register a household with its members")
+    def register_household(self, call):
+        with self.db.transaction() as uow:
+            return 201, households.register(uow, self.settings, call.identity, call.body)
+
+    @api("GET", "/households", query=schemas.SearchQuery, roles=ANY, tags=["households"],
+         summary="Search members by NIK (exact) or by name within a region")
+    def search(self, call):
+        with self.db.transaction() as uow:
+            return households.search(uow, call.identity, call.query)
+
+    @api("GET", "/households/due-for-reverification", query=schemas.DueQuery, roles=ANY,
+         tags=["households"], summary="Verified households whose verification runs out")
+    def due_for_reverification(self, call):
+        with self.db.transaction() as uow:
+            return households.due_for_reverification(uow, call.identity, call.query)
+
+    @api("GET", "/households/<uuid:household_id>", response=HouseholdOut, roles=ANY, tags=["households"])
+    def get_household(self, call, household_id):
+        with self.db.transaction() as uow:
+            return households.detail(uow, households.load(uow, call.identity, household_id))
+
+    @api("GET", "/households/<uuid:household_id>/history", roles=ANY, tags=["households"],
+         summary="Who changed what and when")
+    def household_history(self, call, household_id):
+        with self.db.transaction() as uow:
+            households.load(uow, call.identity, household_id)
+            return {"items": storage.history(uow, household_id, 500, 0)}
+
+    @api("PUT", "/households/<uuid:household_id>/indicators", body=schemas.IndicatorsIn, response=HouseholdOut,
+         roles=WRITE, tags=["households"], summary="Update welfare indicators (rescores)")
+    def update_indicators(self, call, household_id):
+        with self.db.transaction() as uow:
+            return households.update_indicators(uow, self.settings, call.identity, household_id, call.body)
+
+    @api("POST", "/households/<uuid:household_id>/move", body=schemas.MoveIn, response=HouseholdOut,
+         roles=WRITE, tags=["households"], summary="Move the household to a new address")
+    def move_household(self, call, household_id):
+        with self.db.transaction() as uow:
+            return households.move(uow, call.identity, household_id, call.body["address"])
+
+    @api("POST", "/households/<uuid:household_id>/verification", body=schemas.VerificationIn,
+         response=HouseholdOut, roles=VERIFY, tags=["households"], summary="Verify or reject (field officers)")
+    def verify_household(self, call, household_id):
+        body = call.body
+        with self.db.transaction() as uow:
+            return households.verify(uow, self.settings, call.identity, household_id, body["outcome"],
+                                     body["notes"], body["reason"])
+
+    @api("POST", "/households/<uuid:household_id>/status", body=schemas.StatusIn, response=HouseholdOut,
+         roles=MANAGE, tags=["households"], summary="Mark inactive or graduated, or register again")
+    def change_status(self, call, household_id):
+        with self.db.transaction() as uow:
+            return households.change_status(uow, call.identity, household_id, call.body["status"],
+                                            call.body["reason"])
+
+    # -- members ----------------------------------------------------------
+    @api("POST", "/households/<uuid:household_id>/members", body=schemas.MemberIn, response=MemberOut,
+         roles=WRITE, status=201, tags=["members"])
+    def add_member(self, call, household_id):
+        with self.db.transaction() as uow:
+            return 201, households.add_member(uow, self.settings, call.identity, household_id, call.body)
+
+    @api("PATCH", "/households/<uuid:household_id>/members/<uuid:member_id>", body=schemas.MemberUpdate,
+         response=MemberOut, roles=WRITE, tags=["members"])
+    def update_member(self, call, household_id, member_id):
+        with self.db.transaction() as uow:
+            return households.update_member(uow, self.settings, call.identity, household_id, member_id,
+                                            call.body)
+
+    @api("POST", "/households/<uuid:household_id>/members/<uuid:member_id>/removal", body=schemas.RemovalIn,
+         response=HouseholdOut, roles=WRITE, tags=["members"], summary="Remove a member (with the reason)")
+    def remove_member(self, call, household_id, member_id):
+        with self.db.transaction() as uow:
+            households.remove_member(uow, self.settings, call.identity, household_id, member_id,
+                                     call.body["reason"])
+            return households.detail(uow, households.load(uow, call.identity, household_id))
+
+    # -- duplicates -------------------------------------------------------
+    @api("GET", "/duplicates", query=schemas.DuplicateQuery, roles=ANY, tags=["duplicates"],
+         summary="Likely duplicates for review")
+    def list_duplicates(self, call):
+        with self.db.transaction() as uow:
+            return review.list_open(uow, call.identity, call.query)
+
+    @api("POST", "/duplicates/<uuid:candidate_id>/merge", body=schemas.ResolutionIn, roles=WRITE,
+         tags=["duplicates"], summary="The newer record is the same person: remove it")
+    def merge_duplicate(self, call, candidate_id):
+        with self.db.transaction() as uow:
+            return review.merge(uow, self.settings, call.identity, candidate_id, call.body["note"])
+
+    @api("POST", "/duplicates/<uuid:candidate_id>/dismiss", body=schemas.ResolutionIn, roles=WRITE,
+         tags=["duplicates"], summary="Not the same person")
+    def dismiss_duplicate(self, call, candidate_id):
+        with self.db.transaction() as uow:
+            return review.dismiss(uow, call.identity, candidate_id, call.body["note"])
+
+    # -- groups -----------------------------------------------------------
+    @api("POST", "/groups", body=schemas.GroupIn, roles=WRITE, status=201, tags=["groups"])
+    def register_group(self, call):
+        with self.db.transaction() as uow:
+            return 201, groups.register(uow, call.identity, call.body)
+
+    @api("GET", "/groups/<uuid:group_id>", roles=ANY, tags=["groups"])
+    def get_group(self, call, group_id):
+        with self.db.transaction() as uow:
+            return groups.detail(uow, groups.load(uow, call.identity, group_id))
+
+    @api("PATCH", "/groups/<uuid:group_id>", body=schemas.GroupUpdate, roles=WRITE, tags=["groups"])
+    def update_group(self, call, group_id):
+        with self.db.transaction() as uow:
+            return groups.update(uow, call.identity, group_id, call.body)
+
+    # -- for other services -------------------------------------------------
+    @rpc
+    def contact_details(self, person_ref):
+        """Name, phone and village of a current member, for notifications;
+        None for an unknown or removed person."""
+        if not _is_uuid(person_ref):
+            return None
+        with self.db.transaction() as uow:
+            row = uow.fetchone("SELECT id, name, phone, village_code FROM members"
+                               " WHERE id = %s::uuid AND removed_at IS NULL", (str(person_ref),))
+        if row is None:
+            return None
+        return {"person_ref": str(row["id"]), "name": row["name"], "phone": row["phone"],
+                "village_code": row["village_code"]}
+
+    @rpc
+    def nik_belongs_to(self, nik, person_ref):
+        """Whether a NIK shown at a delivery is this person's (proof of delivery)."""
+        if not _is_uuid(person_ref):
+            return False
+        with self.db.transaction() as uow:
+            row = uow.fetchone("SELECT 1 AS ok FROM members WHERE id = %s::uuid AND nik = %s AND removed_at IS NULL",
+                               (str(person_ref), str(nik)))
+        return row is not None
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False

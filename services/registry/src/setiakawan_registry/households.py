@@ -1,0 +1,289 @@
+"""The registry's use cases: one function per thing an agency does. Each
+takes a unit of work and plain values, applies the rules, stores, records
+the history and publishes the event, all in the caller's transaction."""
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from setiakawan_kit.auth import require_region
+from setiakawan_kit.contract import registry as contract
+from setiakawan_kit.problems import Problem, conflict, forbidden, not_found
+
+from . import storage
+from .rules import duplicates, households as hh
+from .rules.identity import normalize_name
+from .rules.matching import match_key
+from .rules.welfare import WelfareModel
+
+HOUSEHOLD_FIELDS = ("street", "rt", "rw", "village_code", "indicators", "welfare_score", "decile", "status",
+                    "legal_basis", "consent_date", "consent_recorded_by", "verified_by", "reverify_due")
+MEMBER_FIELDS = ("name", "relationship", "disability", "occupation", "education", "phone")
+
+
+@dataclass(frozen=True)
+class Settings:
+    welfare: WelfareModel
+    match_secret: str
+    reverify_months: int = 12
+
+    @classmethod
+    def from_config(cls, config):
+        secret = config.get("MATCH_SECRET")
+        if not secret:
+            raise RuntimeError("MATCH_SECRET is not configured")
+        return cls(WelfareModel.from_config(config.get("WELFARE")), secret,
+                   int(config.get("REVERIFY_MONTHS") or 12))
+
+
+def rule_problem(exc):
+    errors = [{"field": exc.field, "message": str(exc)}] if exc.field else None
+    return Problem(422, "Rule violated", str(exc), kind="rule-violated", errors=errors)
+
+
+# -- reading ------------------------------------------------------------------
+def load(uow, identity, household_id, lock=False):
+    """The household, if it exists and the caller's regions cover it."""
+    row = storage.household(uow, household_id, lock=lock)
+    if row is None or not identity.covers(row["village_code"]):
+        raise not_found(f"No household {household_id} in your regions.")
+    return row
+
+
+def detail(uow, row):
+    members = storage.members_of(uow, row["id"])
+    return dict(row, members=members)
+
+
+def _publish_household(uow, event_type, row, members=None, **extra):
+    members = storage.members_of(uow, row["id"]) if members is None else members
+    return uow.publish(event_type, str(row["id"]),
+                       {"household": hh.snapshot(row, members, date.today()), **extra})
+
+
+# -- registering ----------------------------------------------------------------
+def member_row(settings, household_id, village_code, member):
+    return {
+        "id": str(uuid.uuid4()), "household_id": str(household_id), "nik": member["nik"],
+        "nik_match": match_key(settings.match_secret, "nik", member["nik"]), "name": member["name"].strip(),
+        "name_norm": normalize_name(member["name"]), "birth_date": member["birth_date"], "sex": member["sex"],
+        "relationship": member["relationship"], "disability": member["disability"],
+        "occupation": member["occupation"], "education": member["education"], "phone": member.get("phone"),
+        "regency_code": village_code[:5], "village_code": village_code,
+    }
+
+
+def _refuse_registered(uow, identity, kk_number=None, niks=()):
+    """409 when a KK number or NIK is registered already, by any agency."""
+    if kk_number:
+        existing = storage.household_by_kk(uow, kk_number)
+        if existing:
+            raise _duplicate(identity, "KK number", existing["id"], existing["village_code"])
+    for existing in storage.members_by_nik(uow, niks):
+        raise _duplicate(identity, f"NIK {existing['nik'][:6]}…", existing["household_id"], existing["village_code"])
+
+
+def _duplicate(identity, what, household_id, village_code):
+    if duplicates.visible_conflict(village_code, identity):
+        return conflict(f"This {what} is already registered in household {household_id}.",
+                        existing_household_id=str(household_id), existing_village_code=village_code)
+    return conflict(f"This {what} is already registered by an agency outside your regions.")
+
+
+def flag_likely_duplicates(uow, member_ids):
+    found = storage.likely_duplicates(uow, member_ids, duplicates.LIKELY_SIMILARITY)
+    for c in found:
+        c["id"] = str(uuid.uuid4())
+    return storage.insert_candidates(uow, found, duplicates.likely_duplicate_reason)
+
+
+def register(uow, settings, identity, body):
+    village = body["address"]["village_code"]
+    require_region(identity, village)
+    _refuse_registered(uow, identity, body["kk_number"], [m["nik"] for m in body["members"]])
+    household_id = str(uuid.uuid4())
+    score = settings.welfare.score(body["indicators"], len(body["members"]))
+    row = {
+        "id": household_id, "kk_number": body["kk_number"],
+        "kk_match": match_key(settings.match_secret, "kk", body["kk_number"]),
+        **{k: body["address"][k] for k in ("street", "rt", "rw", "village_code")},
+        "indicators": body["indicators"], "welfare_score": score, "decile": settings.welfare.decile(score),
+        "status": "registered", "registering_agency": identity.agency, "legal_basis": body["legal_basis"],
+        "consent_date": body.get("consent_date"), "consent_recorded_by": body.get("consent_recorded_by"),
+    }
+    storage.insert_household(uow, row)
+    members = [member_row(settings, household_id, village, m) for m in body["members"]]
+    storage.insert_members(uow, members)
+    storage.record(uow, "household", household_id, household_id, "registered", identity,
+                   {"kk_number": row["kk_number"], "village_code": village, "members": len(members),
+                    "welfare_score": score})
+    flag_likely_duplicates(uow, [m["id"] for m in members])
+    stored = storage.household(uow, household_id)
+    _publish_household(uow, contract.HOUSEHOLD_REGISTERED, stored)
+    return detail(uow, stored)
+
+
+# -- changing -------------------------------------------------------------------
+def _rescored(settings, row, indicators, size):
+    score = settings.welfare.score(indicators, size)
+    return {"welfare_score": score, "decile": settings.welfare.decile(score)}
+
+
+def update_indicators(uow, settings, identity, household_id, indicators):
+    before = load(uow, identity, household_id, lock=True)
+    members = storage.members_of(uow, household_id)
+    after = storage.update_household(uow, household_id, indicators=indicators,
+                                     **_rescored(settings, before, indicators, len(members)))
+    storage.record(uow, "household", household_id, household_id, "indicators_updated", identity,
+                   hh.changes(before, after, ("indicators", "welfare_score", "decile")))
+    _publish_household(uow, contract.HOUSEHOLD_UPDATED, after, members, changes=["welfare"])
+    return detail(uow, after)
+
+
+def move(uow, identity, household_id, address):
+    before = load(uow, identity, household_id, lock=True)
+    require_region(identity, address["village_code"])
+    after = storage.update_household(uow, household_id, **address)
+    storage.move_members(uow, household_id, address["village_code"])
+    storage.record(uow, "household", household_id, household_id, "moved", identity,
+                   hh.changes(before, after, ("street", "rt", "rw", "village_code")))
+    _publish_household(uow, contract.HOUSEHOLD_UPDATED, after, changes=["address"],
+                       previous_village_code=before["village_code"])
+    return detail(uow, after)
+
+
+def verify(uow, settings, identity, household_id, outcome, notes, reason):
+    before = load(uow, identity, household_id, lock=True)
+    try:
+        hh.check_transition(before["status"], outcome)
+    except hh.RuleViolation as exc:
+        raise conflict(str(exc)) from None
+    now = datetime.now(timezone.utc)
+    fields = {"status": outcome, "verified_at": now, "verified_by": identity.agency,
+              "verification_notes": notes or reason}
+    if outcome == "verified":
+        fields["reverify_due"] = hh.reverify_due(now.date(), settings.reverify_months)
+    after = storage.update_household(uow, household_id, **fields)
+    storage.record(uow, "household", household_id, household_id, outcome, identity,
+                   dict(hh.changes(before, after, ("status", "verified_by", "reverify_due")),
+                        notes=notes, reason=reason))
+    members = storage.members_of(uow, household_id)
+    if outcome == "verified":
+        _publish_household(uow, contract.HOUSEHOLD_VERIFIED, after, members, verified_by=identity.agency,
+                           verified_at=now.isoformat(), reverify_due=after["reverify_due"].isoformat())
+    else:
+        _publish_household(uow, contract.HOUSEHOLD_REJECTED, after, members, rejected_by=identity.agency,
+                           reason=reason)
+    if before["status"] != outcome:
+        _publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, members,
+                           previous_status=before["status"], reason=reason or "verified")
+    return detail(uow, after)
+
+
+def change_status(uow, identity, household_id, status, reason):
+    before = load(uow, identity, household_id, lock=True)
+    try:
+        hh.check_transition(before["status"], status)
+    except hh.RuleViolation as exc:
+        raise conflict(str(exc)) from None
+    after = storage.update_household(uow, household_id, status=status)
+    storage.record(uow, "household", household_id, household_id, "status_changed", identity,
+                   dict(hh.changes(before, after, ("status",)), reason=reason))
+    _publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, previous_status=before["status"],
+                       reason=reason)
+    return detail(uow, after)
+
+
+def add_member(uow, settings, identity, household_id, member):
+    before = load(uow, identity, household_id, lock=True)
+    members = storage.members_of(uow, household_id)
+    try:
+        hh.check_members([*members, member])
+    except hh.RuleViolation as exc:
+        raise rule_problem(exc) from None
+    _refuse_registered(uow, identity, niks=[member["nik"]])
+    row = member_row(settings, household_id, before["village_code"], member)
+    storage.insert_members(uow, [row])
+    after = storage.update_household(uow, household_id, **_rescored(
+        settings, before, before["indicators"], len(members) + 1))
+    storage.record(uow, "member", row["id"], household_id, "added", identity,
+                   {"name": row["name"], "relationship": row["relationship"]})
+    flag_likely_duplicates(uow, [row["id"]])
+    _publish_household(uow, contract.MEMBER_ADDED, after, person_ref=row["id"])
+    return storage.member(uow, row["id"])
+
+
+def _load_member(uow, household_id, member_id):
+    row = storage.member(uow, member_id)
+    if row is None or str(row["household_id"]) != str(household_id) or row["removed_at"] is not None:
+        raise not_found(f"No current member {member_id} in household {household_id}.")
+    return row
+
+
+def update_member(uow, settings, identity, household_id, member_id, fields):
+    load(uow, identity, household_id, lock=True)
+    before = _load_member(uow, household_id, member_id)
+    if not fields:
+        return before
+    if "relationship" in fields:
+        others = [m for m in storage.members_of(uow, household_id) if str(m["id"]) != str(member_id)]
+        try:
+            hh.check_members([*others, dict(before, **fields)])
+        except hh.RuleViolation as exc:
+            raise rule_problem(exc) from None
+    if "name" in fields:
+        fields = dict(fields, name=fields["name"].strip(), name_norm=normalize_name(fields["name"]))
+    after = storage.update_member(uow, member_id, **fields)
+    storage.record(uow, "member", member_id, household_id, "updated", identity,
+                   hh.changes(before, after, MEMBER_FIELDS))
+    row = storage.update_household(uow, household_id)  # the snapshot's version moves on
+    _publish_household(uow, contract.HOUSEHOLD_UPDATED, row, changes=[])
+    return after
+
+
+def remove_member(uow, settings, identity, household_id, member_id, reason):
+    before = load(uow, identity, household_id, lock=True)
+    row = _load_member(uow, household_id, member_id)
+    remaining = [m for m in storage.members_of(uow, household_id) if str(m["id"]) != str(member_id)]
+    if remaining:
+        try:
+            hh.check_members(remaining)
+        except hh.RuleViolation:
+            raise conflict("Name another member head of the household before removing the head.") from None
+    storage.remove_member(uow, member_id, reason)
+    after = storage.update_household(uow, household_id, **_rescored(
+        settings, before, before["indicators"], len(remaining)))
+    storage.record(uow, "member", member_id, household_id, "removed", identity,
+                   {"reason": reason, "name": row["name"]})
+    _publish_household(uow, contract.MEMBER_REMOVED, after, remaining, person_ref=str(member_id), reason=reason)
+    return after
+
+
+# -- searching ------------------------------------------------------------------
+def search(uow, identity, query):
+    regions = _search_regions(identity, query.get("region"))
+    offset = (query["page"] - 1) * query["per_page"]
+    if query.get("nik"):
+        rows = storage.search_by_nik(uow, query["nik"], regions)
+    else:
+        rows = storage.search_by_name(uow, normalize_name(query["name"]), regions, query.get("status"),
+                                      query["per_page"], offset)
+    return {"page": query["page"], "per_page": query["per_page"], "items": rows}
+
+
+def _search_regions(identity, region):
+    if region is None:
+        return identity.regions
+    if identity.covers(region):
+        return (region,)
+    # a region above the caller's: search only the parts the caller covers
+    inside = tuple(r for r in identity.regions if r.startswith(region + "."))
+    if not inside:
+        raise forbidden(f"Region {region} is outside your regions.")
+    return inside
+
+
+def due_for_reverification(uow, identity, query):
+    regions = _search_regions(identity, query.get("region"))
+    offset = (query["page"] - 1) * query["per_page"]
+    rows = storage.households_due(uow, regions, query["before"] or date.today(), query["per_page"], offset)
+    return {"page": query["page"], "per_page": query["per_page"], "items": rows}

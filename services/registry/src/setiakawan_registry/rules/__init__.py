@@ -1,0 +1,1 @@
+"""The registry's rules: pure Python, no I/O."""

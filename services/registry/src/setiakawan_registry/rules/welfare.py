@@ -1,0 +1,75 @@
+"""Welfare indicators, the welfare score and the decile.
+
+The score runs from 0 (poorest) to 100. Each indicator earns points between
+0 and 1, the score is their weighted mean times 100, and the decile is 1 plus
+the number of cut points the score reaches (decile 1 = poorest). Weights, the
+poverty line and the cut points are configuration (``WELFARE`` in the
+service's config.yaml), so an agency can recalibrate without a code change.
+
+Indicators (a deliberately small set, after the DTKS/Regsosek questions):
+
+============  =====================================================  ========
+indicator     values (points)                                        weight
+============  =====================================================  ========
+income        monthly household income in Rupiah, per person, as a   4
+              share of 3 × the poverty line (capped at 1)
+floor         earth 0, bamboo .3, wood .5, cement .8, ceramic 1      1
+wall          bamboo 0, wood .4, brick_unplastered .7, brick 1       1
+roof          thatch 0, zinc .6, tile .8, concrete 1                 .5
+electricity   none 0, shared .2, pln_450 .5, pln_900 .8, pln_1300 1  1
+water         river 0, unprotected_well .3, protected_well .7,       1
+              piped 1
+sanitation    none 0, shared .5, private 1                           1
+assets        each of motorcycle, refrigerator, land, livestock,      1.5
+              boat, gold, car earns its value; capped at 1
+============  =====================================================  ========
+"""
+from dataclasses import dataclass, field
+
+FLOOR = {"earth": 0.0, "bamboo": 0.3, "wood": 0.5, "cement": 0.8, "ceramic": 1.0}
+WALL = {"bamboo": 0.0, "wood": 0.4, "brick_unplastered": 0.7, "brick": 1.0}
+ROOF = {"thatch": 0.0, "zinc": 0.6, "tile": 0.8, "concrete": 1.0}
+ELECTRICITY = {"none": 0.0, "shared": 0.2, "pln_450": 0.5, "pln_900": 0.8, "pln_1300": 1.0}
+WATER = {"river": 0.0, "unprotected_well": 0.3, "protected_well": 0.7, "piped": 1.0}
+SANITATION = {"none": 0.0, "shared": 0.5, "private": 1.0}
+ASSETS = {"motorcycle": 0.3, "refrigerator": 0.2, "land": 0.3, "livestock": 0.2, "boat": 0.2, "gold": 0.2,
+          "car": 1.0}
+CHOICES = {"floor": FLOOR, "wall": WALL, "roof": ROOF, "electricity": ELECTRICITY, "water": WATER,
+           "sanitation": SANITATION}
+
+
+@dataclass(frozen=True)
+class WelfareModel:
+    weights: dict = field(default_factory=lambda: {
+        "income": 4.0, "floor": 1.0, "wall": 1.0, "roof": 0.5, "electricity": 1.0, "water": 1.0,
+        "sanitation": 1.0, "assets": 1.5})
+    poverty_line: int = 600_000  # Rupiah per person per month (Kalimantan Tengah, 2024 order of magnitude)
+    cut_points: tuple = (15, 25, 35, 45, 55, 65, 75, 85, 92)
+
+    @classmethod
+    def from_config(cls, config):
+        config = config or {}
+        model = cls()
+        weights = dict(model.weights, **(config.get("weights") or {}))
+        cut_points = tuple(config.get("cut_points") or model.cut_points)
+        if sorted(weights) != sorted(model.weights) or any(w < 0 for w in weights.values()) or not sum(weights.values()):
+            raise ValueError("WELFARE.weights must give a non-negative weight to each indicator")
+        if len(cut_points) != 9 or list(cut_points) != sorted(cut_points):
+            raise ValueError("WELFARE.cut_points must be 9 ascending scores")
+        return cls(weights, int(config.get("poverty_line") or model.poverty_line), cut_points)
+
+    def points(self, indicators, size):
+        per_person = indicators["monthly_income"] / max(size, 1)
+        assets = sum(ASSETS[a] for a in set(indicators.get("assets") or ()))
+        points = {name: CHOICES[name][indicators[name]] for name in CHOICES}
+        points["income"] = min(1.0, per_person / (3 * self.poverty_line))
+        points["assets"] = min(1.0, assets)
+        return points
+
+    def score(self, indicators, size):
+        points = self.points(indicators, size)
+        total = sum(self.weights.values())
+        return round(100 * sum(self.weights[k] * points[k] for k in self.weights) / total, 2)
+
+    def decile(self, score):
+        return 1 + sum(1 for cut in self.cut_points if score >= cut)

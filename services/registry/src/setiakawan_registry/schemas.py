@@ -1,0 +1,195 @@
+"""HTTP bodies of the registry, validated with the registry's rules so that
+bad input comes back as field-level 422 errors."""
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+
+from setiakawan_kit.contract.registry import GROUP_KINDS, STATUSES
+
+from .rules import households as hh
+from .rules import identity, regions, welfare
+
+REGION = validate.Regexp(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$", error="Not a Kemendagri region code.")
+
+
+def _village(code):
+    if regions.village(code) is None:
+        raise ValidationError(f"{code} is not a village (desa/kelurahan) on the Kemendagri list.")
+
+
+def _not_future(value):
+    if value > date.today():
+        raise ValidationError("The date is in the future.")
+
+
+class MemberFields(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    relationship = fields.String(required=True, validate=validate.OneOf(hh.RELATIONSHIPS))
+    disability = fields.String(load_default="none", validate=validate.OneOf(hh.DISABILITIES))
+    occupation = fields.String(load_default="", validate=validate.Length(0, 100))
+    education = fields.String(load_default="", validate=validate.OneOf(hh.EDUCATION))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 30))
+
+    @post_load
+    def normalize_phone(self, data, **kwargs):
+        if data.get("phone"):
+            try:
+                data["phone"] = identity.normalize_phone(data["phone"])
+            except identity.InvalidIdentity as exc:
+                raise ValidationError({"phone": [exc.message]}) from None
+        return data
+
+
+class MemberIn(MemberFields):
+    nik = fields.String(required=True)
+    birth_date = fields.Date(required=True)
+    sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
+
+    @validates_schema
+    def check_nik(self, data, **kwargs):
+        if "nik" not in data:
+            return
+        try:
+            nik = identity.parse_nik(data["nik"])
+        except identity.InvalidIdentity as exc:
+            raise ValidationError({"nik": [exc.message]}) from None
+        try:
+            hh.check_birth_date(data["birth_date"], date.today()) if "birth_date" in data else None
+            identity.check_nik_matches(nik, data.get("birth_date"), data.get("sex"))
+        except (identity.InvalidIdentity, hh.RuleViolation) as exc:
+            raise ValidationError({exc.field or "nik": [str(exc)]}) from None
+
+
+class MemberUpdate(MemberFields):
+    """Any of the member's own fields; the NIK, birth date and sex are fixed
+    by the NIK (a wrong NIK is corrected by removing and adding the member)."""
+
+    name = fields.String(validate=validate.Length(1, 200))
+    relationship = fields.String(validate=validate.OneOf(hh.RELATIONSHIPS))
+    disability = fields.String(validate=validate.OneOf(hh.DISABILITIES))
+    occupation = fields.String(validate=validate.Length(0, 100))
+    education = fields.String(validate=validate.OneOf(hh.EDUCATION))
+    phone = fields.String(allow_none=True, validate=validate.Length(0, 30))
+
+
+class AddressIn(Schema):
+    street = fields.String(load_default="", validate=validate.Length(0, 300))
+    rt = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,3}$", error="RT is up to 3 digits."))
+    rw = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,3}$", error="RW is up to 3 digits."))
+    village_code = fields.String(required=True, validate=[REGION, _village])
+
+
+class IndicatorsIn(Schema):
+    monthly_income = fields.Integer(required=True, validate=validate.Range(0, 10_000_000_000),
+                                    metadata={"description": "Household income per month, Rupiah"})
+    floor = fields.String(required=True, validate=validate.OneOf(welfare.FLOOR))
+    wall = fields.String(required=True, validate=validate.OneOf(welfare.WALL))
+    roof = fields.String(required=True, validate=validate.OneOf(welfare.ROOF))
+    electricity = fields.String(required=True, validate=validate.OneOf(welfare.ELECTRICITY))
+    water = fields.String(required=True, validate=validate.OneOf(welfare.WATER))
+    sanitation = fields.String(required=True, validate=validate.OneOf(welfare.SANITATION))
+    assets = fields.List(fields.String(validate=validate.OneOf(welfare.ASSETS)), load_default=list)
+
+
+class HouseholdIn(Schema):
+    kk_number = fields.String(required=True)
+    address = fields.Nested(AddressIn, required=True)
+    indicators = fields.Nested(IndicatorsIn, required=True)
+    legal_basis = fields.String(required=True, validate=validate.OneOf(hh.LEGAL_BASES))
+    consent_date = fields.Date(load_default=None, allow_none=True, validate=_not_future)
+    consent_recorded_by = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
+    members = fields.List(fields.Nested(MemberIn), required=True, validate=validate.Length(1, 30))
+
+    @validates("kk_number")
+    def check_kk(self, value, **kwargs):
+        try:
+            identity.check_kk(value)
+        except identity.InvalidIdentity as exc:
+            raise ValidationError(exc.message) from None
+
+    @validates_schema
+    def check_household(self, data, **kwargs):
+        errors = {}
+        try:
+            hh.check_legal_basis(data.get("legal_basis"), data.get("consent_date"),
+                                 data.get("consent_recorded_by"), date.today())
+        except hh.RuleViolation as exc:
+            errors[exc.field] = [str(exc)]
+        members = data.get("members") or []
+        try:
+            hh.check_members(members)
+        except hh.RuleViolation as exc:
+            errors["members"] = [str(exc)]
+        niks = [m["nik"] for m in members if "nik" in m]
+        if len(niks) != len(set(niks)):
+            errors.setdefault("members", []).append("The same NIK appears twice in this household.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class MoveIn(Schema):
+    address = fields.Nested(AddressIn, required=True)
+
+
+class VerificationIn(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(("verified", "rejected")))
+    notes = fields.String(load_default="", validate=validate.Length(0, 2000))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 500))
+
+    @validates_schema
+    def rejection_needs_reason(self, data, **kwargs):
+        if data.get("outcome") == "rejected" and not data.get("reason"):
+            raise ValidationError({"reason": ["A rejection needs a reason."]})
+
+
+class StatusIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("registered", "inactive", "graduated")))
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class RemovalIn(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(("moved_out", "died", "duplicate", "error")))
+
+
+class SearchQuery(Schema):
+    nik = fields.String(validate=validate.Regexp(r"^\d{16}$", error="A NIK has exactly 16 digits."))
+    name = fields.String(validate=validate.Length(2, 200))
+    region = fields.String(validate=REGION)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+    @validates_schema
+    def one_way(self, data, **kwargs):
+        if bool(data.get("nik")) == bool(data.get("name")):
+            raise ValidationError("Search by exactly one of nik or name.")
+
+
+class DueQuery(Schema):
+    region = fields.String(validate=REGION)
+    before = fields.Date(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class ResolutionIn(Schema):
+    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class DuplicateQuery(Schema):
+    status = fields.String(load_default="open", validate=validate.OneOf(("open", "merged", "dismissed")))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class GroupIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(2, 200))
+    kind = fields.String(required=True, validate=validate.OneOf(GROUP_KINDS))
+    village_code = fields.String(required=True, validate=[REGION, _village])
+    member_refs = fields.List(fields.UUID(), load_default=list, validate=validate.Length(0, 500))
+
+
+class GroupUpdate(Schema):
+    name = fields.String(validate=validate.Length(2, 200))
+    status = fields.String(validate=validate.OneOf(("active", "inactive")))
+    member_refs = fields.List(fields.UUID(), validate=validate.Length(0, 500))

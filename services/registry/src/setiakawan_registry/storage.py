@@ -1,0 +1,210 @@
+"""The registry's SQL. Every function takes the unit of work it runs in."""
+from psycopg2.extras import Json, execute_values
+
+HOUSEHOLD_COLUMNS = ("id", "kk_number", "kk_match", "street", "rt", "rw", "village_code", "indicators",
+                     "welfare_score", "decile", "status", "registering_agency", "legal_basis", "consent_date",
+                     "consent_recorded_by")
+MEMBER_COLUMNS = ("id", "household_id", "nik", "nik_match", "name", "name_norm", "birth_date", "sex",
+                  "relationship", "disability", "occupation", "education", "phone", "regency_code",
+                  "village_code")
+
+
+def scope_patterns(regions):
+    """LIKE patterns for the codes a set of regions covers."""
+    patterns = []
+    for region in regions:
+        patterns += [region, region + ".%"]
+    return patterns
+
+
+# -- households ---------------------------------------------------------------
+def insert_household(uow, row):
+    values = [Json(row[c]) if c == "indicators" else row[c] for c in HOUSEHOLD_COLUMNS]
+    uow.execute(f"INSERT INTO households ({', '.join(HOUSEHOLD_COLUMNS)})"
+                f" VALUES ({', '.join(['%s'] * len(HOUSEHOLD_COLUMNS))})", values)
+
+
+def household(uow, household_id, lock=False):
+    return uow.fetchone("SELECT * FROM households WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+                        (str(household_id),))
+
+
+def household_by_kk(uow, kk_number):
+    return uow.fetchone("SELECT id, village_code FROM households WHERE kk_number = %s AND merged_into IS NULL",
+                        (kk_number,))
+
+
+def update_household(uow, household_id, **fields):
+    """Set fields, bump the version; returns the updated row."""
+    assignments = ", ".join(f"{name} = %s" for name in fields)
+    values = [Json(v) if name == "indicators" else v for name, v in fields.items()]
+    return uow.fetchone(f"UPDATE households SET {assignments}{', ' if fields else ''}version = version + 1,"
+                        " updated_at = now() WHERE id = %s RETURNING *", (*values, str(household_id)))
+
+
+def households_due(uow, regions, before, limit, offset):
+    return uow.fetchall(
+        "SELECT id, village_code, status, verified_at, reverify_due FROM households"
+        " WHERE status = 'verified' AND reverify_due <= %s AND village_code LIKE ANY(%s)"
+        " ORDER BY reverify_due, id LIMIT %s OFFSET %s",
+        (before, scope_patterns(regions), limit, offset))
+
+
+# -- members ------------------------------------------------------------------
+def insert_members(uow, rows):
+    execute_values(uow.cursor, f"INSERT INTO members ({', '.join(MEMBER_COLUMNS)}) VALUES %s",
+                   [[row[c] for c in MEMBER_COLUMNS] for row in rows])
+
+
+def members_of(uow, household_id):
+    return uow.fetchall("SELECT * FROM members WHERE household_id = %s AND removed_at IS NULL"
+                        " ORDER BY relationship <> 'head', birth_date, id", (str(household_id),))
+
+
+def member(uow, member_id):
+    return uow.fetchone("SELECT * FROM members WHERE id = %s", (str(member_id),))
+
+
+def members_by_nik(uow, niks):
+    return uow.fetchall("SELECT m.id, m.nik, m.household_id, m.village_code FROM members m"
+                        " WHERE m.nik = ANY(%s) AND m.removed_at IS NULL", (list(niks),))
+
+
+def update_member(uow, member_id, **fields):
+    assignments = ", ".join(f"{name} = %s" for name in fields)
+    return uow.fetchone(f"UPDATE members SET {assignments} WHERE id = %s RETURNING *",
+                        (*fields.values(), str(member_id)))
+
+
+def remove_member(uow, member_id, reason):
+    uow.execute("UPDATE members SET removed_at = now(), removal_reason = %s WHERE id = %s",
+                (reason, str(member_id)))
+
+
+def move_members(uow, household_id, village_code):
+    uow.execute("UPDATE members SET village_code = %s, regency_code = %s"
+                " WHERE household_id = %s AND removed_at IS NULL",
+                (village_code, village_code[:5], str(household_id)))
+
+
+def likely_duplicates(uow, member_ids, threshold):
+    """Current members resembling the given ones: other NIK, same birth date
+    and regency, similar name."""
+    return uow.fetchall(
+        "SELECT n.id AS member_id, o.id AS other_id, similarity(n.name_norm, o.name_norm) AS similarity,"
+        "       n.village_code, o.village_code AS other_village_code"
+        "  FROM members n JOIN members o"
+        "    ON o.birth_date = n.birth_date AND o.regency_code = n.regency_code AND o.nik <> n.nik"
+        "   AND o.household_id <> n.household_id AND o.removed_at IS NULL"
+        " WHERE n.id = ANY(%s::uuid[]) AND similarity(n.name_norm, o.name_norm) >= %s",
+        ([str(i) for i in member_ids], threshold))
+
+
+def search_by_nik(uow, nik, regions):
+    return uow.fetchall(
+        "SELECT m.id AS person_ref, m.household_id, m.name, m.nik, m.birth_date, m.sex, m.village_code,"
+        "       h.status FROM members m JOIN households h ON h.id = m.household_id"
+        " WHERE m.nik = %s AND m.removed_at IS NULL AND m.village_code LIKE ANY(%s)",
+        (nik, scope_patterns(regions)))
+
+
+def search_by_name(uow, name_norm, regions, status, limit, offset):
+    """Members whose name resembles ``name_norm`` (trigram word similarity),
+    best first, within the region patterns."""
+    return uow.fetchall(
+        "SELECT m.id AS person_ref, m.household_id, m.name, m.nik, m.birth_date, m.sex, m.village_code,"
+        "       h.status, word_similarity(%(q)s, m.name_norm) AS score"
+        "  FROM members m JOIN households h ON h.id = m.household_id"
+        " WHERE %(q)s <%% m.name_norm AND m.removed_at IS NULL AND m.village_code LIKE ANY(%(scope)s)"
+        "   AND (%(status)s::text IS NULL OR h.status = %(status)s)"
+        " ORDER BY score DESC, m.name_norm, m.id LIMIT %(limit)s OFFSET %(offset)s",
+        {"q": name_norm, "scope": scope_patterns(regions), "status": status, "limit": limit, "offset": offset})
+
+
+# -- history ------------------------------------------------------------------
+def record(uow, entity, entity_id, household_id, action, identity, changes):
+    uow.execute("INSERT INTO history (entity, entity_id, household_id, action, agency, role, changes)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (entity, str(entity_id), str(household_id) if household_id else None, action,
+                 identity.agency, identity.role, Json(changes, dumps=_dumps)))
+
+
+def history(uow, household_id, limit, offset):
+    return uow.fetchall("SELECT entity, entity_id, action, agency, role, changes, at FROM history"
+                        " WHERE household_id = %s OR entity_id = %s ORDER BY id LIMIT %s OFFSET %s",
+                        (str(household_id), str(household_id), limit, offset))
+
+
+# -- duplicates ---------------------------------------------------------------
+def insert_candidates(uow, candidates, reason_for):
+    if not candidates:
+        return 0
+    execute_values(uow.cursor,
+                   "INSERT INTO duplicate_candidates (id, member_id, other_id, similarity, reason, village_code,"
+                   " other_village_code) VALUES %s ON CONFLICT DO NOTHING",
+                   [(c["id"], str(c["member_id"]), str(c["other_id"]), c["similarity"], reason_for(c["similarity"]),
+                     c["village_code"], c["other_village_code"]) for c in candidates])
+    return uow.cursor.rowcount
+
+
+def candidates(uow, regions, status, limit, offset):
+    patterns = scope_patterns(regions)
+    return uow.fetchall(
+        "SELECT d.*, m.household_id, o.household_id AS other_household_id FROM duplicate_candidates d"
+        " JOIN members m ON m.id = d.member_id JOIN members o ON o.id = d.other_id"
+        " WHERE d.status = %s AND (d.village_code LIKE ANY(%s) OR d.other_village_code LIKE ANY(%s))"
+        " ORDER BY d.created_at, d.id LIMIT %s OFFSET %s", (status, patterns, patterns, limit, offset))
+
+
+def candidate(uow, candidate_id, lock=False):
+    return uow.fetchone("SELECT * FROM duplicate_candidates WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+                        (str(candidate_id),))
+
+
+def resolve_candidate(uow, candidate_id, status, agency, note):
+    uow.execute("UPDATE duplicate_candidates SET status = %s, resolved_by = %s, resolved_at = now(),"
+                " resolution_note = %s WHERE id = %s", (status, agency, note, str(candidate_id)))
+
+
+# -- groups -------------------------------------------------------------------
+def insert_group(uow, row):
+    uow.execute("INSERT INTO groups (id, name, kind, village_code, registering_agency) VALUES (%s, %s, %s, %s, %s)",
+                (row["id"], row["name"], row["kind"], row["village_code"], row["registering_agency"]))
+
+
+def group(uow, group_id, lock=False):
+    return uow.fetchone("SELECT * FROM groups WHERE id = %s" + (" FOR UPDATE" if lock else ""), (str(group_id),))
+
+
+def update_group(uow, group_id, **fields):
+    assignments = "".join(f"{name} = %s, " for name in fields)
+    return uow.fetchone(f"UPDATE groups SET {assignments}version = version + 1, updated_at = now()"
+                        " WHERE id = %s RETURNING *", (*fields.values(), str(group_id)))
+
+
+def group_member_refs(uow, group_id):
+    return [r["person_ref"] for r in uow.fetchall(
+        "SELECT person_ref FROM group_members WHERE group_id = %s ORDER BY person_ref", (str(group_id),))]
+
+
+def set_group_members(uow, group_id, person_refs):
+    uow.execute("DELETE FROM group_members WHERE group_id = %s", (str(group_id),))
+    if person_refs:
+        execute_values(uow.cursor, "INSERT INTO group_members (group_id, person_ref) VALUES %s",
+                       [(str(group_id), str(p)) for p in person_refs])
+
+
+def current_members(uow, person_refs):
+    return uow.fetchall("SELECT id, village_code FROM members WHERE id = ANY(%s::uuid[]) AND removed_at IS NULL",
+                        ([str(p) for p in person_refs],))
+
+
+def groups_in(uow, regions, limit, offset):
+    return uow.fetchall("SELECT * FROM groups WHERE village_code LIKE ANY(%s) ORDER BY name, id LIMIT %s OFFSET %s",
+                        (scope_patterns(regions), limit, offset))
+
+
+def _dumps(value):
+    import json
+
+    return json.dumps(value, default=str)
