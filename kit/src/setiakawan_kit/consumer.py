@@ -51,6 +51,22 @@ class RawQueueConsumer(QueueConsumer):
     def handle_raw(self, provider, message):
         self.handle_message(provider, None, message)
 
+    # nameko catches only amqp's ConnectionError here; a socket error (broker
+    # restarted, connection reset) escaped into the worker and killed the
+    # whole container. The broker redelivers what a lost connection left
+    # unacked, and the inbox absorbs the duplicate.
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except OSError as exc:
+            log.warning("could not ack message (%s); the broker will redeliver it", exc)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except OSError as exc:
+            log.warning("could not requeue message (%s); the broker will redeliver it", exc)
+
 
 class ReliableEventHandler(Entrypoint):
     queue_consumer = RawQueueConsumer()

@@ -2,15 +2,19 @@
 to the use cases in households, review, groups and imports."""
 import uuid
 
+import eventlet
 from marshmallow import Schema, fields
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
+from werkzeug.wrappers import Response
 
+from setiakawan_kit.db import dsn_from_config
 from setiakawan_kit.diagnostics import DiagnosticsMixin
 from setiakawan_kit.http import api
+from setiakawan_kit.problems import Problem
 from setiakawan_kit.service import KitService
 
-from . import groups, households, review, schemas, storage
+from . import groups, households, imports, review, schemas, storage
 
 ANY = ("admin", "operator", "field_officer", "viewer")
 WRITE = ("admin", "operator", "field_officer")
@@ -187,6 +191,42 @@ class RegistryService(DiagnosticsMixin, KitService):
     def update_group(self, call, group_id):
         with self.db.transaction() as uow:
             return groups.update(uow, call.identity, group_id, call.body)
+
+    # -- imports ----------------------------------------------------------
+    @api("POST", "/imports", roles=MANAGE, status=202, tags=["imports"],
+         summary="Upload a CSV list (text/csv, one row per member); it is imported in the background")
+    def upload_import(self, call):
+        request = call.request
+        if request.mimetype != "text/csv":
+            raise Problem(415, "Unsupported media type", "Upload the list as text/csv.",
+                          kind="unsupported-media-type")
+        config = self.introspection.config
+        max_bytes = int(config.get("IMPORT_MAX_BYTES") or 512 * 1024 * 1024)
+        path, sha256, rows = imports.receive(request.stream, request.content_length, max_bytes,
+                                             imports.import_dir(config))
+        filename = request.args.get("filename") or "upload.csv"
+        with self.db.transaction() as uow:
+            import_id = imports.create(uow, call.identity, filename[:200], sha256, rows)
+        process = imports.start(dsn_from_config(config), import_id, path, self.settings, call.identity, config)
+        eventlet.spawn(process.wait)  # reap it when it ends
+        with self.db.transaction() as uow:
+            uow.execute("UPDATE imports SET pid = COALESCE(pid, %s) WHERE id = %s", (process.pid, import_id))
+            row = imports.load(uow, call.identity, import_id)
+        return 202, {"Location": f"/imports/{import_id}"}, imports.progress(row)
+
+    @api("GET", "/imports/<uuid:import_id>", roles=ANY, tags=["imports"], summary="Progress and counts")
+    def get_import(self, call, import_id):
+        with self.db.transaction() as uow:
+            return imports.progress(imports.load(uow, call.identity, import_id))
+
+    @api("GET", "/imports/<uuid:import_id>/rejections", roles=ANY, tags=["imports"],
+         summary="Rejected rows with their reasons, as CSV")
+    def import_rejections(self, call, import_id):
+        with self.db.transaction() as uow:
+            imports.load(uow, call.identity, import_id)
+            text = imports.rejections_csv(uow, import_id)
+        return Response(text, status=200, content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="rejections-{import_id}.csv"'})
 
     # -- for other services -------------------------------------------------
     @rpc

@@ -6,5 +6,13 @@ import hashlib
 import hmac
 
 
+_keys = {}
+
+
 def match_key(secret, kind, number):
-    return hmac.new(secret.encode(), f"{kind}:{number}".encode(), hashlib.sha256).hexdigest()
+    keyed = _keys.get(secret)
+    if keyed is None:
+        keyed = _keys[secret] = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+    digest = keyed.copy()
+    digest.update(f"{kind}:{number}".encode())
+    return digest.hexdigest()

@@ -1,0 +1,137 @@
+"""Uploads of existing lists: store the file, start the importer process,
+report its progress and its rejected rows."""
+import csv
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from setiakawan_kit.problems import Problem, not_found
+
+from .rules.rows import COLUMNS, HeaderError, column_order
+
+CHUNK = 1 << 20
+
+
+def import_dir(config):
+    path = Path(config.get("IMPORT_DIR") or Path(tempfile.gettempdir()) / "setiakawan-imports")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def receive(stream, content_length, max_bytes, directory):
+    """Write an uploaded CSV to ``directory``; returns (path, sha256, data rows).
+    Refuses (4xx) what is too large, not UTF-8 or lacks our header."""
+    if content_length is None:
+        raise Problem(411, "Length required", "Send the file with a Content-Length.", kind="length-required")
+    if content_length > max_bytes:
+        raise Problem(413, "Content too large", f"An import is at most {max_bytes} bytes.", kind="content-too-large")
+    path = directory / f"{uuid.uuid4()}.csv"
+    digest, lines, received, first, last = hashlib.sha256(), 0, 0, b"", b"\n"
+    try:
+        with open(path, "wb") as out:
+            while received < content_length:
+                block = stream.read(min(CHUNK, content_length - received))
+                if not block:
+                    break
+                if len(first) < 65536:
+                    first += block[:65536]
+                digest.update(block)
+                lines += block.count(b"\n")
+                received += len(block)
+                last = block[-1:]
+                out.write(block)
+        if received < content_length:
+            raise Problem(400, "Bad request", "The upload ended before its Content-Length.", kind="bad-request")
+        header_line = first.split(b"\n", 1)[0]
+        try:
+            header = next(csv.reader([header_line.decode("utf-8-sig")]), None)
+        except UnicodeDecodeError:
+            raise Problem(422, "Not UTF-8", "The file is not UTF-8 text.", kind="not-utf-8") from None
+        if not header:
+            raise Problem(422, "Empty file", "The file is empty.", kind="empty-file")
+        try:
+            column_order(header)
+        except HeaderError as exc:
+            raise Problem(422, "Bad header", f"{exc} Expected: {', '.join(COLUMNS)}.", kind="bad-header") from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    data_rows = lines + (0 if last == b"\n" else 1) - 1
+    return path, digest.hexdigest(), max(data_rows, 0)
+
+
+def create(uow, identity, filename, sha256, total_rows):
+    import_id = str(uuid.uuid4())
+    uow.execute("INSERT INTO imports (id, agency, role, regions, filename, sha256, status, total_rows)"
+                " VALUES (%s, %s, %s, %s, %s, %s, 'queued', %s)",
+                (import_id, identity.agency, identity.role, list(identity.regions), filename, sha256, total_rows))
+    return import_id
+
+
+def start(dsn, import_id, path, settings, identity, config):
+    """Start the importer process; the job (with the match secret) goes on
+    its standard input, not its command line."""
+    job = {"settings": {"welfare": config.get("WELFARE") or {}, "match_secret": settings.match_secret},
+           "identity": {"agency": identity.agency, "role": identity.role, "regions": list(identity.regions)},
+           "delete_file": True}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "setiakawan_registry.importer", "--dsn", dsn, "--import-id", import_id,
+         "--file", str(path), "--job", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
+    process.stdin.write(json.dumps(job).encode())
+    process.stdin.close()
+    return process
+
+
+def load(uow, identity, import_id):
+    row = uow.fetchone("SELECT * FROM imports WHERE id = %s", (str(import_id),))
+    if row is None or (row["agency"] != identity.agency and identity.role != "admin"):
+        raise not_found(f"No import {import_id} of your agency.")
+    if row["status"] in ("queued", "running") and row["pid"] and not _alive(row["pid"]):
+        uow.execute("UPDATE imports SET status = 'failed', finished_at = now(), error = %s WHERE id = %s",
+                    ("The import process stopped unexpectedly; upload the file again: households already "
+                     "imported are skipped.", str(import_id)))
+        row = uow.fetchone("SELECT * FROM imports WHERE id = %s", (str(import_id),))
+    return row
+
+
+def progress(row):
+    out = {k: row[k] for k in ("id", "status", "stage", "filename", "sha256", "total_rows", "processed_rows",
+                               "accepted_rows", "already_registered", "rejected_rows", "households_created",
+                               "error", "created_at", "started_at", "finished_at")}
+    total = row["total_rows"] or 0
+    stage_share = {"queued": 0, "validating": 0, "storing": 0.5, "flagging": 0.95, "done": 1.0}
+    done = stage_share.get(row["stage"], 0)
+    if row["stage"] == "validating" and total:
+        done = 0.5 * min(1, row["processed_rows"] / total)
+    elif row["stage"] == "storing" and total:
+        done = 0.5 + 0.45 * min(1, (row["accepted_rows"] + row["already_registered"]) / total)
+    out["progress"] = round(done, 3)
+    return out
+
+
+def rejections_csv(uow, import_id):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "reason", *COLUMNS])
+    for row in uow.fetchall("SELECT line, reason, row_text FROM import_rejections WHERE import_id = %s ORDER BY line",
+                            (str(import_id),)):
+        fields = next(csv.reader([row["row_text"]]), [])
+        writer.writerow([row["line"], row["reason"], *fields])
+    return out.getvalue()
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True

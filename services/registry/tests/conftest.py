@@ -1,0 +1,101 @@
+import json
+import time
+
+import kombu
+import pytest
+import requests
+
+from setiakawan_kit import topology
+from setiakawan_registry import SERVICE
+
+
+@pytest.fixture
+def capture(amqp_uri):
+    """Every event the registry publishes during the test, as (type, data)."""
+    conn = kombu.Connection(amqp_uri)
+    channel = conn.channel()
+    queue = kombu.Queue(f"capture-registry-{time.monotonic_ns()}", exchange=topology.event_exchange("registry"),
+                        routing_key="#", durable=False, auto_delete=False)
+    queue(channel).declare()
+
+    class Capture:
+        def events(self, settle=0.5):
+            time.sleep(settle)
+            out = []
+            bound = queue(channel)
+            while (message := bound.get(no_ack=True)) is not None:
+                out.append((message.headers["ce-type"], json.loads(message.body)))
+            return out
+
+        def wait_for(self, count, timeout=20):
+            got, deadline = [], time.monotonic() + timeout
+            while len(got) < count and time.monotonic() < deadline:
+                got += self.events(settle=0.1)
+            return got
+
+    yield Capture()
+    queue(channel).delete()
+    conn.release()
+
+
+@pytest.fixture
+def registry(make_database, run_service, tmp_path):
+    database = make_database(SERVICE.migrations, prefix="registry")
+    service = run_service("registry", SERVICE.module, database, IMPORT_DIR=str(tmp_path / "imports"))
+    service.database = database
+    return service
+
+
+class Client:
+    def __init__(self, url, token):
+        self.url = url
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def post(self, path, body=None, **kw):
+        return requests.post(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
+
+    def put(self, path, body, **kw):
+        return requests.put(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
+
+    def patch(self, path, body, **kw):
+        return requests.patch(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
+
+    def get(self, path, **kw):
+        return requests.get(self.url + path, headers=self.headers, timeout=60, **kw)
+
+
+@pytest.fixture
+def client(registry, token):
+    """``client(role=..., regions=..., agency=...)``: an HTTP client with a token."""
+
+    def make(role="operator", regions=("62.13",), agency="Dinas Sosial Kabupaten Barito Timur", kind="district"):
+        return Client(registry.url, token(role=role, regions=regions, agency=agency, kind=kind))
+
+    return make
+
+
+def household_body(kk="6213010107200001", village="62.13.01.2003", members=None, **extra):
+    body = {
+        "kk_number": kk,
+        "address": {"street": "Jl. Tjilik Riwut No. 5", "rt": "001", "rw": "002", "village_code": village},
+        "indicators": {"monthly_income": 1_200_000, "floor": "wood", "wall": "wood", "roof": "zinc",
+                       "electricity": "pln_450", "water": "protected_well", "sanitation": "shared",
+                       "assets": ["motorcycle"]},
+        "legal_basis": "public_duty",
+        "members": members or [
+            {"nik": "6213014107850003", "name": "Siti Aminah", "birth_date": "1985-07-01", "sex": "F",
+             "relationship": "head", "phone": "0812-3456-7890"},
+            {"nik": "6213011503100002", "name": "Budi Santoso", "birth_date": "2010-03-15", "sex": "M",
+             "relationship": "child"},
+            {"nik": "6213010101500001", "name": "Hasan Rahman", "birth_date": "1950-01-01", "sex": "M",
+             "relationship": "parent", "disability": "physical"},
+        ],
+    }
+    body.update(extra)
+    return body
+
+
+def count_rows(db, database, table):
+    with db(database).cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {table}")
+        return cur.fetchone()[0]

@@ -1,0 +1,106 @@
+"""Bulk import through the HTTP API and the importer process."""
+import csv
+import io
+import time
+
+import requests
+
+from conftest import count_rows
+from tests.support.population import Population, write_csv
+
+
+def upload(registry, token, path_or_bytes, content_type="text/csv", regions=("62",)):
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else open(path_or_bytes, "rb").read()
+    return requests.post(registry.url + "/imports", data=data, params={"filename": "dtks.csv"}, timeout=60,
+                         headers={"Authorization": f"Bearer {token(regions=regions)}",
+                                  "Content-Type": content_type})
+
+
+def finished(registry, token, import_id, regions=("62",), timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = requests.get(f"{registry.url}/imports/{import_id}", timeout=10,
+                             headers={"Authorization": f"Bearer {token(regions=regions)}"}).json()
+        if state["status"] in ("completed", "failed"):
+            return state
+        time.sleep(0.3)
+    raise AssertionError(f"import still {state}")
+
+
+def test_import_validates_commits_reports_and_reruns_without_duplicates(registry, token, tmp_path, db, capture):
+    population = Population(seed=3, provinces=("62",))
+    households = [population.household() for _ in range(300)]
+    path = tmp_path / "dtks.csv"
+    rows = write_csv(path, households, bad_share=0.03, duplicate_share=0.02, seed=5)
+    # one household in another province, outside the token's regions
+    outsider = Population(seed=4, provinces=("63",)).household(size=2)
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(outsider[0]))
+        writer.writerows(outsider)
+    rows += 2
+
+    accepted = upload(registry, token, path)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.headers["Location"] == f"/imports/{accepted.json()['id']}"
+    assert accepted.json()["total_rows"] == rows
+    state = finished(registry, token, accepted.json()["id"])
+    assert state["status"] == "completed", state
+    assert state["progress"] == 1.0
+    assert state["accepted_rows"] + state["rejected_rows"] == rows
+    assert state["rejected_rows"] > 0 and state["households_created"] > 200
+    assert count_rows(db, registry.database, "households") == state["households_created"]
+    assert count_rows(db, registry.database, "members") == state["accepted_rows"]
+
+    rejections = requests.get(f"{registry.url}/imports/{state['id']}/rejections", timeout=10,
+                              headers={"Authorization": f"Bearer {token(regions=('62',))}"})
+    assert rejections.headers["Content-Type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(rejections.text)))
+    assert len(table) == state["rejected_rows"]
+    reasons = " ".join(r["reason"] for r in table)
+    assert "outside your regions" in reasons and "the same NIK is on line" in reasons
+    assert all(r["line"].isdigit() and r["kk_number"] for r in table)
+
+    events = capture.wait_for(state["households_created"], timeout=30)
+    assert len([t for t, _ in events if t == "household.registered"]) == state["households_created"]
+
+    again = finished(registry, token, upload(registry, token, path).json()["id"])
+    assert again["status"] == "completed"
+    assert again["households_created"] == 0 and again["accepted_rows"] == 0
+    assert again["already_registered"] == state["accepted_rows"]
+    assert count_rows(db, registry.database, "members") == state["accepted_rows"]
+    assert capture.events() == []
+
+
+def test_bad_uploads_are_refused_and_store_nothing(registry, token, tmp_path, db):
+    cases = [
+        (b"just,some,columns\n1,2,3\n", "text/csv", 422, "bad-header"),
+        (b"\xff\xfe\x00garbage", "text/csv", 422, "not-utf-8"),
+        (b"", "text/csv", 422, "empty-file"),
+        (b"kk_number\n", "application/json", 415, "unsupported-media-type"),
+    ]
+    for data, content_type, status, kind in cases:
+        response = upload(registry, token, data, content_type)
+        assert response.status_code == status, (kind, response.text)
+        assert response.json()["type"].endswith(kind)
+    assert count_rows(db, registry.database, "imports") == 0
+
+
+def test_oversized_upload_is_413(make_database, run_service, token, tmp_path):
+    from setiakawan_registry import SERVICE
+
+    small = run_service("registry-small", SERVICE.module, make_database(SERVICE.migrations, prefix="registry"),
+                        IMPORT_MAX_BYTES=1000, IMPORT_DIR=str(tmp_path / "uploads"))
+    response = upload(small, token, b"x" * 5000)
+    assert response.status_code == 413
+    assert list((tmp_path / "uploads").iterdir()) == []
+
+
+def test_rows_with_wrong_column_count_or_encoding_inside_are_rejected(registry, token, tmp_path):
+    population = Population(seed=9, provinces=("62",))
+    path = tmp_path / "mixed.csv"
+    write_csv(path, [population.household(size=1) for _ in range(3)])
+    with open(path, "a") as f:
+        f.write("only,three,columns\n")
+    state = finished(registry, token, upload(registry, token, path).json()["id"])
+    assert state["status"] == "completed"
+    assert (state["households_created"], state["rejected_rows"]) == (3, 1)
