@@ -37,6 +37,7 @@ from setiakawan_kit.contract import registry as contract
 from setiakawan_kit.outbox import copy_text
 
 from .rules import duplicates, households as hh
+from .storage import region_keys
 from .rules.matching import match_key
 from .rules.rows import COLUMNS, HeaderError, RowError, RowValidator, column_order, household_problem
 from .rules.welfare import WelfareModel
@@ -104,6 +105,7 @@ def build_chunk(job):
             json.dumps(indicators), score, stored["decile"], "registered", identity["agency"], first.legal_basis,
             first.consent_date or None, first.consent_recorded_by or None))) + "\n")
         members = []
+        regions_literal = "{" + ",".join(region_keys(first.village_code)) + "}"
         for _, m in rows:
             member_id = str(uuid.uuid4())
             member_ids.append(member_id)
@@ -113,7 +115,7 @@ def build_chunk(job):
             member_lines.append("\t".join(map(copy_text, (
                 member_id, household_id, m.nik, nik_match, m.name, m.name_norm, m.birth_date.isoformat(), m.sex,
                 m.relationship, m.disability, m.occupation, m.education, m.phone or None,
-                first.village_code[:5], first.village_code))) + "\n")
+                first.village_code[:5], first.village_code, regions_literal))) + "\n")
         history_lines.append("\t".join(map(copy_text, (
             "household", household_id, household_id, "imported", identity["agency"], identity["role"],
             json.dumps({"import_id": import_id, "members": len(rows), "welfare_score": score})))) + "\n")
@@ -258,7 +260,8 @@ class Importer:
                                 " welfare_score, decile, status, registering_agency, legal_basis, consent_date,"
                                 " consent_recorded_by) FROM STDIN", io.StringIO(households_text))
                 cur.copy_expert("COPY members (id, household_id, nik, nik_match, name, name_norm, birth_date, sex,"
-                                " relationship, disability, occupation, education, phone, regency_code, village_code)"
+                                " relationship, disability, occupation, education, phone, regency_code, village_code,"
+                                " regions)"
                                 " FROM STDIN", io.StringIO(members_text))
                 cur.copy_expert("COPY history (entity, entity_id, household_id, action, agency, role, changes)"
                                 " FROM STDIN", io.StringIO(history_text))
@@ -287,6 +290,12 @@ class Importer:
                 cur.execute(LIKELY_DUPLICATES_SQL, {"ids": self.new_member_ids[i:i + 100_000],
                                                     "threshold": duplicates.LIKELY_SIMILARITY})
         self.conn.commit()
+        if self.new_member_ids:
+            self.conn.autocommit = True
+            with self.conn.cursor() as cur:  # fresh statistics, so searches plan for the new size
+                cur.execute("ANALYZE households")
+                cur.execute("ANALYZE members")
+            self.conn.autocommit = False
 
     def _set(self, cur=None, **fields):
         assignments = ", ".join(f"{k} = now()" if v == "now" else f"{k} = %({k})s" for k, v in fields.items())

@@ -23,10 +23,10 @@ def _not_future(value):
 
 
 class MemberFields(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = fields.String(required=True, validate=validate.Length(1, hh.NAME_MAX))
     relationship = fields.String(required=True, validate=validate.OneOf(hh.RELATIONSHIPS))
     disability = fields.String(load_default="none", validate=validate.OneOf(hh.DISABILITIES))
-    occupation = fields.String(load_default="", validate=validate.Length(0, 100))
+    occupation = fields.String(load_default="", validate=validate.Length(0, hh.OCCUPATION_MAX))
     education = fields.String(load_default="", validate=validate.OneOf(hh.EDUCATION))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 30))
 
@@ -73,14 +73,14 @@ class MemberUpdate(MemberFields):
 
 
 class AddressIn(Schema):
-    street = fields.String(load_default="", validate=validate.Length(0, 300))
+    street = fields.String(load_default="", validate=validate.Length(0, hh.STREET_MAX))
     rt = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,3}$", error="RT is up to 3 digits."))
     rw = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,3}$", error="RW is up to 3 digits."))
     village_code = fields.String(required=True, validate=[REGION, _village])
 
 
 class IndicatorsIn(Schema):
-    monthly_income = fields.Integer(required=True, validate=validate.Range(0, 10_000_000_000),
+    monthly_income = fields.Integer(required=True, validate=validate.Range(0, hh.INCOME_MAX),
                                     metadata={"description": "Household income per month, Rupiah"})
     floor = fields.String(required=True, validate=validate.OneOf(welfare.FLOOR))
     wall = fields.String(required=True, validate=validate.OneOf(welfare.WALL))
@@ -97,7 +97,8 @@ class HouseholdIn(Schema):
     indicators = fields.Nested(IndicatorsIn, required=True)
     legal_basis = fields.String(required=True, validate=validate.OneOf(hh.LEGAL_BASES))
     consent_date = fields.Date(load_default=None, allow_none=True, validate=_not_future)
-    consent_recorded_by = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
+    consent_recorded_by = fields.String(load_default=None, allow_none=True,
+                                        validate=validate.Length(1, hh.RECORDED_BY_MAX))
     members = fields.List(fields.Nested(MemberIn), required=True, validate=validate.Length(1, 30))
 
     @validates("kk_number")

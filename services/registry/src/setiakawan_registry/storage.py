@@ -6,7 +6,12 @@ HOUSEHOLD_COLUMNS = ("id", "kk_number", "kk_match", "street", "rt", "rw", "villa
                      "consent_recorded_by")
 MEMBER_COLUMNS = ("id", "household_id", "nik", "nik_match", "name", "name_norm", "birth_date", "sex",
                   "relationship", "disability", "occupation", "education", "phone", "regency_code",
-                  "village_code")
+                  "village_code", "regions")
+
+
+def region_keys(village_code):
+    """The codes a member is found under: province, regency, district, village."""
+    return [village_code[:2], village_code[:5], village_code[:8], village_code]
 
 
 def scope_patterns(regions):
@@ -82,9 +87,9 @@ def remove_member(uow, member_id, reason):
 
 
 def move_members(uow, household_id, village_code):
-    uow.execute("UPDATE members SET village_code = %s, regency_code = %s"
+    uow.execute("UPDATE members SET village_code = %s, regency_code = %s, regions = %s"
                 " WHERE household_id = %s AND removed_at IS NULL",
-                (village_code, village_code[:5], str(household_id)))
+                (village_code, village_code[:5], region_keys(village_code), str(household_id)))
 
 
 def likely_duplicates(uow, member_ids, threshold):
@@ -115,10 +120,10 @@ def search_by_name(uow, name_norm, regions, status, limit, offset):
         "SELECT m.id AS person_ref, m.household_id, m.name, m.nik, m.birth_date, m.sex, m.village_code,"
         "       h.status, word_similarity(%(q)s, m.name_norm) AS score"
         "  FROM members m JOIN households h ON h.id = m.household_id"
-        " WHERE %(q)s <%% m.name_norm AND m.removed_at IS NULL AND m.village_code LIKE ANY(%(scope)s)"
+        " WHERE m.regions && %(regions)s::text[] AND %(q)s <%% m.name_norm AND m.removed_at IS NULL"
         "   AND (%(status)s::text IS NULL OR h.status = %(status)s)"
         " ORDER BY score DESC, m.name_norm, m.id LIMIT %(limit)s OFFSET %(offset)s",
-        {"q": name_norm, "scope": scope_patterns(regions), "status": status, "limit": limit, "offset": offset})
+        {"q": name_norm, "regions": list(regions), "status": status, "limit": limit, "offset": offset})
 
 
 # -- history ------------------------------------------------------------------

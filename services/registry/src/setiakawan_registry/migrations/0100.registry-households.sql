@@ -46,6 +46,7 @@ CREATE TABLE members (
     phone         text,
     regency_code  text        NOT NULL,            -- of the household, for duplicate lookups
     village_code  text        NOT NULL,
+    regions       text[]      NOT NULL,            -- {province, regency, district, village}: scope filter
     removed_at    timestamptz,
     removal_reason text,
     created_at    timestamptz NOT NULL DEFAULT now()
@@ -53,7 +54,10 @@ CREATE TABLE members (
 CREATE UNIQUE INDEX members_nik ON members (nik) WHERE removed_at IS NULL;
 CREATE INDEX members_household ON members (household_id);
 CREATE INDEX members_lookalike ON members (birth_date, regency_code);
-CREATE INDEX members_name_trgm ON members USING gin (name_norm gin_trgm_ops);
+-- Name search: the region keys and the name's trigrams in one GIN index, so a
+-- search intersects "in these regions" with "name like this" inside the index.
+CREATE INDEX members_name_search ON members USING gin (regions, name_norm gin_trgm_ops)
+    WITH (fastupdate = on, gin_pending_list_limit = 65536);
 
 CREATE TABLE groups (
     id                 uuid PRIMARY KEY,

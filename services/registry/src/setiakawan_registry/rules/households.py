@@ -10,6 +10,12 @@ RELATIONSHIPS = ("head", "spouse", "child", "parent", "in_law", "grandchild", "s
 DISABILITIES = ("none", "physical", "sensory", "intellectual", "mental", "multiple")
 EDUCATION = ("", "none", "sd", "smp", "sma", "diploma", "s1", "s2", "s3")
 LEGAL_BASES = ("public_duty", "consent")
+# limits shared by the HTTP schemas and the bulk import
+NAME_MAX = 200
+OCCUPATION_MAX = 100
+RECORDED_BY_MAX = 200
+STREET_MAX = 300
+INCOME_MAX = 10_000_000_000  # Rupiah a month
 
 # status → the statuses it may change to
 TRANSITIONS = {
@@ -59,8 +65,10 @@ def check_members(members):
 
 def check_legal_basis(legal_basis, consent_date, consent_recorded_by, today):
     if legal_basis == "consent":
-        if consent_date is None or not consent_recorded_by:
-            raise RuleViolation("Consent needs its date and who recorded it.", field="consent_date")
+        if consent_date is None:
+            raise RuleViolation("Consent needs the date it was given.", field="consent_date")
+        if not consent_recorded_by:
+            raise RuleViolation("Consent needs who recorded it.", field="consent_recorded_by")
         if consent_date > today:
             raise RuleViolation("The consent date is in the future.", field="consent_date")
 

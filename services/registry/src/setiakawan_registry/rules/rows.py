@@ -83,8 +83,10 @@ class RowValidator:
             income = int(f[5])
         except ValueError:
             raise RowError(f"monthly_income: {f[5]!r} is not a whole number of Rupiah.") from None
-        if income < 0:
-            raise RowError("monthly_income: cannot be negative.")
+        if not 0 <= income <= hh.INCOME_MAX:
+            raise RowError(f"monthly_income: must be between 0 and {hh.INCOME_MAX}.")
+        if len(street) > hh.STREET_MAX:
+            raise RowError(f"street: longer than {hh.STREET_MAX} characters.")
         for i, name in ((6, "floor"), (7, "wall"), (8, "roof"), (9, "electricity"), (10, "water"),
                         (11, "sanitation")):
             if f[i] not in welfare.CHOICES[name]:
@@ -94,6 +96,8 @@ class RowValidator:
             if asset not in welfare.ASSETS:
                 raise RowError(f"assets: {asset!r} is not one of {', '.join(welfare.ASSETS)}.")
         legal_basis, consent_date, recorded_by = f[13], f[14].strip(), f[15].strip()
+        if len(recorded_by) > hh.RECORDED_BY_MAX:
+            raise RowError(f"consent_recorded_by: longer than {hh.RECORDED_BY_MAX} characters.")
         if legal_basis not in hh.LEGAL_BASES:
             raise RowError(f"legal_basis: {legal_basis!r} is not one of {', '.join(hh.LEGAL_BASES)}.")
         if legal_basis == "consent":
@@ -111,8 +115,10 @@ class RowValidator:
         except identity.InvalidIdentity as exc:
             raise RowError(f"nik: {exc.message}") from None
         name = f[17].strip()
-        if not name:
-            raise RowError("name: missing.")
+        if not name or len(name) > hh.NAME_MAX:
+            raise RowError(f"name: missing or longer than {hh.NAME_MAX} characters.")
+        if len(f[22].strip()) > hh.OCCUPATION_MAX:
+            raise RowError(f"occupation: longer than {hh.OCCUPATION_MAX} characters.")
         born = self._date(f[18], "birth_date")
         sex = SEXES.get(f[19].strip().upper())
         if sex is None:

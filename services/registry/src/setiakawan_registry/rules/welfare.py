@@ -52,11 +52,17 @@ class WelfareModel:
         model = cls()
         weights = dict(model.weights, **(config.get("weights") or {}))
         cut_points = tuple(config.get("cut_points") or model.cut_points)
-        if sorted(weights) != sorted(model.weights) or any(w < 0 for w in weights.values()) or not sum(weights.values()):
-            raise ValueError("WELFARE.weights must give a non-negative weight to each indicator")
-        if len(cut_points) != 9 or list(cut_points) != sorted(cut_points):
-            raise ValueError("WELFARE.cut_points must be 9 ascending scores")
-        return cls(weights, int(config.get("poverty_line") or model.poverty_line), cut_points)
+        if (sorted(weights) != sorted(model.weights)
+                or not all(isinstance(w, (int, float)) and w >= 0 for w in weights.values())
+                or not sum(weights.values())):
+            raise ValueError("WELFARE.weights must give a non-negative number to each indicator")
+        if (len(cut_points) != 9 or not all(isinstance(c, (int, float)) and 0 < c <= 100 for c in cut_points)
+                or any(a >= b for a, b in zip(cut_points, cut_points[1:]))):
+            raise ValueError("WELFARE.cut_points must be 9 strictly ascending scores between 0 and 100")
+        poverty_line = int(config.get("poverty_line") or model.poverty_line)
+        if poverty_line <= 0:
+            raise ValueError("WELFARE.poverty_line must be a positive number of Rupiah")
+        return cls(weights, poverty_line, cut_points)
 
     def points(self, indicators, size):
         per_person = indicators["monthly_income"] / max(size, 1)
