@@ -69,17 +69,19 @@ class EventType:
             raise InvalidEvent(f"{self.name} v{self.version}: data does not match its schema",
                                exc.normalized_messages()) from None
 
-    def dump(self, data):
+    def dump(self, data, plain=False):
         """Data as JSON values (UUIDs and dates as strings), after checking
         the JSON form against the schema's compiled JSON Schema: what is
-        checked is what is sent."""
-        plain = json.loads(json.dumps(data, default=_json_value))
+        checked is what is sent. ``plain=True`` says ``data`` holds only JSON
+        values already (str, int, float, bool, None, lists, dicts)."""
+        if not plain:
+            data = json.loads(json.dumps(data, default=_json_value))
         try:
-            validator(self.schema)(plain)
+            validator(self.schema)(data)
         except JsonSchemaException as exc:
             raise InvalidEvent(f"{self.name} v{self.version}: data does not match its schema",
                                {(exc.name or "data").removeprefix("data.") or "data": [exc.message]}) from None
-        return plain
+        return data
 
 
 class EventTypes:
@@ -164,9 +166,9 @@ class Event:
 
 
 def make_event(event_type, subject, data, *, service, agency, correlationid=None,
-               causationid=None, event_id=None, time=None):
+               causationid=None, event_id=None, time=None, plain=False):
     """Build an event of ``event_type``; refuses data that fails the schema."""
-    checked = event_type.dump(data)
+    checked = event_type.dump(data, plain=plain)
     event_id = event_id or new_id()
     return Event(
         id=event_id, source=f"/setiakawan/{service}", type=event_type.name,

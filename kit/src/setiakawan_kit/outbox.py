@@ -31,18 +31,18 @@ def write(cursor, event_type, subject, data, *, service, agency, correlationid=N
         "INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s)",
         (event.id, topology.exchange_name(service), event.type, event.subject,
-         psycopg2.extras.Json(headers), content_type, body))
+         psycopg2.extras.Json(headers), content_type, body.decode()))
     if notify:
         cursor.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
     return event
 
 
-def new_event(event_type, subject, data, *, service, agency, correlationid=None, causationid=None):
+def new_event(event_type, subject, data, *, service, agency, correlationid=None, causationid=None, plain=False):
     """An event for ``copy_line``, checked against its schema like ``write``."""
     if event_type.source_service != service:
         raise ValueError(f"{service} cannot publish {event_type.source_service}'s {event_type.name}")
     return make_event(event_type, subject, data, service=service, agency=agency,
-                      correlationid=correlationid, causationid=causationid)
+                      correlationid=correlationid, causationid=causationid, plain=plain)
 
 
 COPY_COLUMNS = "event_id, exchange, routing_key, subject, headers, content_type, body"
@@ -54,7 +54,7 @@ def copy_line(event, service):
     headers, content_type, body = wire.to_message(event)
     values = (event.id, topology.exchange_name(service), event.type, event.subject,
               json.dumps(headers, ensure_ascii=False), content_type)
-    return "\t".join(map(copy_text, values)) + "\t\\\\x" + body.hex() + "\n"
+    return "\t".join(map(copy_text, (*values, body.decode()))) + "\n"
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -190,7 +190,7 @@ class Relay:
         try:
             for row in rows:
                 row_id, event_id, exchange, routing_key, _subject, headers, content_type, body = row
-                message = amqp.Message(bytes(body), content_type=content_type, delivery_mode=2,
+                message = amqp.Message(body.encode(), content_type=content_type, delivery_mode=2,
                                        message_id=str(event_id), application_headers=headers,
                                        timestamp=int(time.time()))
                 self._next_tag += 1

@@ -2,13 +2,13 @@
 
 CREATE TABLE kit_outbox (
     id           bigserial PRIMARY KEY,
-    event_id     uuid        NOT NULL UNIQUE,
+    event_id     uuid        NOT NULL,   -- random v4; consumers deduplicate on it
     exchange     text        NOT NULL,
     routing_key  text        NOT NULL,
     subject      text        NOT NULL,
     headers      jsonb       NOT NULL,
     content_type text        NOT NULL,
-    body         bytea       NOT NULL,
+    body         text        NOT NULL,   -- the event's data as JSON (UTF-8)
     created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     sent_at      timestamptz,
     attempts     integer     NOT NULL DEFAULT 0,

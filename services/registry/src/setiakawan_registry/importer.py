@@ -43,6 +43,7 @@ from .rules.rows import COLUMNS, HeaderError, RowError, RowValidator, column_ord
 from .rules.welfare import WelfareModel
 
 VALIDATE_CHUNK = 20_000
+ID_NAMESPACE = uuid.UUID("6b2f7d1e-3c4a-4e59-9a0b-5d8c7e6f1a20")
 STORE_CHUNK = 10_000  # households per transaction
 INDICATOR_NAMES = ("monthly_income", "floor", "wall", "roof", "electricity", "water", "sanitation", "assets")
 
@@ -86,6 +87,13 @@ def _csv_text(fields):
 
 
 # -- phase 2: new households to COPY text, in worker processes ----------------
+def row_id(import_id, kind, line):
+    """The id of the household or member first read from ``line`` of this
+    import: random per import (the import id is random), so it says nothing
+    about the person, and any process of the import computes the same one."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{import_id}:{kind}:{line}"))
+
+
 def build_chunk(job):
     settings, identity, import_id, today, households = job
     model = WelfareModel.from_config(settings["welfare"])
@@ -93,7 +101,7 @@ def build_chunk(job):
     hh_lines, member_lines, history_lines, outbox_lines, member_ids = [], [], [], [], []
     for rows in households:
         first = rows[0][0]
-        household_id = str(uuid.uuid4())
+        household_id = row_id(import_id, "household", rows[0][1].line)
         income, *choices, assets = first.indicators
         indicators = {"monthly_income": income, **dict(zip(INDICATOR_NAMES[1:7], choices)), "assets": list(assets)}
         score = model.score(indicators, len(rows))
@@ -107,7 +115,7 @@ def build_chunk(job):
         members = []
         regions_literal = "{" + ",".join(region_keys(first.village_code)) + "}"
         for _, m in rows:
-            member_id = str(uuid.uuid4())
+            member_id = row_id(import_id, "member", m.line)
             member_ids.append(member_id)
             nik_match = match_key(secret, "nik", m.nik)
             members.append({"id": member_id, "nik_match": nik_match, "birth_date": m.birth_date, "sex": m.sex,
@@ -121,7 +129,8 @@ def build_chunk(job):
             json.dumps({"import_id": import_id, "members": len(rows), "welfare_score": score})))) + "\n")
         event = outbox.new_event(contract.HOUSEHOLD_REGISTERED, household_id,
                                  {"household": hh.snapshot(stored, members, today)},
-                                 service="registry", agency=identity["agency"], correlationid=import_id)
+                                 service="registry", agency=identity["agency"], correlationid=import_id,
+                                 plain=True)
         outbox_lines.append(outbox.copy_line(event, "registry"))
     return "".join(hh_lines), "".join(member_lines), "".join(history_lines), "".join(outbox_lines), member_ids
 
@@ -144,6 +153,12 @@ class Importer:
         self.conn = psycopg2.connect(self.dsn)
         try:
             self._set(status="running", stage="validating", started_at="now", pid=os.getpid())
+            with self.conn.cursor() as cur:
+                # bulk GIN insertion: keep new trigram entries in the pending list; flushed at the end
+                cur.execute("SET gin_pending_list_limit = '256MB'")
+                cur.execute("SELECT EXISTS (SELECT 1 FROM members)")
+                self.had_members = cur.fetchone()[0]
+            self.conn.commit()
             with multiprocessing.get_context("fork").Pool(self.workers, _init_worker, (self.today,)) as pool:
                 households, rejected = self.validate(pool)
                 self.store(pool, households, rejected)
@@ -253,6 +268,7 @@ class Importer:
         settings = {"welfare": self.settings["welfare"], "match_secret": self.settings["match_secret"]}
         jobs = ((settings, self.identity, self.import_id, self.today, new[i:i + STORE_CHUNK])
                 for i in range(0, len(new), STORE_CHUNK))
+        self.new_households = new
         self.new_member_ids = []
         for households_text, members_text, history_text, outbox_text, member_ids in pool.imap(build_chunk, jobs):
             with self.conn.cursor() as cur:
@@ -284,16 +300,32 @@ class Importer:
 
     # phase 3
     def flag(self):
+        """Likely duplicates among the new members (in Python: they are all in
+        memory) and, if the registry held members before, against those."""
         self._set(stage="flagging")
+        people = [{"member_id": row_id(self.import_id, "member", m.line), "household": m_household,
+                   "nik": m.nik, "birth_date": m.birth_date, "regency": h.village_code[:5],
+                   "village": h.village_code, "name_norm": m.name_norm, "order": m.line}
+                  for rows in self.new_households for m_household in [rows[0][1].line] for h, m in rows]
+        pairs = duplicates.likely_pairs(people)
+        reason = duplicates.likely_duplicate_reason
         with self.conn.cursor() as cur:
-            for i in range(0, len(self.new_member_ids), 100_000):
-                cur.execute(LIKELY_DUPLICATES_SQL, {"ids": self.new_member_ids[i:i + 100_000],
-                                                    "threshold": duplicates.LIKELY_SIMILARITY})
+            text = "".join("\t".join(map(copy_text, (
+                str(uuid.uuid4()), newer["member_id"], older["member_id"], score, reason(score), newer["village"],
+                older["village"]))) + "\n" for newer, older, score in pairs)
+            cur.copy_expert("COPY duplicate_candidates (id, member_id, other_id, similarity, reason, village_code,"
+                            " other_village_code) FROM STDIN", io.StringIO(text))
+            if self.had_members:
+                for i in range(0, len(self.new_member_ids), 100_000):
+                    cur.execute(LIKELY_DUPLICATES_SQL, {"ids": self.new_member_ids[i:i + 100_000],
+                                                        "import_id": self.import_id,
+                                                        "threshold": duplicates.LIKELY_SIMILARITY})
         self.conn.commit()
         if self.new_member_ids:
             self.conn.autocommit = True
-            with self.conn.cursor() as cur:  # fresh statistics, so searches plan for the new size
-                cur.execute("ANALYZE households")
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT gin_clean_pending_list('members_name_search')")
+                cur.execute("ANALYZE households")  # fresh statistics: searches plan for the new size
                 cur.execute("ANALYZE members")
             self.conn.autocommit = False
 
@@ -316,7 +348,7 @@ SELECT gen_random_uuid(), n.id, o.id, similarity(n.name_norm, o.name_norm),
   FROM members n JOIN members o
     ON o.birth_date = n.birth_date AND o.regency_code = n.regency_code AND o.nik <> n.nik
    AND o.household_id <> n.household_id AND o.removed_at IS NULL
-   AND (o.created_at, o.id) < (n.created_at, n.id)
+   AND o.created_at < (SELECT started_at FROM imports WHERE id = %(import_id)s)
  WHERE n.id = ANY(%(ids)s::uuid[]) AND similarity(n.name_norm, o.name_norm) >= %(threshold)s
 ON CONFLICT DO NOTHING
 """

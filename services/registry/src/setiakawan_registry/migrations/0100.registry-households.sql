@@ -56,8 +56,7 @@ CREATE INDEX members_household ON members (household_id);
 CREATE INDEX members_lookalike ON members (birth_date, regency_code);
 -- Name search: the region keys and the name's trigrams in one GIN index, so a
 -- search intersects "in these regions" with "name like this" inside the index.
-CREATE INDEX members_name_search ON members USING gin (regions, name_norm gin_trgm_ops)
-    WITH (fastupdate = on, gin_pending_list_limit = 65536);
+CREATE INDEX members_name_search ON members USING gin (regions, name_norm gin_trgm_ops);
 
 CREATE TABLE groups (
     id                 uuid PRIMARY KEY,
