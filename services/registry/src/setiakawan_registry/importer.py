@@ -11,9 +11,9 @@ hold up the service's green threads:
 2. *storing*: households already registered (same KK number) are skipped,
    which makes a re-run of the same file harmless; NIKs registered in another
    household reject their household. New households are written with COPY in
-   chunks, each chunk one transaction holding its households, members,
-   history rows and one ``household.registered`` event per household in the
-   outbox.
+   chunks, each chunk one transaction holding its households (each pointing
+   at the import, which is their history entry), members and one
+   ``household.registered`` event per household in the outbox.
 3. *flagging*: likely duplicates of the new members are recorded for review.
 
 Rejected rows, with their reasons, are stored for download as CSV. Progress is
@@ -98,7 +98,7 @@ def build_chunk(job):
     settings, identity, import_id, today, households = job
     model = WelfareModel.from_config(settings["welfare"])
     secret = settings["match_secret"]
-    hh_lines, member_lines, history_lines, outbox_lines, member_ids = [], [], [], [], []
+    hh_lines, member_lines, outbox_lines, member_ids = [], [], [], []
     for rows in households:
         first = rows[0][0]
         household_id = row_id(import_id, "household", rows[0][1].line)
@@ -111,7 +111,7 @@ def build_chunk(job):
         hh_lines.append("\t".join(map(copy_text, (
             household_id, first.kk_number, stored["kk_match"], first.street, first.rt, first.rw, first.village_code,
             json.dumps(indicators), score, stored["decile"], "registered", identity["agency"], first.legal_basis,
-            first.consent_date or None, first.consent_recorded_by or None))) + "\n")
+            first.consent_date or None, first.consent_recorded_by or None, import_id))) + "\n")
         members = []
         regions_literal = "{" + ",".join(region_keys(first.village_code)) + "}"
         for _, m in rows:
@@ -124,15 +124,12 @@ def build_chunk(job):
                 member_id, household_id, m.nik, nik_match, m.name, m.name_norm, m.birth_date.isoformat(), m.sex,
                 m.relationship, m.disability, m.occupation, m.education, m.phone or None,
                 first.village_code[:5], first.village_code, regions_literal))) + "\n")
-        history_lines.append("\t".join(map(copy_text, (
-            "household", household_id, household_id, "imported", identity["agency"], identity["role"],
-            json.dumps({"import_id": import_id, "members": len(rows), "welfare_score": score})))) + "\n")
         event = outbox.new_event(contract.HOUSEHOLD_REGISTERED, household_id,
                                  {"household": hh.snapshot(stored, members, today)},
                                  service="registry", agency=identity["agency"], correlationid=import_id,
                                  plain=True)
         outbox_lines.append(outbox.copy_line(event, "registry"))
-    return "".join(hh_lines), "".join(member_lines), "".join(history_lines), "".join(outbox_lines), member_ids
+    return "".join(hh_lines), "".join(member_lines), "".join(outbox_lines), member_ids
 
 
 # -- the parent ---------------------------------------------------------------
@@ -270,17 +267,15 @@ class Importer:
                 for i in range(0, len(new), STORE_CHUNK))
         self.new_households = new
         self.new_member_ids = []
-        for households_text, members_text, history_text, outbox_text, member_ids in pool.imap(build_chunk, jobs):
+        for households_text, members_text, outbox_text, member_ids in pool.imap(build_chunk, jobs):
             with self.conn.cursor() as cur:
                 cur.copy_expert("COPY households (id, kk_number, kk_match, street, rt, rw, village_code, indicators,"
                                 " welfare_score, decile, status, registering_agency, legal_basis, consent_date,"
-                                " consent_recorded_by) FROM STDIN", io.StringIO(households_text))
+                                " consent_recorded_by, import_id) FROM STDIN", io.StringIO(households_text))
                 cur.copy_expert("COPY members (id, household_id, nik, nik_match, name, name_norm, birth_date, sex,"
                                 " relationship, disability, occupation, education, phone, regency_code, village_code,"
                                 " regions)"
                                 " FROM STDIN", io.StringIO(members_text))
-                cur.copy_expert("COPY history (entity, entity_id, household_id, action, agency, role, changes)"
-                                " FROM STDIN", io.StringIO(history_text))
                 cur.copy_expert(f"COPY kit_outbox ({outbox.COPY_COLUMNS}) FROM STDIN", io.StringIO(outbox_text))
                 outbox.notify(cur)
                 self.stats["households_created"] += households_text.count("\n")

@@ -135,9 +135,19 @@ def record(uow, entity, entity_id, household_id, action, identity, changes):
 
 
 def history(uow, household_id, limit, offset):
-    return uow.fetchall("SELECT entity, entity_id, action, agency, role, changes, at FROM history"
-                        " WHERE household_id = %s OR entity_id = %s ORDER BY id LIMIT %s OFFSET %s",
-                        (str(household_id), str(household_id), limit, offset))
+    """The household's changes, oldest first. A household registered by a
+    bulk import has one entry for it, made from the import's own record
+    rather than stored once per household."""
+    return uow.fetchall(
+        "SELECT entity, entity_id, action, agency, role, changes, at FROM ("
+        "  SELECT 0 AS id, 'household' AS entity, h.id AS entity_id, 'imported' AS action, i.agency, i.role,"
+        "         jsonb_build_object('import_id', i.id, 'filename', i.filename) AS changes, h.created_at AS at"
+        "    FROM households h JOIN imports i ON i.id = h.import_id WHERE h.id = %(id)s"
+        "  UNION ALL"
+        "  SELECT id, entity, entity_id, action, agency, role, changes, at FROM history"
+        "   WHERE household_id = %(id)s OR entity_id = %(id)s"
+        ") entries ORDER BY id LIMIT %(limit)s OFFSET %(offset)s",
+        {"id": str(household_id), "limit": limit, "offset": offset})
 
 
 # -- duplicates ---------------------------------------------------------------

@@ -60,6 +60,13 @@ def test_import_validates_commits_reports_and_reruns_without_duplicates(registry
     assert "outside your regions" in reasons and "the same NIK is on line" in reasons
     assert all(r["line"].isdigit() and r["kk_number"] for r in table)
 
+    with db(registry.database).cursor() as cur:
+        cur.execute("SELECT id FROM households LIMIT 1")
+        household_id = cur.fetchone()[0]
+    history = requests.get(f"{registry.url}/households/{household_id}/history", timeout=10,
+                           headers={"Authorization": f"Bearer {token(regions=('62',))}"}).json()["items"]
+    assert [(h["action"], h["changes"]["import_id"]) for h in history] == [("imported", state["id"])]
+
     events = capture.wait_for(state["households_created"], timeout=30)
     assert len([t for t, _ in events if t == "household.registered"]) == state["households_created"]
 

@@ -23,6 +23,7 @@ CREATE TABLE households (
     verification_notes  text,
     reverify_due        date,
     merged_into         uuid REFERENCES households (id),
+    import_id           uuid,          -- the bulk import that registered it (its history entry)
     version             integer     NOT NULL DEFAULT 1,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now()
