@@ -205,5 +205,8 @@ def _check_alive(processes):
             raise click.ClickException(f"{name} exited with status {proc.returncode}")
 
 
+for _entry in entry_points(group="setiakawan.commands"):  # subcommands added by installed services
+    main.add_command(_entry.load(), _entry.name)
+
 if __name__ == "__main__":
     main()

@@ -111,3 +111,21 @@ def test_rows_with_wrong_column_count_or_encoding_inside_are_rejected(registry, 
     state = finished(registry, token, upload(registry, token, path).json()["id"])
     assert state["status"] == "completed"
     assert (state["households_created"], state["rejected_rows"]) == (3, 1)
+
+
+def test_operator_imports_with_the_command_line_tool(registry, token, tmp_path):
+    from click.testing import CliRunner
+
+    from setiakawan_kit.cli import main
+
+    population = Population(seed=12, provinces=("62",))
+    path = tmp_path / "desa.csv"
+    write_csv(path, [population.household() for _ in range(40)], bad_share=0.05, seed=2)
+    saved = tmp_path / "rejected.csv"
+    result = CliRunner().invoke(main, ["import", str(path), "--url", registry.url, "--token",
+                                       token(regions=("62",)), "--rejections", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert "households created:" in result.output
+    assert saved.read_text().startswith("line,reason,kk_number")
+    refused = CliRunner().invoke(main, ["import", str(path), "--url", registry.url, "--token", "junk"])
+    assert refused.exit_code == 1 and "401" in refused.output

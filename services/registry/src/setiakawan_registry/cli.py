@@ -1,0 +1,64 @@
+"""``setiakawan import``: upload a list to the registry and follow its
+progress (a subcommand the registry adds to the operator's tool)."""
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+
+
+def _request(method, url, token, data=None, headers=None):
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Authorization": f"Bearer {token}", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        try:
+            problem = json.loads(exc.read())
+            detail = problem.get("detail") or problem.get("title")
+        except ValueError:
+            detail = exc.reason
+        raise click.ClickException(f"{exc.code}: {detail}") from None
+    except urllib.error.URLError as exc:
+        raise click.ClickException(f"the registry at {url} is not reachable ({exc.reason})") from None
+
+
+@click.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", default=lambda: f"http://{os.environ.get('REGISTRY_HTTP_ADDRESS', '127.0.0.1:8001')}",
+              show_default="http://127.0.0.1:8001", help="The registry service.")
+@click.option("--token", envvar="SETIAKAWAN_TOKEN", required=True,
+              help="Bearer token of the importing agency (or SETIAKAWAN_TOKEN).")
+@click.option("--rejections", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to save the rejected rows (CSV).")
+def import_command(csv_file, url, token, rejections):
+    """Import CSV_FILE (one row per member) into the registry, with a progress bar."""
+    size = csv_file.stat().st_size
+    with open(csv_file, "rb") as data:
+        state = _request("POST", f"{url}/imports?filename={urllib.request.quote(csv_file.name)}", token, data,
+                         {"Content-Type": "text/csv", "Content-Length": str(size)})
+    click.echo(f"import {state['id']}: {state['total_rows']} rows", err=True)
+    with click.progressbar(length=1000, label=state["stage"], show_eta=True) as bar:
+        shown = 0
+        while state["status"] not in ("completed", "failed"):
+            time.sleep(0.5)
+            state = _request("GET", f"{url}/imports/{state['id']}", token)
+            bar.label = state["stage"]
+            done = int(state["progress"] * 1000)
+            bar.update(done - shown)
+            shown = done
+        bar.update(1000 - shown)
+    if state["status"] == "failed":
+        raise click.ClickException(f"the import failed: {state['error']}")
+    click.echo(f"households created: {state['households_created']}, members accepted: {state['accepted_rows']}, "
+               f"already registered: {state['already_registered']}, rejected: {state['rejected_rows']}")
+    if rejections and state["rejected_rows"]:
+        request = urllib.request.Request(f"{url}/imports/{state['id']}/rejections",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=600) as response:
+            rejections.write_bytes(response.read())
+        click.echo(f"rejected rows with their reasons: {rejections}")
