@@ -187,6 +187,12 @@ class RegistryService(DiagnosticsMixin, KitService):
         with self.db.transaction() as uow:
             return groups.detail(uow, groups.load(uow, call.identity, group_id))
 
+    @api("GET", "/groups/<uuid:group_id>/history", roles=ANY, tags=["groups"], summary="Who changed what and when")
+    def group_history(self, call, group_id):
+        with self.db.transaction() as uow:
+            groups.load(uow, call.identity, group_id)
+            return {"items": storage.history(uow, group_id, 500, 0)}
+
     @api("PATCH", "/groups/<uuid:group_id>", body=schemas.GroupUpdate, roles=WRITE, tags=["groups"])
     def update_group(self, call, group_id):
         with self.db.transaction() as uow:

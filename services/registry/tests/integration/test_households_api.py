@@ -135,5 +135,9 @@ def test_groups(client, capture):
                                         "village_code": "62.13.01.2003",
                                         "member_refs": ["00000000-0000-4000-8000-000000000000"]})
     assert unknown.status_code == 422
+    history = operator.get(f"/groups/{gid}/history").json()["items"]
+    assert [h["action"] for h in history] == ["registered", "updated"]
+    assert history[1]["changes"]["name"] == ["KUBE Maju Bersama", "KUBE Maju Jaya"]
+    assert client(regions=("62.03",)).get(f"/groups/{gid}").status_code == 404
     types = [t for t, _ in capture.wait_for(3)]
     assert types == ["household.registered", "group.registered", "group.updated"]
