@@ -309,8 +309,9 @@ def test_handlers_in_flight_when_the_broker_closes_the_connection_apply_once(
     gate = tmp_path / "gate"
     producer_db = make_database(prefix="producer")
     consumer_db = make_database(SUPPORT_MIGRATIONS, prefix="consumer")
+    # one event per transaction here, so that ten handlers hold ten open transactions
     consumer = run_service("consumer", "tests.support.failure_services:GatedConsumer", consumer_db,
-                           env={"CONSUMER_GATE": str(gate)})
+                           env={"CONSUMER_GATE": str(gate)}, EVENT_BATCH={"max_size": 1})
     producer = run_service("producer", "tests.support.services:Producer", producer_db)
     total = 30
     response = post_things(producer, token, count=total, subjects=total)

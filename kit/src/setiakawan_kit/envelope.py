@@ -181,7 +181,7 @@ def make_event(event_type, subject, data, *, service, agency, correlationid=None
 def load_envelope(attributes):
     """Validate envelope attributes (strings as on the wire) into a dict."""
     try:
-        return EnvelopeSchema().load(attributes, unknown="exclude")
+        return _instance(EnvelopeSchema).load(attributes, unknown="exclude")
     except ValidationError as exc:
         raise InvalidEvent("envelope does not match the CloudEvents contract",
                            exc.normalized_messages()) from None

@@ -97,6 +97,7 @@ class ApiEntrypoint(HttpRequestHandler):
             response = self._run(call, request)
         except Exception as exc:  # noqa: BLE001 - every error becomes a problem document
             response = self.response_from_exception(exc)
+            _drain(request)
         response.headers[CORRELATION_HEADER] = correlation_id
         metrics.HTTP_LATENCY.labels(self.container.service_name, request.method, self.url,
                                     str(response.status_code)).observe(time.perf_counter() - started)
@@ -176,6 +177,17 @@ class ApiEntrypoint(HttpRequestHandler):
         log.error("unexpected error in %s %s", self.method, self.url, exc_info=exc)
         return problem_response({"type": "urn:setiakawan:problem:internal", "title": "Internal error",
                                  "status": 500, "detail": "The service failed; the error is logged."})
+
+
+def _drain(request):
+    """Read what is left of a refused request's body, so that a client still
+    sending it receives the problem document instead of a broken pipe."""
+    if (request.content_length or 0) <= MAX_BODY_BYTES:
+        try:
+            while request.stream.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
 
 
 api = ApiEntrypoint.decorator

@@ -155,7 +155,8 @@ class Relay:
             if sent:
                 cur.execute("UPDATE kit_outbox SET sent_at = clock_timestamp(), attempts = attempts + 1"
                             " WHERE id = ANY(%s)", (sent,))
-            unsent = [r[0] for r in rows if r[0] not in set(sent)]
+            sent_ids = set(sent)
+            unsent = [r[0] for r in rows if r[0] not in sent_ids]
             if unsent:
                 cur.execute("UPDATE kit_outbox SET attempts = attempts + 1, last_error = %s"
                             " WHERE id = ANY(%s)", ("not confirmed by the broker", unsent))

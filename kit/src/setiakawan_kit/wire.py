@@ -37,7 +37,7 @@ def from_message(headers, content_type, body, types=event_types):
         data = json.loads(body)
     except (ValueError, TypeError) as exc:
         raise InvalidEvent(f"body is not valid JSON: {exc}") from None
-    data = event_type.dump(event_type.validate(data))
+    event_type.validate(data)  # the JSON as received is what the handler gets
     extra = {k: v for k, v in attributes.items() if k not in envelope}
     return Event(data=data, extra=extra, **envelope)
 

@@ -24,7 +24,15 @@ def _request(method, url, token, data=None, headers=None):
             detail = exc.reason
         raise click.ClickException(f"{exc.code}: {detail}") from None
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, (BrokenPipeError, ConnectionResetError)):
+            raise click.ClickException("the registry closed the connection during the upload "
+                                       "(is the file larger than its IMPORT_MAX_BYTES?)") from None
         raise click.ClickException(f"the registry at {url} is not reachable ({exc.reason})") from None
+
+
+def _check_token(url, token):
+    """Refuse early, before uploading a large file with a token the registry will not take."""
+    _request("GET", f"{url}/households?nik=0000000000000000", token)
 
 
 @click.command("import")
@@ -38,6 +46,7 @@ def _request(method, url, token, data=None, headers=None):
 def import_command(csv_file, url, token, rejections):
     """Import CSV_FILE (one row per member) into the registry, with a progress bar."""
     size = csv_file.stat().st_size
+    _check_token(url, token)
     with open(csv_file, "rb") as data:
         state = _request("POST", f"{url}/imports?filename={urllib.request.quote(csv_file.name)}", token, data,
                          {"Content-Type": "text/csv", "Content-Length": str(size)})

@@ -1,0 +1,191 @@
+"""Registry bulk import at a million members, and lookups at that size.
+
+    python bench/registry_import.py [--members 1000000] [--quick]
+
+* generates (once, cached under bench/out/) a CSV of about 1,000,000 members
+  in about 250,000 households in real Kalimantan villages, with valid NIKs for
+  their districts, Indonesian names, ~1% bad rows and ~1% people repeated;
+* starts the registry service on a fresh database and vhost, uploads the
+  file to ``POST /imports`` and polls ``GET /imports/<id>`` until it is done:
+  the real import path (validation, duplicate checks, storage, one outbox
+  event per household). ``import_seconds`` runs from the upload until the
+  import is completed; ``import_rows_per_s`` = data rows / import_seconds;
+* raw baseline in the same run: PostgreSQL ``COPY`` of the same file into a
+  bare table of text columns (``copy_rows_per_s``, ``ratio_to_copy``);
+* then, with the million members in place, the p99 of a likely-duplicate
+  lookup for a random member and of a name search within a regency
+  (``duplicate_lookup_p99_ms``, ``name_search_p99_ms``), through the
+  registry's own storage functions.
+
+Figures go to stdout as ``name: value`` lines; context lines start with ``#``.
+"""
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import psycopg2  # noqa: E402
+import psycopg2.extras  # noqa: E402
+import requests  # noqa: E402
+
+from setiakawan_kit import auth, migrate  # noqa: E402
+from setiakawan_kit.db import database_dsn  # noqa: E402
+from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, TEST_JWT_SECRET, Broker,  # noqa: E402
+                                    ServiceProcess, service_config)
+from setiakawan_registry import SERVICE, storage  # noqa: E402
+from setiakawan_registry.rules import duplicates  # noqa: E402
+from setiakawan_registry.rules.rows import COLUMNS  # noqa: E402
+from tests.support.population import Population, write_csv  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+
+def say(line):
+    print(line, flush=True)
+
+
+def data_file(members, seed=1):
+    path = OUT / f"registry-{members}-{seed}.csv"
+    if path.exists():
+        return path, sum(1 for _ in open(path, "rb")) - 1
+    OUT.mkdir(parents=True, exist_ok=True)
+    population = Population(seed=seed)
+    started = time.perf_counter()
+    households, count = [], 0
+    while count < members:
+        household = population.household()
+        households.append(household)
+        count += len(household)
+    tmp = path.with_suffix(".tmp")
+    rows = write_csv(tmp, households, bad_share=0.01, duplicate_share=0.01 / 4, seed=seed)
+    tmp.rename(path)
+    say(f"# generated {rows} rows in {len(households)} households in {time.perf_counter() - started:.1f}s")
+    return path, rows
+
+
+def raw_copy(dsn, path):
+    columns = ", ".join(f"{c} text" for c in COLUMNS)
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE TABLE bench_copy ({columns})")
+        started = time.perf_counter()
+        with open(path) as f:
+            cur.copy_expert("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)", f)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        cur.execute("DROP TABLE bench_copy")
+    return elapsed
+
+
+def import_through_http(service, path, token):
+    started = time.perf_counter()
+    with open(path, "rb") as f:
+        response = requests.post(service.url + "/imports", data=f, params={"filename": path.name}, timeout=600,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"})
+    response.raise_for_status()
+    import_id = response.json()["id"]
+    while True:
+        state = requests.get(f"{service.url}/imports/{import_id}", headers={"Authorization": f"Bearer {token}"},
+                             timeout=60).json()
+        if state["status"] in ("completed", "failed"):
+            return time.perf_counter() - started, state
+        time.sleep(0.1)
+
+
+def p99(samples):
+    return statistics.quantiles(samples, n=100)[98] * 1000
+
+
+def lookups(dsn, samples):
+    rng = random.Random(5)
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+
+    class Uow:
+        cursor = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+
+        def execute(self, sql, params=None):
+            self.cursor.execute(sql, params)
+            return self.cursor
+
+        def fetchall(self, sql, params=None):
+            return self.execute(sql, params).fetchall()
+
+    uow = Uow()
+    uow.execute("SELECT id, name_norm, regency_code FROM members TABLESAMPLE SYSTEM (1) LIMIT %s", (samples,))
+    picked = uow.cursor.fetchall()
+    duplicate_times, search_times = [], []
+    for row in picked:
+        started = time.perf_counter()
+        storage.likely_duplicates(uow, [row["id"]], duplicates.LIKELY_SIMILARITY)
+        duplicate_times.append(time.perf_counter() - started)
+        words = row["name_norm"].split()
+        query = rng.choice(words) if rng.random() < 0.5 else row["name_norm"]
+        started = time.perf_counter()
+        storage.search_by_name(uow, query, (row["regency_code"],), None, 20, 0)
+        search_times.append(time.perf_counter() - started)
+    conn.close()
+    return p99(duplicate_times), p99(search_times), len(picked)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="50,000 members")
+    parser.add_argument("--samples", type=int, default=300)
+    args = parser.parse_args()
+    members = 50_000 if args.quick else args.members
+
+    path, rows = data_file(members)
+    say(f"# {rows} data rows in {path.name} ({path.stat().st_size / 1e6:.0f} MB)")
+    database_url = LOCAL_DATABASE_URL
+    amqp = urllib.parse.urlsplit(LOCAL_AMQP_URI)
+    broker = Broker(amqp.hostname, amqp.port, 15672)
+    vhost = f"setiakawan-bench-{uuid.uuid4().hex[:8]}"
+    name = f"setiakawan_bench_registry_{uuid.uuid4().hex[:8]}"
+    broker.add_vhost(vhost)
+    service = None
+    try:
+        migrate.migrate(database_url, name, SERVICE.migrations)
+        dsn = database_dsn(database_url, name)
+        copy_seconds = raw_copy(dsn, path)
+        config = service_config("registry", broker.uri(vhost), database_url, name,
+                                IMPORT_DIR=tempfile.mkdtemp(prefix="setiakawan-bench-"))
+        config["JWT_SECRET"] = TEST_JWT_SECRET
+        service = ServiceProcess("registry", SERVICE.module, config).start()
+        token = auth.issue_token(TEST_JWT_SECRET, "Dinas Sosial Provinsi", "province", "operator",
+                                 ["61", "62", "63", "64", "65"])
+        seconds, state = import_through_http(service, path, token)
+        if state["status"] != "completed":
+            say(f"# import failed: {state['error']}")
+            sys.exit(1)
+        say(f"# accepted {state['accepted_rows']}, rejected {state['rejected_rows']}, "
+            f"households {state['households_created']}")
+        duplicate_p99, search_p99, samples = lookups(dsn, args.samples)
+        say(f"# lookups over {samples} sampled members")
+        say(f"import_rows_per_s: {rows / seconds:.0f}")
+        say(f"import_seconds: {seconds:.2f}")
+        say(f"copy_rows_per_s: {rows / copy_seconds:.0f}")
+        say(f"ratio_to_copy: {copy_seconds / seconds:.3f}")
+        say(f"duplicate_lookup_p99_ms: {duplicate_p99:.1f}")
+        say(f"name_search_p99_ms: {search_p99:.1f}")
+    finally:
+        if service is not None:
+            service.stop()
+        migrate.drop_database(database_url, name)
+        broker.delete_vhost(vhost)
+
+
+if __name__ == "__main__":
+    main()
