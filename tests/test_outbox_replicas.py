@@ -57,3 +57,30 @@ def test_two_relays_deliver_each_row_once_in_subject_order(make_database, run_se
     # the relay marks rows sent just after the broker's confirms
     wait_for(lambda: outbox_state()[0] == 0)
     assert outbox_state() == (0, 1)
+
+
+def test_relay_purges_rows_sent_before_the_retention_period(make_database, infrastructure, amqp_uri, db):
+    import psycopg2
+
+    from setiakawan_kit import outbox
+    from setiakawan_kit.db import database_dsn
+    from tests.support.services import THING_HAPPENED
+
+    name = make_database(prefix="purge")
+    dsn = database_dsn(infrastructure.database_url, name)
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        for seq in range(3):
+            outbox.write(cur, THING_HAPPENED, "thing", {"seq": seq}, service="producer", agency="a")
+        cur.execute("UPDATE kit_outbox SET sent_at = now() - interval '200 hours' WHERE id = (SELECT min(id) FROM kit_outbox)")
+        cur.execute("UPDATE kit_outbox SET sent_at = now() - interval '1 hour' WHERE id = (SELECT max(id) FROM kit_outbox)")
+    relay = outbox.Relay(dsn, amqp_uri, "producer", retention_hours=168)
+    relay._ensure_connections()
+    try:
+        assert relay.purge_if_due() == 1
+        assert relay.purge_if_due() == 0  # not due again yet
+    finally:
+        relay._drop_broker()
+        relay._drop_db()
+    with db(name).cursor() as cur:
+        cur.execute("SELECT count(*), count(sent_at) FROM kit_outbox")
+        assert cur.fetchone() == (2, 1)  # the unsent row stays, whatever its age

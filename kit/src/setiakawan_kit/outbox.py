@@ -92,7 +92,7 @@ class Relay:
     """Delivers outbox rows of one service database to its events exchange."""
 
     def __init__(self, dsn, amqp_uri, service, batch_size=500, confirm_timeout=10.0,
-                 max_backoff=5.0, idle_poll=1.0):
+                 max_backoff=5.0, idle_poll=1.0, retention_hours=168, purge_every=60.0):
         self.dsn = dsn
         self.amqp_uri = amqp_uri
         self.service = service
@@ -100,6 +100,9 @@ class Relay:
         self.confirm_timeout = confirm_timeout
         self.max_backoff = max_backoff
         self.idle_poll = idle_poll
+        self.retention_hours = retention_hours
+        self.purge_every = purge_every
+        self._purged_at = 0.0
         self.running = False
         self._db = None
         self._listen = None
@@ -119,6 +122,7 @@ class Relay:
                 if held_back:
                     eventlet.sleep(0.02)  # another replica is sending those subjects' earlier rows
                 elif claimed < self.batch_size:
+                    self.purge_if_due()
                     self._wait_for_notify()
             except (psycopg2.Error, OSError, amqp.exceptions.AMQPError,
                     kombu.exceptions.KombuError, BrokerUnavailable) as exc:
@@ -134,6 +138,19 @@ class Relay:
 
     def stop(self):
         self.running = False
+
+    def purge_if_due(self):
+        """Delete rows sent more than ``retention_hours`` ago (kept that long
+        for audit and replay), a bounded chunk at a time, when idle."""
+        if time.monotonic() - self._purged_at < self.purge_every:
+            return 0
+        self._purged_at = time.monotonic()
+        with self._db.cursor() as cur:
+            cur.execute("DELETE FROM kit_outbox WHERE id IN (SELECT id FROM kit_outbox WHERE sent_at IS NOT NULL"
+                        " AND sent_at < now() - make_interval(hours => %s) LIMIT 10000)", (self.retention_hours,))
+            deleted = cur.rowcount
+        self._db.commit()
+        return deleted
 
     def deliver_batch(self):
         """Publish one batch; returns (rows claimed, rows held back because

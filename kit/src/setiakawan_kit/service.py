@@ -39,7 +39,8 @@ class OutboxRelayProvider(DependencyProvider):
         config = self.container.config
         self.relay = outbox.Relay(dsn_from_config(config), config["AMQP_URI"],
                                   self.container.service_name,
-                                  batch_size=int(config.get("OUTBOX_BATCH_SIZE") or 500))
+                                  batch_size=int(config.get("OUTBOX_BATCH_SIZE") or 500),
+                                  retention_hours=int(config.get("OUTBOX_RETENTION_HOURS") or 168))
         self._thread = None
 
     def start(self):
