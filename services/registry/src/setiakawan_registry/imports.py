@@ -7,7 +7,9 @@ import json
 import os
 import subprocess
 import sys
+import secrets
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -66,8 +68,16 @@ def receive(stream, content_length, max_bytes, directory):
     return path, digest.hexdigest(), max(data_rows, 0)
 
 
+def new_import_id():
+    """A UUIDv7: 48 bits of Unix time in milliseconds, then random bits; the
+    importer derives its row ids from the time part."""
+    value = (time.time_ns() // 1_000_000) << 80 | (0x7 << 76) | (secrets.randbits(12) << 64) \
+        | (0b10 << 62) | secrets.randbits(62)
+    return str(uuid.UUID(int=value))
+
+
 def create(uow, identity, filename, sha256, total_rows):
-    import_id = str(uuid.uuid4())
+    import_id = new_import_id()
     uow.execute("INSERT INTO imports (id, agency, role, regions, filename, sha256, status, total_rows)"
                 " VALUES (%s, %s, %s, %s, %s, %s, 'queued', %s)",
                 (import_id, identity.agency, identity.role, list(identity.regions), filename, sha256, total_rows))

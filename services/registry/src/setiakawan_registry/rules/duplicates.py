@@ -52,11 +52,13 @@ def likely_pairs(people, threshold=LIKELY_SIMILARITY):
         if len(group) < 2:
             continue
         group.sort(key=lambda p: p["order"])
+        grams = [trigrams(p["name_norm"]) for p in group]
         for i, newer in enumerate(group):
-            for older in group[:i]:
+            for j, older in enumerate(group[:i]):
                 if older["nik"] == newer["nik"] or older["household"] == newer["household"]:
                     continue
-                score = similarity(newer["name_norm"], older["name_norm"])
+                union = len(grams[i] | grams[j])
+                score = len(grams[i] & grams[j]) / union if union else 0.0
                 if score >= threshold:
                     pairs.append((newer, older, score))
     return pairs
