@@ -89,3 +89,10 @@ def test_cli_contract_lists_every_event_type():
     assert {i["exchange"] for i in pings} == {"registry.events", "distribution.events", "training.events",
                                               "notifications.events"}
     assert pings[0]["data"]["properties"]["message"]["type"] == "string"
+
+
+def test_copy_lines_escape_what_postgres_copy_text_format_needs():
+    from setiakawan_kit.outbox import copy_row, copy_text
+
+    assert copy_row(["a\\b", None, 3, "x\ny", "r\rs"]) == "a\\\\b\t\\N\t3\tx\\ny\tr\\rs\n"
+    assert copy_text("t\tab") == "t\\tab" and copy_text(None) == "\\N"

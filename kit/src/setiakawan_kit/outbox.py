@@ -52,9 +52,8 @@ def copy_line(event, service):
     """One event as a line of ``COPY kit_outbox (COPY_COLUMNS) FROM STDIN``,
     for bulk writers; the caller sends ``pg_notify`` once after the COPY."""
     headers, content_type, body = wire.to_message(event)
-    values = (event.id, topology.exchange_name(service), event.type, event.subject,
-              json.dumps(headers, ensure_ascii=False), content_type)
-    return "\t".join(map(copy_text, (*values, body.decode()))) + "\n"
+    return copy_row((event.id, topology.exchange_name(service), event.type, event.subject,
+                     json.dumps(headers, ensure_ascii=False), content_type, body.decode()))
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -65,6 +64,17 @@ def copy_text(value):
     if value is None:
         return "\\N"
     return str(value).translate(_COPY_ESCAPES)
+
+
+_LINE_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_row(values):
+    """A line of ``COPY … FROM STDIN`` (text format) for values that hold no
+    tab (JSON never does; free text must be cleaned of them): escaped in one
+    pass over the line rather than value by value."""
+    line = "\t".join("\x00" if v is None else str(v) for v in values)
+    return line.translate(_LINE_ESCAPES).replace("\x00", "\\N") + "\n"
 
 
 def notify(cursor):

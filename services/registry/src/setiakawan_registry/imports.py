@@ -116,12 +116,9 @@ def progress(row):
                                "accepted_rows", "already_registered", "rejected_rows", "households_created",
                                "error", "created_at", "started_at", "finished_at")}
     total = row["total_rows"] or 0
-    stage_share = {"queued": 0, "validating": 0, "storing": 0.5, "flagging": 0.95, "done": 1.0}
-    done = stage_share.get(row["stage"], 0)
-    if row["stage"] == "validating" and total:
-        done = 0.5 * min(1, row["processed_rows"] / total)
-    elif row["stage"] == "storing" and total:
-        done = 0.5 + 0.45 * min(1, (row["accepted_rows"] + row["already_registered"]) / total)
+    done = {"queued": 0, "importing": 0, "flagging": 0.95, "done": 1.0}.get(row["stage"], 0)
+    if row["stage"] == "importing" and total:
+        done = 0.95 * min(1, row["processed_rows"] / total)
     out["progress"] = round(done, 3)
     return out
 

@@ -118,7 +118,7 @@ CREATE TABLE imports (
     filename           text        NOT NULL,
     sha256             char(64)    NOT NULL,
     status             text        NOT NULL,   -- queued, running, completed, failed
-    stage              text        NOT NULL DEFAULT 'queued',  -- validating, storing, flagging, done
+    stage              text        NOT NULL DEFAULT 'queued',  -- importing, flagging, done
     pid                integer,
     total_rows         integer     NOT NULL DEFAULT 0,
     processed_rows     integer     NOT NULL DEFAULT 0,

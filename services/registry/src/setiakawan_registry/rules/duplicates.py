@@ -6,8 +6,22 @@
   the same regency and a similar name (pg_trgm similarity of the normalized
   names at least ``LIKELY_SIMILARITY``): flagged for an officer to merge or
   dismiss, not refused, since two people can share a birthday and a name."""
+from typing import NamedTuple
 
 LIKELY_SIMILARITY = 0.6
+
+
+class Person(NamedTuple):
+    """What the likely-duplicate rule looks at."""
+
+    member_id: str
+    household: object
+    nik: str
+    birth_date: object
+    regency: str
+    village: str
+    name_norm: str
+    order: int
 
 
 def likely_duplicate_reason(similarity):
@@ -40,22 +54,21 @@ def similarity(a, b):
 
 
 def likely_pairs(people, threshold=LIKELY_SIMILARITY):
-    """Pairs among ``people`` (dicts with member_id, household, nik,
-    birth_date, regency, name_norm, order) that look like one person: same
+    """Pairs among ``people`` (Person tuples) that look like one person: same
     birth date and regency, other NIK, other household, similar name. Each
     pair is (newer, older, similarity), newer by ``order``."""
     groups = {}
     for person in people:
-        groups.setdefault((person["birth_date"], person["regency"]), []).append(person)
+        groups.setdefault((person.birth_date, person.regency), []).append(person)
     pairs = []
     for group in groups.values():
         if len(group) < 2:
             continue
-        group.sort(key=lambda p: p["order"])
-        grams = [trigrams(p["name_norm"]) for p in group]
+        group.sort(key=lambda p: p.order)
+        grams = [trigrams(p.name_norm) for p in group]
         for i, newer in enumerate(group):
             for j, older in enumerate(group[:i]):
-                if older["nik"] == newer["nik"] or older["household"] == newer["household"]:
+                if older.nik == newer.nik or older.household == newer.household:
                     continue
                 union = len(grams[i] | grams[j])
                 score = len(grams[i] & grams[j]) / union if union else 0.0

@@ -16,6 +16,14 @@ MAX_FIELD = 300
 SEXES = {"M": "M", "F": "F", "L": "M", "P": "F"}  # also Laki-laki / Perempuan
 
 
+_CONTROL = str.maketrans({"\t": " ", "\r": " ", "\n": " "})
+
+
+def _clean(text):
+    """Free text with tabs and line breaks made spaces."""
+    return text.translate(_CONTROL).strip()
+
+
 class RowError(ValueError):
     pass
 
@@ -70,7 +78,7 @@ class RowValidator:
         self._last = (None, None)  # a household's rows repeat its columns: check them once
 
     def household(self, f):
-        kk, street, rt, rw, village = f[0], f[1].strip(), f[2].strip(), f[3].strip(), f[4].strip()
+        kk, street, rt, rw, village = f[0], _clean(f[1]), f[2].strip(), f[3].strip(), f[4].strip()
         try:
             identity.check_kk(kk)
         except identity.InvalidIdentity as exc:
@@ -95,7 +103,7 @@ class RowValidator:
         for asset in assets:
             if asset not in welfare.ASSETS:
                 raise RowError(f"assets: {asset!r} is not one of {', '.join(welfare.ASSETS)}.")
-        legal_basis, consent_date, recorded_by = f[13], f[14].strip(), f[15].strip()
+        legal_basis, consent_date, recorded_by = f[13], f[14].strip(), _clean(f[15])
         if len(recorded_by) > hh.RECORDED_BY_MAX:
             raise RowError(f"consent_recorded_by: longer than {hh.RECORDED_BY_MAX} characters.")
         if legal_basis not in hh.LEGAL_BASES:
@@ -114,7 +122,7 @@ class RowValidator:
             nik = identity.parse_nik(f[16], self.today)
         except identity.InvalidIdentity as exc:
             raise RowError(f"nik: {exc.message}") from None
-        name = f[17].strip()
+        name = _clean(f[17])
         if not name or len(name) > hh.NAME_MAX:
             raise RowError(f"name: missing or longer than {hh.NAME_MAX} characters.")
         if len(f[22].strip()) > hh.OCCUPATION_MAX:
@@ -141,7 +149,7 @@ class RowValidator:
             except identity.InvalidIdentity as exc:
                 raise RowError(f"phone: {exc.message}") from None
         return Member(line, nik.number, name, identity.normalize_name(name), born, sex, relationship,
-                      disability, f[22].strip(), education, phone)
+                      disability, _clean(f[22]), education, phone)
 
     def row(self, line, fields, order):
         if len(fields) != len(order):
