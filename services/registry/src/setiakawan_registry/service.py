@@ -213,7 +213,14 @@ class RegistryService(DiagnosticsMixin, KitService):
         filename = request.args.get("filename") or "upload.csv"
         with self.db.transaction() as uow:
             import_id = imports.create(uow, call.identity, filename[:200], sha256, rows)
-        process = imports.start(dsn_from_config(config), import_id, path, self.settings, call.identity, config)
+        try:
+            process = imports.start(dsn_from_config(config), import_id, path, self.settings, call.identity, config)
+        except OSError as exc:
+            with self.db.transaction() as uow:
+                uow.execute("UPDATE imports SET status = 'failed', finished_at = now(), error = %s WHERE id = %s",
+                            (f"The importer could not start: {exc}", import_id))
+            path.unlink(missing_ok=True)
+            raise
         eventlet.spawn(process.wait)  # reap it when it ends
         with self.db.transaction() as uow:
             uow.execute("UPDATE imports SET pid = COALESCE(pid, %s) WHERE id = %s", (process.pid, import_id))
