@@ -2,6 +2,7 @@
 import csv
 import io
 import time
+from datetime import date
 
 import requests
 
@@ -129,3 +130,40 @@ def test_operator_imports_with_the_command_line_tool(registry, token, tmp_path):
     assert saved.read_text().startswith("line,reason,kk_number")
     refused = CliRunner().invoke(main, ["import", str(path), "--url", registry.url, "--token", "junk"])
     assert refused.exit_code == 1 and "401" in refused.output
+
+
+def test_likely_duplicates_within_an_import_are_flagged_for_review(registry, token, tmp_path):
+    population = Population(seed=31, provinces=("62",))
+    first = population.household(village="62.13.01.2003", size=1)
+    second = population.household(village="62.13.01.1012", size=1)
+    head = first[0]
+    # the same person, it seems: same birth date and regency, one letter off, another NIK and family card
+    born = date.fromisoformat(head["birth_date"])
+    second[0].update(name=head["name"] + "h", birth_date=head["birth_date"], sex=head["sex"],
+                     nik=population.nik("62.13.01", born, head["sex"]))
+    path = tmp_path / "twins.csv"
+    write_csv(path, [first, second])
+    state = finished(registry, token, upload(registry, token, path).json()["id"])
+    assert (state["status"], state["households_created"]) == ("completed", 2)
+    duplicates = requests.get(f"{registry.url}/duplicates", timeout=10,
+                              headers={"Authorization": f"Bearer {token(regions=('62',))}"}).json()["items"]
+    assert len(duplicates) == 1
+    assert duplicates[0]["similarity"] >= 0.6 and "same birth date and regency" in duplicates[0]["reason"]
+
+
+def test_likely_duplicates_of_members_registered_before_are_flagged(registry, token, tmp_path):
+    from conftest import household_body
+
+    headers = {"Authorization": f"Bearer {token(regions=('62',))}"}
+    assert requests.post(f"{registry.url}/households", json=household_body(), headers=headers,
+                         timeout=10).status_code == 201  # Siti Aminah, born 1985-07-01, Barito Timur
+    population = Population(seed=33, provinces=("62",))
+    household = population.household(village="62.13.01.1012", size=1)
+    household[0].update(name="Siti Aminah", birth_date="1985-07-01", sex="F",
+                        nik=population.nik("62.13.01", date(1985, 7, 1), "F"))
+    path = tmp_path / "again.csv"
+    write_csv(path, [household])
+    state = finished(registry, token, upload(registry, token, path).json()["id"])
+    assert (state["status"], state["households_created"]) == ("completed", 1)
+    duplicates = requests.get(f"{registry.url}/duplicates", headers=headers, timeout=10).json()["items"]
+    assert len(duplicates) == 1 and duplicates[0]["similarity"] == 1.0
