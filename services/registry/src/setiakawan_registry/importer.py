@@ -148,8 +148,9 @@ def _build(rows):
             member_id, household_id, m.nik, nik_match, m.name, m.name_norm, m.birth_date.isoformat(), m.sex,
             m.relationship, m.disability, m.occupation, m.education, m.phone or None,
             first.village_code[:5], first.village_code, regions_literal)))
-        people.append(duplicates.Person(member_id, household_id, m.nik, m.birth_date, first.village_code[:5],
-                                        first.village_code, m.name_norm, m.line))
+        # a plain tuple of strings crosses the process boundary much faster than a named one
+        people.append((member_id, household_id, m.nik, m.birth_date.isoformat(), first.village_code[:5],
+                       first.village_code, m.name_norm, m.line))
     event = outbox.new_event(contract.HOUSEHOLD_REGISTERED, household_id,
                              {"household": hh.snapshot(stored, members, w["today"])},
                              service="registry", agency=identity["agency"], correlationid=import_id, plain=True)
@@ -337,6 +338,7 @@ class Importer:
         """Likely duplicates among the new members (in Python: they are all in
         memory) and, if the registry held members before, against those."""
         self._set(stage="flagging")
+        self.people = [duplicates.Person._make(p) for p in self.people]
         pairs = duplicates.likely_pairs(self.people)
         reason = duplicates.likely_duplicate_reason
         with self.conn.cursor() as cur:
