@@ -46,6 +46,7 @@ from .rules.rows import HeaderError, RowError, RowValidator, column_order, house
 from .rules.welfare import WelfareModel
 
 CHUNK_ROWS = 20_000
+COPY_BLOCK = 1 << 20  # bytes per COPY message; psycopg2's 8 KiB default costs a call per 8 KiB
 INDICATOR_NAMES = ("monthly_income", "floor", "wall", "roof", "electricity", "water", "sanitation", "assets")
 
 
@@ -292,7 +293,7 @@ class Importer:
                                 " disability, occupation, education, phone, regency_code, village_code, regions", 1),
                     ("kit_outbox", outbox.COPY_COLUMNS, 2)):
                 cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN",
-                                io.StringIO("".join(texts[index] for texts, _ in keep)))
+                                io.StringIO("".join(texts[index] for texts, _ in keep)), size=COPY_BLOCK)
             outbox.notify(cur)
         self.conn.commit()
         for _, people in keep:
