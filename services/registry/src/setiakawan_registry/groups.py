@@ -7,6 +7,7 @@ from setiakawan_kit.contract import registry as contract
 from setiakawan_kit.problems import not_found
 
 from . import storage
+from .households import rule_problem
 from .rules import households as hh
 
 
@@ -22,8 +23,6 @@ def _check_members(uow, identity, person_refs):
     found = {str(r["id"]): r for r in storage.current_members(uow, person_refs)}
     missing = [str(p) for p in person_refs if str(p) not in found or not identity.covers(found[str(p)]["village_code"])]
     if missing:
-        from .households import rule_problem
-
         raise rule_problem(hh.RuleViolation(
             f"Unknown or out-of-scope person references: {', '.join(missing[:5])}.", field="member_refs"))
     return sorted({str(p) for p in person_refs})

@@ -54,7 +54,7 @@ def detail(uow, row):
     return dict(row, members=members)
 
 
-def _publish_household(uow, event_type, row, members=None, **extra):
+def publish_household(uow, event_type, row, members=None, **extra):
     members = storage.members_of(uow, row["id"]) if members is None else members
     return uow.publish(event_type, str(row["id"]),
                        {"household": hh.snapshot(row, members, date.today()), **extra})
@@ -119,7 +119,7 @@ def register(uow, settings, identity, body):
                     "welfare_score": score})
     flag_likely_duplicates(uow, [m["id"] for m in members])
     stored = storage.household(uow, household_id)
-    _publish_household(uow, contract.HOUSEHOLD_REGISTERED, stored)
+    publish_household(uow, contract.HOUSEHOLD_REGISTERED, stored)
     return detail(uow, stored)
 
 
@@ -136,7 +136,7 @@ def update_indicators(uow, settings, identity, household_id, indicators):
                                      **_rescored(settings, before, indicators, len(members)))
     storage.record(uow, "household", household_id, household_id, "indicators_updated", identity,
                    hh.changes(before, after, ("indicators", "welfare_score", "decile")))
-    _publish_household(uow, contract.HOUSEHOLD_UPDATED, after, members, changes=["welfare"])
+    publish_household(uow, contract.HOUSEHOLD_UPDATED, after, members, changes=["welfare"])
     return detail(uow, after)
 
 
@@ -147,7 +147,7 @@ def move(uow, identity, household_id, address):
     storage.move_members(uow, household_id, address["village_code"])
     storage.record(uow, "household", household_id, household_id, "moved", identity,
                    hh.changes(before, after, ("street", "rt", "rw", "village_code")))
-    _publish_household(uow, contract.HOUSEHOLD_UPDATED, after, changes=["address"],
+    publish_household(uow, contract.HOUSEHOLD_UPDATED, after, changes=["address"],
                        previous_village_code=before["village_code"])
     return detail(uow, after)
 
@@ -169,13 +169,13 @@ def verify(uow, settings, identity, household_id, outcome, notes, reason):
                         notes=notes, reason=reason))
     members = storage.members_of(uow, household_id)
     if outcome == "verified":
-        _publish_household(uow, contract.HOUSEHOLD_VERIFIED, after, members, verified_by=identity.agency,
+        publish_household(uow, contract.HOUSEHOLD_VERIFIED, after, members, verified_by=identity.agency,
                            verified_at=now.isoformat(), reverify_due=after["reverify_due"].isoformat())
     else:
-        _publish_household(uow, contract.HOUSEHOLD_REJECTED, after, members, rejected_by=identity.agency,
+        publish_household(uow, contract.HOUSEHOLD_REJECTED, after, members, rejected_by=identity.agency,
                            reason=reason)
     if before["status"] != outcome:
-        _publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, members,
+        publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, members,
                            previous_status=before["status"], reason=reason or "verified")
     return detail(uow, after)
 
@@ -189,7 +189,7 @@ def change_status(uow, identity, household_id, status, reason):
     after = storage.update_household(uow, household_id, status=status)
     storage.record(uow, "household", household_id, household_id, "status_changed", identity,
                    dict(hh.changes(before, after, ("status",)), reason=reason))
-    _publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, previous_status=before["status"],
+    publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, previous_status=before["status"],
                        reason=reason)
     return detail(uow, after)
 
@@ -209,7 +209,7 @@ def add_member(uow, settings, identity, household_id, member):
     storage.record(uow, "member", row["id"], household_id, "added", identity,
                    {"name": row["name"], "relationship": row["relationship"]})
     flag_likely_duplicates(uow, [row["id"]])
-    _publish_household(uow, contract.MEMBER_ADDED, after, person_ref=row["id"])
+    publish_household(uow, contract.MEMBER_ADDED, after, person_ref=row["id"])
     return storage.member(uow, row["id"])
 
 
@@ -237,7 +237,7 @@ def update_member(uow, settings, identity, household_id, member_id, fields):
     storage.record(uow, "member", member_id, household_id, "updated", identity,
                    hh.changes(before, after, MEMBER_FIELDS))
     row = storage.update_household(uow, household_id)  # the snapshot's version moves on
-    _publish_household(uow, contract.HOUSEHOLD_UPDATED, row, changes=[])
+    publish_household(uow, contract.HOUSEHOLD_UPDATED, row, changes=[])
     return after
 
 
@@ -255,7 +255,7 @@ def remove_member(uow, settings, identity, household_id, member_id, reason):
         settings, before, before["indicators"], len(remaining)))
     storage.record(uow, "member", member_id, household_id, "removed", identity,
                    {"reason": reason, "name": row["name"]})
-    _publish_household(uow, contract.MEMBER_REMOVED, after, remaining, person_ref=str(member_id), reason=reason)
+    publish_household(uow, contract.MEMBER_REMOVED, after, remaining, person_ref=str(member_id), reason=reason)
     return after
 
 

@@ -99,14 +99,22 @@ def start(dsn, import_id, path, settings, identity, config):
     return process
 
 
+def record_process(uow, import_id, pid):
+    uow.execute("UPDATE imports SET pid = COALESCE(pid, %s) WHERE id = %s", (pid, import_id))
+
+
+def mark_failed(uow, import_id, error):
+    uow.execute("UPDATE imports SET status = 'failed', finished_at = now(), error = %s WHERE id = %s",
+                (error, str(import_id)))
+
+
 def load(uow, identity, import_id):
     row = uow.fetchone("SELECT * FROM imports WHERE id = %s", (str(import_id),))
     if row is None or (row["agency"] != identity.agency and identity.role != "admin"):
         raise not_found(f"No import {import_id} of your agency.")
     if row["status"] in ("queued", "running") and row["pid"] and not _alive(row["pid"]):
-        uow.execute("UPDATE imports SET status = 'failed', finished_at = now(), error = %s WHERE id = %s",
-                    ("The import process stopped unexpectedly; upload the file again: households already "
-                     "imported are skipped.", str(import_id)))
+        mark_failed(uow, import_id, "The import process stopped unexpectedly; upload the file again: "
+                                    "households already imported are skipped.")
         row = uow.fetchone("SELECT * FROM imports WHERE id = %s", (str(import_id),))
     return row
 

@@ -217,13 +217,12 @@ class RegistryService(DiagnosticsMixin, KitService):
             process = imports.start(dsn_from_config(config), import_id, path, self.settings, call.identity, config)
         except OSError as exc:
             with self.db.transaction() as uow:
-                uow.execute("UPDATE imports SET status = 'failed', finished_at = now(), error = %s WHERE id = %s",
-                            (f"The importer could not start: {exc}", import_id))
+                imports.mark_failed(uow, import_id, f"The importer could not start: {exc}")
             path.unlink(missing_ok=True)
             raise
         eventlet.spawn(process.wait)  # reap it when it ends
         with self.db.transaction() as uow:
-            uow.execute("UPDATE imports SET pid = COALESCE(pid, %s) WHERE id = %s", (process.pid, import_id))
+            imports.record_process(uow, import_id, process.pid)
             row = imports.load(uow, call.identity, import_id)
         return 202, {"Location": f"/imports/{import_id}"}, imports.progress(row)
 
@@ -249,8 +248,7 @@ class RegistryService(DiagnosticsMixin, KitService):
         if not _is_uuid(person_ref):
             return None
         with self.db.transaction() as uow:
-            row = uow.fetchone("SELECT id, name, phone, village_code FROM members"
-                               " WHERE id = %s::uuid AND removed_at IS NULL", (str(person_ref),))
+            row = storage.contact(uow, person_ref)
         if row is None:
             return None
         return {"person_ref": str(row["id"]), "name": row["name"], "phone": row["phone"],
@@ -262,9 +260,7 @@ class RegistryService(DiagnosticsMixin, KitService):
         if not _is_uuid(person_ref):
             return False
         with self.db.transaction() as uow:
-            row = uow.fetchone("SELECT 1 AS ok FROM members WHERE id = %s::uuid AND nik = %s AND removed_at IS NULL",
-                               (str(person_ref), str(nik)))
-        return row is not None
+            return storage.nik_is_of(uow, nik, person_ref)
 
 
 def _is_uuid(value):

@@ -1,4 +1,6 @@
 """The registry's SQL. Every function takes the unit of work it runs in."""
+import json
+
 from psycopg2.extras import Json, execute_values
 
 HOUSEHOLD_COLUMNS = ("id", "kk_number", "kk_match", "street", "rt", "rw", "village_code", "indicators",
@@ -126,6 +128,16 @@ def search_by_name(uow, name_norm, regions, status, limit, offset):
         {"q": name_norm, "regions": list(regions), "status": status, "limit": limit, "offset": offset})
 
 
+def contact(uow, person_ref):
+    return uow.fetchone("SELECT id, name, phone, village_code FROM members"
+                        " WHERE id = %s::uuid AND removed_at IS NULL", (str(person_ref),))
+
+
+def nik_is_of(uow, nik, person_ref):
+    return uow.fetchone("SELECT 1 AS ok FROM members WHERE id = %s::uuid AND nik = %s AND removed_at IS NULL",
+                        (str(person_ref), str(nik))) is not None
+
+
 # -- history ------------------------------------------------------------------
 def record(uow, entity, entity_id, household_id, action, identity, changes):
     uow.execute("INSERT INTO history (entity, entity_id, household_id, action, agency, role, changes)"
@@ -220,6 +232,4 @@ def groups_in(uow, regions, limit, offset):
 
 
 def _dumps(value):
-    import json
-
     return json.dumps(value, default=str)
