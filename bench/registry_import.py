@@ -160,7 +160,7 @@ def main():
         migrate.migrate(database_url, name, SERVICE.migrations)
         dsn = database_dsn(database_url, name)
         copy_seconds = raw_copy(dsn, path)
-        config = service_config("registry", broker.uri(vhost), database_url, name,
+        config = service_config("registry", broker.uri(vhost), database_url, name, **SERVICE.test_config,
                                 IMPORT_DIR=tempfile.mkdtemp(prefix="setiakawan-bench-"))
         config["JWT_SECRET"] = TEST_JWT_SECRET
         service = ServiceProcess("registry", SERVICE.module, config).start()

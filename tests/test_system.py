@@ -10,7 +10,8 @@ from tests.test_event_flow import wait_for
 
 @pytest.fixture
 def platform(make_database, run_service):
-    return {info.name: run_service(info.name, info.module, make_database(info.migrations, prefix=info.name))
+    return {info.name: run_service(info.name, info.module, make_database(info.migrations, prefix=info.name),
+                                   **info.test_config)
             for info in installed_services()}
 
 

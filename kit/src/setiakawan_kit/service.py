@@ -3,7 +3,7 @@ relay running in its process, request context, and the operational
 endpoints ``GET /health``, ``GET /metrics`` and ``GET /openapi.json``."""
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import eventlet
@@ -30,6 +30,8 @@ class ServiceInfo:
     default_port: int
     migrations: Path
     config: Path
+    #: settings without a usable default (secrets) and the values tests run with
+    test_config: dict = field(default_factory=dict)
 
 
 class OutboxRelayProvider(DependencyProvider):

@@ -287,7 +287,6 @@ def service_config(name, amqp_uri, database_url, database_name, port=None, **ext
         "DATABASE_NAME": database_name,
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{port or free_port()}",
         "JWT_SECRET": TEST_JWT_SECRET,
-        "MATCH_SECRET": "setiakawan-test-match-secret",
         "max_workers": 10,
         "EVENT_RETRY": {"max_attempts": 3, "base_delay_ms": 100},
         "LOGGING": {"version": 1, "disable_existing_loggers": False,

@@ -43,7 +43,8 @@ def capture(amqp_uri):
 @pytest.fixture
 def registry(make_database, run_service, tmp_path):
     database = make_database(SERVICE.migrations, prefix="registry")
-    service = run_service("registry", SERVICE.module, database, IMPORT_DIR=str(tmp_path / "imports"))
+    service = run_service("registry", SERVICE.module, database, IMPORT_DIR=str(tmp_path / "imports"),
+                          **SERVICE.test_config)
     service.database = database
     return service
 

@@ -97,7 +97,7 @@ def test_oversized_upload_is_413(make_database, run_service, token, tmp_path):
     from setiakawan_registry import SERVICE
 
     small = run_service("registry-small", SERVICE.module, make_database(SERVICE.migrations, prefix="registry"),
-                        IMPORT_MAX_BYTES=1000, IMPORT_DIR=str(tmp_path / "uploads"))
+                        IMPORT_MAX_BYTES=1000, IMPORT_DIR=str(tmp_path / "uploads"), **SERVICE.test_config)
     response = upload(small, token, b"x" * 5000)
     assert response.status_code == 413
     assert list((tmp_path / "uploads").iterdir()) == []
