@@ -12,6 +12,9 @@
   import is completed; ``import_rows_per_s`` = data rows / import_seconds;
 * raw baseline in the same run: PostgreSQL ``COPY`` of the same file into a
   bare table of text columns (``copy_rows_per_s``, ``ratio_to_copy``);
+* the relay holds the registry's outbox while an import runs;
+  ``outbox_drain_seconds`` is how long it then takes to publish the
+  import's events (with publisher confirms) to RabbitMQ;
 * then, with the million members in place, the p99 of a likely-duplicate
   lookup for a random member and of a name search within a regency
   (``duplicate_lookup_p99_ms``, ``name_search_p99_ms``), through the
@@ -103,6 +106,20 @@ def import_through_http(service, path, token):
         time.sleep(0.1)
 
 
+def outbox_drain(dsn):
+    """Seconds from the end of the import until the relay has published the
+    import's events (it holds them while the import runs)."""
+    started = time.perf_counter()
+    with psycopg2.connect(dsn) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            while True:
+                cur.execute("SELECT count(*) FROM kit_outbox WHERE sent_at IS NULL")
+                if cur.fetchone()[0] == 0:
+                    return time.perf_counter() - started
+                time.sleep(0.5)
+
+
 def p99(samples):
     return statistics.quantiles(samples, n=100)[98] * 1000
 
@@ -172,12 +189,14 @@ def main():
             sys.exit(1)
         say(f"# accepted {state['accepted_rows']}, rejected {state['rejected_rows']}, "
             f"households {state['households_created']}")
+        drain_seconds = outbox_drain(dsn)
         duplicate_p99, search_p99, samples = lookups(dsn, args.samples)
         say(f"# lookups over {samples} sampled members")
         say(f"import_rows_per_s: {rows / seconds:.0f}")
         say(f"import_seconds: {seconds:.2f}")
         say(f"copy_rows_per_s: {rows / copy_seconds:.0f}")
         say(f"ratio_to_copy: {copy_seconds / seconds:.3f}")
+        say(f"outbox_drain_seconds: {drain_seconds:.1f}")
         say(f"duplicate_lookup_p99_ms: {duplicate_p99:.1f}")
         say(f"name_search_p99_ms: {search_p99:.1f}")
     finally:

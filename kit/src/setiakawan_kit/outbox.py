@@ -81,6 +81,26 @@ def notify(cursor):
     cursor.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
 
 
+def hold(cursor, key, reason, lease_seconds):
+    """Pause this database's relay until ``release(key)`` or until the lease
+    runs out (renew it by calling ``hold`` again). A bulk load that writes
+    hundreds of thousands of events holds the relay so that publishing them
+    does not compete with the load for the machine; they are published,
+    in order, once it ends. Events are delayed by a hold, never lost."""
+    cursor.execute(
+        "INSERT INTO kit_outbox_holds (key, reason, expires_at) VALUES (%s, %s, now() + make_interval(secs => %s))"
+        " ON CONFLICT (key) DO UPDATE SET reason = EXCLUDED.reason, expires_at = EXCLUDED.expires_at",
+        (key, reason, lease_seconds))
+
+
+def release(cursor, key):
+    cursor.execute("DELETE FROM kit_outbox_holds WHERE key = %s", (key,))
+    notify(cursor)
+
+
+HELD = "SELECT EXISTS (SELECT 1 FROM kit_outbox_holds WHERE expires_at > now())"
+
+
 CLAIM = """
 SELECT id, event_id, exchange, routing_key, subject, headers, content_type, body
   FROM kit_outbox WHERE sent_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
@@ -167,6 +187,10 @@ class Relay:
         another replica holds earlier rows of their subjects)."""
         conn = self._db
         with conn.cursor() as cur:
+            cur.execute(HELD)
+            if cur.fetchone()[0]:
+                conn.rollback()
+                return 0, 0
             cur.execute(CLAIM, (self.batch_size,))
             rows = cur.fetchall()
             if not rows:

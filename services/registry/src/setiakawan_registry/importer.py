@@ -3,168 +3,94 @@ household together).
 
 Runs as its own process (``python -m setiakawan_registry.importer``), started
 by the service for each upload, so a million rows use every core and never
-hold up the service's green threads. The file is read in chunks that end
-between two households; for each chunk, in a worker process:
+hold up the service's green threads. The parent reads the file in chunks
+that end between two households and hands them to worker processes
+(``import_chunks``), which check every row and write the COPY text of the
+valid households, their members and their ``household.registered`` events.
 
-* every row is checked with the registry's rules (``rules.rows``), then the
-  household rules (one head, the same household columns on every row, a
-  village in the importer's regions): a household is imported whole or not
-  at all;
-* each valid household is turned into the COPY lines of its household row,
-  its members and its ``household.registered`` event.
+The parent then decides, in file order, what each chunk may add: it drops
+households whose KK number is registered already (a re-run of the same file
+is harmless: they count as already registered), whose NIK is registered in
+another household, or that repeat a NIK or KK number found earlier in the
+file. Two writer threads, each with its own connection, COPY the rest of a
+chunk in one transaction (state and events together, as the outbox
+requires) while the workers check the next chunks.
 
-The parent, in file order, drops households whose KK number is registered
-already (a re-run of the same file is harmless: they count as already
-registered), whose NIK is registered in another household, or repeats a NIK
-earlier in the file; it writes the rest of the chunk with COPY in one
-transaction (households point at the import, which is their history entry)
-while the workers prepare the next chunks. Then likely duplicates of the new
-members are flagged for review. Rejected rows, with their reasons, are
-stored for download as CSV; progress is written to the ``imports`` row.
+A large load (at least ``IMPORT_REBUILD_MIN_ROWS`` rows and as many as the
+registry already holds) drops the search and lookup indexes that guard no
+rule, and builds them again at the end, which is several times cheaper than
+maintaining them row by row; the primary keys and the unique NIK and KK
+indexes stay throughout. The relay of the registry's outbox is held for the
+duration of the import (its events are published right after), and likely
+duplicates of the new members are flagged at the end. Rejected rows, with
+their reasons, are stored for download as CSV; progress is written to the
+``imports`` row.
 """
 import argparse
 import csv
 import io
 import json
+import logging
 import multiprocessing
 import os
+import queue
 import sys
-import uuid
+import threading
+import time
 from collections import deque
 from datetime import date
 
 import psycopg2
+import psycopg2.errors
 
 from setiakawan_kit import outbox
-from setiakawan_kit.contract import registry as contract
-from setiakawan_kit.outbox import copy_row, copy_text
+from setiakawan_kit.outbox import copy_text
 
-from .rules import duplicates, households as hh
-from .storage import region_keys
-from .rules.matching import match_key
-from .rules.rows import HeaderError, RowError, RowValidator, column_order, household_problem
-from .rules.welfare import WelfareModel
+from . import storage
+from .import_chunks import TABLES, id_range, init_worker, process_chunk
+from .rules import duplicates
+from .rules.rows import HeaderError, column_order
+
+log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 20_000
 COPY_BLOCK = 1 << 20  # bytes per COPY message; psycopg2's 8 KiB default costs a call per 8 KiB
-INDICATOR_NAMES = ("monthly_income", "floor", "wall", "roof", "electricity", "water", "sanitation", "assets")
+REBUILD_MIN_ROWS = 100_000
+HOLD_LEASE_SECONDS = 120
+WRITERS = 2
+BULK_LOCK = 0x5e71a4a  # advisory lock: one import at a time drops and builds the bulk-load indexes
 
 
 class ImportFailed(Exception):
     pass
 
 
-KINDS = {"household": 1, "member": 2}
+class _Text:
+    """A file-like view of COPY text for ``copy_expert`` (no copy of it)."""
+
+    def __init__(self, parts):
+        self.parts = deque(p for p in parts if p)
+        self.pos = 0
+
+    def read(self, size=-1):
+        if not self.parts:
+            return ""
+        head = self.parts[0]
+        piece = head[self.pos:self.pos + size] if size and size > 0 else head[self.pos:]
+        self.pos += len(piece)
+        if self.pos >= len(head):
+            self.parts.popleft()
+            self.pos = 0
+        return piece
 
 
-def row_id(import_id, kind, line):
-    """The id of the household or member first read from ``line`` of this
-    import. Any process of the import computes the same one, and it says
-    nothing about the person. It grows with the line (a UUIDv8 made of the
-    import's first 48 bits, which are its creation time in milliseconds, then
-    the kind and the line), so a million rows append to the primary-key and
-    household indexes instead of landing at random pages in them."""
-    prefix = int(import_id.replace("-", "")[:12], 16)
-    value = (prefix << 80) | (0x8 << 76) | (KINDS[kind] << 72) | (0b10 << 62) | line
-    return str(uuid.UUID(int=value))
-
-
-# -- in the worker processes ---------------------------------------------------
-_worker = {}
-
-
-def _init_worker(today, settings, identity, import_id):
-    identity = dict(identity, agency=" ".join(identity["agency"].split()))  # no tab may reach a COPY line
-    _worker.update(validator=RowValidator(today), today=today, identity=identity, import_id=import_id,
-                   model=WelfareModel.from_config(settings["welfare"]), secret=settings["match_secret"])
-
-
-def process_chunk(job):
-    """Check a chunk's rows and build its valid households.
-
-    Returns (households, rejects, rows): households as tuples (kk, niks,
-    spans, texts, people) where texts are the COPY lines of the household,
-    its members and its event; rejects as ((first line, last line), reason, kk)."""
-    first_line, lines, order = job
-    validator, regions = _worker["validator"], _worker["identity"]["regions"]
-    rows_by_kk, spans, bad_lines, rejects, seen_nik = {}, {}, {}, [], {}
-    reader = csv.reader(lines)
-    previous = 0
-    count = 0
-    for fields in reader:
-        start, previous = first_line + previous, reader.line_num
-        span = (start, first_line + previous - 1)
-        count += 1
-        kk = fields[order[0]] if len(fields) > order[0] else ""
-        try:
-            household, member = validator.row(start, fields, order)
-        except RowError as exc:
-            rejects.append((span, str(exc), kk))
-            bad_lines.setdefault(kk, []).append(start)
-            continue
-        earlier = seen_nik.setdefault(member.nik, start)
-        if earlier != start:
-            rejects.append((span, f"nik: the same NIK is on line {earlier} of this file.", kk))
-            bad_lines.setdefault(kk, []).append(start)
-            continue
-        rows_by_kk.setdefault(kk, []).append((household, member))
-        spans[start] = span
-    households = []
-    for kk, rows in rows_by_kk.items():
-        problem = household_problem(rows)
-        if problem is None and kk in bad_lines:
-            problem = f"other rows of this KK number were rejected (lines {_lines(bad_lines[kk])})."
-        if problem is None and not _covers(regions, rows[0][0].village_code):
-            problem = f"village {rows[0][0].village_code} is outside your regions."
-        if problem:
-            rejects.extend((spans[m.line], f"household: {problem}", kk) for _, m in rows)
-            continue
-        households.append((kk, [m.nik for _, m in rows], [spans[m.line] for _, m in rows], *_build(rows)))
-    return households, rejects, count
-
-
-def _build(rows):
-    w = _worker
-    import_id, identity, model, secret = w["import_id"], w["identity"], w["model"], w["secret"]
-    first = rows[0][0]
-    household_id = row_id(import_id, "household", rows[0][1].line)
-    income, *choices, assets = first.indicators
-    indicators = {"monthly_income": income, **dict(zip(INDICATOR_NAMES[1:7], choices)), "assets": list(assets)}
-    score = model.score(indicators, len(rows))
-    stored = {"id": household_id, "kk_number": first.kk_number, "kk_match": match_key(secret, "kk", first.kk_number),
-              "village_code": first.village_code, "welfare_score": score, "decile": model.decile(score),
-              "status": "registered", "registering_agency": identity["agency"], "version": 1}
-    household_text = copy_row((
-        household_id, first.kk_number, stored["kk_match"], first.street, first.rt, first.rw, first.village_code,
-        json.dumps(indicators), score, stored["decile"], "registered", identity["agency"], first.legal_basis,
-        first.consent_date or None, first.consent_recorded_by or None, import_id))
-    regions_literal = "{" + ",".join(region_keys(first.village_code)) + "}"
-    members, member_lines, people = [], [], []
-    for _, m in rows:
-        member_id = row_id(import_id, "member", m.line)
-        nik_match = match_key(secret, "nik", m.nik)
-        members.append({"id": member_id, "nik_match": nik_match, "birth_date": m.birth_date, "sex": m.sex,
-                        "relationship": m.relationship, "disability": m.disability})
-        member_lines.append(copy_row((
-            member_id, household_id, m.nik, nik_match, m.name, m.name_norm, m.birth_date.isoformat(), m.sex,
-            m.relationship, m.disability, m.occupation, m.education, m.phone or None,
-            first.village_code[:5], first.village_code, regions_literal)))
-        # a plain tuple of strings crosses the process boundary much faster than a named one
-        people.append((member_id, household_id, m.nik, m.birth_date.isoformat(), first.village_code[:5],
-                       first.village_code, m.name_norm, m.line))
-    event = outbox.new_event(contract.HOUSEHOLD_REGISTERED, household_id,
-                             {"household": hh.snapshot(stored, members, w["today"])},
-                             service="registry", agency=identity["agency"], correlationid=import_id, plain=True)
-    return (household_text, "".join(member_lines), outbox.copy_line(event, "registry")), people
-
-
-# -- the parent -----------------------------------------------------------------
 class Importer:
     def __init__(self, dsn, import_id, path, settings, identity, workers=None, today=None):
         self.dsn = dsn
         self.import_id = str(import_id)
         self.path = path
         self.settings = {"welfare": settings.get("welfare") or {}, "match_secret": settings["match_secret"]}
+        self.rebuild_min_rows = int(settings.get("rebuild_min_rows") or REBUILD_MIN_ROWS)
         self.identity = identity
         self.workers = workers or max(2, os.cpu_count() or 2)
         self.today = today or date.today()
@@ -174,24 +100,35 @@ class Importer:
         self.rejected = {}     # first line -> (reason, row text)
         self.seen_nik = {}     # nik -> the line it was first imported (or skipped) from
         self.seen_kk = {}      # kk -> first line
-        self.people = []       # new members, for the likely-duplicate pass
+        self.rebuild = False
+        self.lock = threading.Lock()
 
     def run(self):
         self.conn = psycopg2.connect(self.dsn)
+        held = False
         try:
             self._set(status="running", stage="importing", started_at="now", pid=os.getpid())
-            with self.conn.cursor() as cur:
-                # bulk GIN insertion: keep new trigram entries in the pending list; flushed at the end
-                cur.execute("SET gin_pending_list_limit = '256MB'")
-                cur.execute("SELECT EXISTS (SELECT 1 FROM members)")
-                self.had_members = cur.fetchone()[0]
-            self.conn.commit()
             order = self._header()
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT EXISTS (SELECT 1 FROM members)")
+                self.check_database = cur.fetchone()[0]
+                cur.execute("SELECT total_rows FROM imports WHERE id = %s", (self.import_id,))
+                expected_rows = cur.fetchone()[0] or 0
+                outbox.hold(cur, self.hold_key, "bulk import", HOLD_LEASE_SECONDS)
+            self.conn.commit()
+            held = True
+            self.rebuild = self._drop_indexes(expected_rows)
+            started = time.perf_counter()
             context = multiprocessing.get_context("fork")
-            with context.Pool(self.workers, _init_worker,
+            with context.Pool(self.workers, init_worker,
                               (self.today, self.settings, self.identity, self.import_id)) as pool:
                 self.store(pool, order)
-            self.flag()
+            loaded, rebuilt = time.perf_counter(), self.rebuild
+            self._set(stage="flagging")
+            self.finish()
+            log.info("import %s: loaded in %.1fs (indexes %s), indexes and likely duplicates in %.1fs",
+                     self.import_id, loaded - started, "rebuilt" if rebuilt else "kept",
+                     time.perf_counter() - loaded)
             self._set(status="completed", stage="done", finished_at="now")
         except (ImportFailed, HeaderError) as exc:
             self.conn.rollback()
@@ -202,8 +139,20 @@ class Importer:
             self._set(status="failed", error=f"{type(exc).__name__}: {exc}", finished_at="now")
             raise
         finally:
-            self.conn.close()
+            try:
+                if self.rebuild:
+                    self._build_indexes_after_failure()
+                if held:
+                    with self.conn.cursor() as cur:
+                        outbox.release(cur, self.hold_key)
+                    self.conn.commit()
+            finally:
+                self.conn.close()
         return self.stats
+
+    @property
+    def hold_key(self):
+        return f"import:{self.import_id}"
 
     def _header(self):
         try:
@@ -215,7 +164,48 @@ class Importer:
             raise ImportFailed("The file is empty.")
         return column_order(header)
 
-    def _chunks(self, order, sent):
+    # -- indexes --------------------------------------------------------------
+    def _drop_indexes(self, expected_rows):
+        """Drop the bulk-load indexes if this import is large against what the
+        registry holds, and no other import has them dropped; True if done."""
+        if expected_rows < self.rebuild_min_rows:
+            return False
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'members'::regclass")
+            held = cur.fetchone()[0]
+            if held < 0:  # never analysed
+                cur.execute("SELECT count(*) FROM members")
+                held = cur.fetchone()[0]
+            if expected_rows < held:
+                return False
+            cur.execute("SELECT pg_try_advisory_lock(%s)", (BULK_LOCK,))
+            if not cur.fetchone()[0]:
+                return False
+            try:
+                cur.execute("SET lock_timeout = '5s'")
+                storage.drop_bulk_load_indexes(cur)
+                cur.execute("RESET lock_timeout")
+                self.conn.commit()
+            except psycopg2.errors.LockNotAvailable:
+                self.conn.rollback()
+                cur.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+                self.conn.commit()
+                return False
+        return True
+
+    def _build_indexes_after_failure(self):
+        self.rebuild = False
+        try:
+            self.conn.rollback()
+            with self.conn.cursor() as cur:
+                storage.build_bulk_load_indexes(cur)
+                cur.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+            self.conn.commit()
+        except psycopg2.Error:
+            self.conn.rollback()  # the service builds them when it next starts
+
+    # -- loading --------------------------------------------------------------
+    def _chunks(self, order, sent, budget):
         """(first line, lines, order) of about CHUNK_ROWS rows, cut only
         between two KK numbers (and outside a quoted field)."""
         kk_at = order[0]
@@ -226,6 +216,7 @@ class Importer:
                 if quotes % 2 == 0 and len(lines) >= CHUNK_ROWS:
                     kk = _kk_of(text, kk_at)
                     if kk != last_kk:
+                        budget.acquire()
                         sent.append((first, lines))
                         yield first, lines, order
                         lines, first, quotes = [], line_no, 0
@@ -235,26 +226,47 @@ class Importer:
                 quotes += text.count('"')
                 line_no += 1
             if lines:
+                budget.acquire()
                 sent.append((first, lines))
                 yield first, lines, order
 
     def store(self, pool, order):
         sent = deque()
+        budget = threading.Semaphore(self.workers + 2 * WRITERS)  # chunks read ahead of the writers
+        jobs = queue.Queue(maxsize=WRITERS)
+        writers = [_Writer(self, jobs) for _ in range(WRITERS)]
+        for writer in writers:
+            writer.start()
         try:
-            for households, rejects, count in pool.imap(process_chunk, self._chunks(order, sent)):
+            for chunk in pool.imap(process_chunk, self._chunks(order, sent, budget)):
                 first, lines = sent.popleft()
 
-                def text(span):
+                def text(span, first=first, lines=lines):
                     return "".join(lines[span[0] - first:span[1] - first + 1]).rstrip("\r\n")
 
-                for span, reason, _ in rejects:
-                    self.rejected[span[0]] = (reason, text(span))
-                self._write(households, text)
-                self.stats["processed_rows"] += count
-                self._set(**{k: self.stats[k] for k in ("processed_rows", "households_created", "accepted_rows",
-                                                        "already_registered")})
+                with self.lock:
+                    for span, reason in chunk.rejects:
+                        self.rejected[span[0]] = (reason, text(span))
+                keep = self._decide(chunk, text)
+                self._put(jobs, writers, (chunk, keep, text, budget))
+                with self.lock:
+                    self.stats["processed_rows"] += chunk.rows
+                    progress = {k: self.stats[k] for k in ("processed_rows", "households_created",
+                                                           "accepted_rows", "already_registered")}
+                self._set(**progress)
+                with self.conn.cursor() as cur:
+                    outbox.hold(cur, self.hold_key, "bulk import", HOLD_LEASE_SECONDS)
+                self.conn.commit()
         except UnicodeDecodeError:
             raise ImportFailed("The file is not UTF-8 text.") from None
+        finally:
+            for _ in writers:
+                self._put(jobs, writers, None)
+            for writer in writers:
+                writer.join()
+        for writer in writers:
+            if writer.error is not None:
+                raise writer.error
         self.stats["total_rows"] = self.stats["processed_rows"]
         self.stats["rejected_rows"] = len(self.rejected)
         with self.conn.cursor() as cur:
@@ -262,44 +274,42 @@ class Importer:
                            for line, (reason, row) in sorted(self.rejected.items()))
             cur.execute("DELETE FROM import_rejections WHERE import_id = %s", (self.import_id,))
             cur.copy_expert("COPY import_rejections (import_id, line, reason, row_text) FROM STDIN", io.StringIO(rows))
-            cur.execute("UPDATE imports SET rejected_rows = %s, total_rows = %s WHERE id = %s",
-                        (len(self.rejected), self.stats["total_rows"], self.import_id))
+            cur.execute("UPDATE imports SET rejected_rows = %s, total_rows = %s, households_created = %s,"
+                        " accepted_rows = %s, already_registered = %s WHERE id = %s",
+                        (len(self.rejected), self.stats["total_rows"], self.stats["households_created"],
+                         self.stats["accepted_rows"], self.stats["already_registered"], self.import_id))
         self.conn.commit()
 
-    def _write(self, households, text):
-        """Drop what the chunk cannot add, then COPY the rest in one transaction."""
-        registered_kk, registered_nik = self._registered(households) if self.had_members else ({}, {})
-        keep = []
-        for kk, niks, spans, texts, people in households:
+    @staticmethod
+    def _put(jobs, writers, job):
+        jobs.put(job)
+        if job is not None:
+            failed = next((w.error for w in writers if w.error is not None), None)
+            if failed is not None:
+                raise failed
+
+    def _decide(self, chunk, text):
+        """Indexes of the chunk's households to write (None: all of them)."""
+        registered_kk, registered_nik = self._registered(chunk.households) if self.check_database else ({}, {})
+        refused = []
+        for index, (kk, niks, spans) in enumerate(chunk.households):
             reason = self._refusal(kk, niks, spans, registered_kk, registered_nik)
             if reason == "already registered":
-                self.stats["already_registered"] += len(niks)
+                with self.lock:
+                    self.stats["already_registered"] += len(niks)
+                refused.append(index)
             elif reason:
-                for span, nik_reason in zip(spans, reason):
-                    self.rejected[span[0]] = (nik_reason, text(span))
-            else:
-                keep.append((texts, people))
+                with self.lock:
+                    for span, nik_reason in zip(spans, reason):
+                        self.rejected[span[0]] = (nik_reason, text(span))
+                refused.append(index)
             self.seen_kk.setdefault(kk, spans[0][0])
             for nik, span in zip(niks, spans):
                 self.seen_nik.setdefault(nik, span[0])
-        if not keep:
-            return
-        with self.conn.cursor() as cur:
-            for table, columns, index in (
-                    ("households", "id, kk_number, kk_match, street, rt, rw, village_code, indicators, welfare_score,"
-                                   " decile, status, registering_agency, legal_basis, consent_date,"
-                                   " consent_recorded_by, import_id", 0),
-                    ("members", "id, household_id, nik, nik_match, name, name_norm, birth_date, sex, relationship,"
-                                " disability, occupation, education, phone, regency_code, village_code, regions", 1),
-                    ("kit_outbox", outbox.COPY_COLUMNS, 2)):
-                cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN",
-                                io.StringIO("".join(texts[index] for texts, _ in keep)), size=COPY_BLOCK)
-            outbox.notify(cur)
-        self.conn.commit()
-        for _, people in keep:
-            self.people.extend(people)
-        self.stats["households_created"] += len(keep)
-        self.stats["accepted_rows"] += sum(len(people) for _, people in keep)
+        if not refused:
+            return None
+        refused = set(refused)
+        return [i for i in range(len(chunk.households)) if i not in refused]
 
     def _refusal(self, kk, niks, spans, registered_kk, registered_nik):
         """None to import the household; "already registered"; or a reason per row."""
@@ -324,43 +334,113 @@ class Importer:
                     for i in range(len(niks))]
         return None
 
-    def _registered(self, households):
+    def _registered(self, households, conn=None):
+        conn = conn or self.conn
         kks = [h[0] for h in households]
         niks = [nik for h in households for nik in h[1]]
-        with self.conn.cursor() as cur:
+        with conn.cursor() as cur:
             cur.execute("SELECT kk_number, id, village_code FROM households"
                         " WHERE kk_number = ANY(%s) AND merged_into IS NULL", (kks,))
             registered_kk = {kk: (str(hid), village) for kk, hid, village in cur.fetchall()}
             cur.execute("SELECT nik, household_id FROM members WHERE nik = ANY(%s) AND removed_at IS NULL", (niks,))
             registered_nik = {nik: str(hid) for nik, hid in cur.fetchall()}
+        conn.commit()
         return registered_kk, registered_nik
 
-    def flag(self):
-        """Likely duplicates among the new members (in Python: they are all in
-        memory) and, if the registry held members before, against those."""
-        self._set(stage="flagging")
-        self.people = [duplicates.Person._make(p) for p in self.people]
-        pairs = duplicates.likely_pairs(self.people)
-        reason = duplicates.likely_duplicate_reason
+    def write(self, conn, chunk, keep, text):
+        """COPY the kept households of a chunk, their members and events in
+        one transaction. A KK number or NIK that a request registered since
+        the chunk was decided makes the COPY fail: that household is then
+        left out (and reported) and the rest written."""
+        while True:
+            indexes = range(len(chunk.households)) if keep is None else keep
+            if not indexes:
+                return
+            try:
+                with conn.cursor() as cur:
+                    for (table, columns), block, ends in zip(TABLES, chunk.blocks, chunk.offsets):
+                        if keep is None:
+                            parts = [block]
+                        else:
+                            parts = [block[ends[i - 1] if i else 0:ends[i]] for i in keep]
+                        cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", _Text(parts), size=COPY_BLOCK)
+                conn.commit()
+            except psycopg2.errors.UniqueViolation:
+                conn.rollback()
+                registered_kk, registered_nik = self._registered([chunk.households[i] for i in indexes], conn)
+                taken = {i for i in indexes if chunk.households[i][0] in registered_kk
+                         or any(n in registered_nik for n in chunk.households[i][1])}
+                if not taken:
+                    raise
+                with self.lock:
+                    for i in taken:
+                        for span in chunk.households[i][2]:
+                            self.rejected[span[0]] = ("household: registered by another request during the import.",
+                                                      text(span))
+                keep = [i for i in indexes if i not in taken]
+                continue
+            with self.lock:
+                self.stats["households_created"] += len(indexes)
+                self.stats["accepted_rows"] += sum(len(chunk.households[i][1]) for i in indexes)
+            return
+
+    # -- after the load ---------------------------------------------------------
+    def finish(self):
+        """Build the dropped indexes (the GIN index on one connection, the rest
+        on another, at the same time), flag likely duplicates, analyse."""
+        tasks = [self._flag]
+        if self.rebuild:
+            # the foreign key comes last, alone: adding it waits for every index build on members
+            tasks = [lambda conn: self._build(conn, ["members_name_search"]),
+                     lambda conn: (self._build(conn, ["members_lookalike", "members_household", "households_village"]),
+                                   self._flag(conn))]
+        errors = []
+
+        def run(task):
+            conn = psycopg2.connect(self.dsn)
+            try:
+                task(conn)
+            except Exception as exc:  # noqa: BLE001 - re-raised below
+                errors.append(exc)
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=run, args=(task,)) for task in tasks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        if self.rebuild:
+            self._build(self.conn, [storage.MEMBERS_HOUSEHOLD_FK])
+        self.conn.autocommit = True
         with self.conn.cursor() as cur:
-            rows = "".join("\t".join(map(copy_text, (
-                str(uuid.uuid4()), newer.member_id, older.member_id, score, reason(score), newer.village,
-                older.village))) + "\n" for newer, older, score in pairs)
-            cur.copy_expert("COPY duplicate_candidates (id, member_id, other_id, similarity, reason, village_code,"
-                            " other_village_code) FROM STDIN", io.StringIO(rows))
-            if self.had_members:
-                ids = [p.member_id for p in self.people]
-                for i in range(0, len(ids), 100_000):
-                    cur.execute(LIKELY_DUPLICATES_SQL, {"ids": ids[i:i + 100_000], "import_id": self.import_id,
-                                                        "threshold": duplicates.LIKELY_SIMILARITY})
-        self.conn.commit()
-        if self.people:
-            self.conn.autocommit = True
-            with self.conn.cursor() as cur:
+            if self.rebuild:
+                cur.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+                self.rebuild = False
+            elif self.stats["households_created"]:
                 cur.execute("SELECT gin_clean_pending_list('members_name_search')")
+            if self.stats["households_created"]:
                 cur.execute("ANALYZE households")  # fresh statistics: searches plan for the new size
                 cur.execute("ANALYZE members")
-            self.conn.autocommit = False
+        self.conn.autocommit = False
+
+    @staticmethod
+    def _build(conn, names):
+        with conn.cursor() as cur:
+            storage.build_bulk_load_indexes(cur, names)
+        conn.commit()
+
+    def _flag(self, conn):
+        """Likely duplicates among the new members and against earlier ones."""
+        if not self.stats["households_created"]:
+            return
+        low, high = id_range(self.import_id, "member")
+        with conn.cursor() as cur:
+            cur.execute(LIKELY_DUPLICATES_SQL, {"low": low, "high": high,
+                                                "threshold": duplicates.LIKELY_SIMILARITY})
+        conn.commit()
 
     def _set(self, **fields):
         assignments = ", ".join(f"{k} = now()" if v == "now" else f"{k} = %({k})s" for k, v in fields.items())
@@ -369,17 +449,55 @@ class Importer:
         self.conn.commit()
 
 
+class _Writer(threading.Thread):
+    """Takes decided chunks off the queue and writes them on its own
+    connection (psycopg2 lets other threads run while PostgreSQL works)."""
+
+    def __init__(self, importer, jobs):
+        super().__init__(daemon=True)
+        self.importer = importer
+        self.jobs = jobs
+        self.error = None
+
+    def run(self):
+        conn = psycopg2.connect(self.importer.dsn)
+        try:
+            with conn.cursor() as cur:
+                # incremental GIN insertion keeps new entries in the pending list; cleaned at the end
+                cur.execute("SET gin_pending_list_limit = '256MB'")
+            conn.commit()
+            while True:
+                job = self.jobs.get()
+                if job is None:
+                    return
+                chunk, keep, text, budget = job
+                try:
+                    if self.error is None:
+                        self.importer.write(conn, chunk, keep, text)
+                finally:
+                    budget.release()
+        except Exception as exc:  # noqa: BLE001 - the parent raises it
+            self.error = exc
+            while self.jobs.get() is not None:
+                pass
+        finally:
+            conn.close()
+
+
+# A pair is flagged once: a new member against any member not of this import,
+# and against members of this import on earlier lines (lower ids).
 LIKELY_DUPLICATES_SQL = """
 INSERT INTO duplicate_candidates (id, member_id, other_id, similarity, reason, village_code, other_village_code)
 SELECT gen_random_uuid(), n.id, o.id, similarity(n.name_norm, o.name_norm),
        format('same birth date and regency, name similarity %%s (threshold %%s)',
-              round(similarity(n.name_norm, o.name_norm)::numeric, 2), %(threshold)s),
+              to_char(similarity(n.name_norm, o.name_norm), 'FM0.00'), %(threshold)s),
        n.village_code, o.village_code
   FROM members n JOIN members o
     ON o.birth_date = n.birth_date AND o.regency_code = n.regency_code AND o.nik <> n.nik
    AND o.household_id <> n.household_id AND o.removed_at IS NULL
-   AND o.created_at < (SELECT started_at FROM imports WHERE id = %(import_id)s)
- WHERE n.id = ANY(%(ids)s::uuid[]) AND similarity(n.name_norm, o.name_norm) >= %(threshold)s
+   AND (o.id < n.id OR o.id NOT BETWEEN %(low)s::uuid AND %(high)s::uuid)
+ WHERE n.id BETWEEN %(low)s::uuid AND %(high)s::uuid AND n.removed_at IS NULL
+   AND similarity(n.name_norm, o.name_norm) >= %(threshold)s
 ON CONFLICT DO NOTHING
 """
 
@@ -390,11 +508,6 @@ def _kk_of(line, kk_at):
     else:
         fields = line.split(",", kk_at + 1)
     return fields[kk_at] if len(fields) > kk_at else None
-
-
-def _lines(lines):
-    shown = ", ".join(map(str, sorted(lines)[:5]))
-    return shown + ("…" if len(lines) > 5 else "")
 
 
 def _covers(regions, code):

@@ -4,6 +4,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -13,9 +14,14 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg2
+
 from setiakawan_kit.problems import Problem, not_found
 
+from . import storage
 from .rules.rows import COLUMNS, HeaderError, column_order
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 
@@ -87,7 +93,8 @@ def create(uow, identity, filename, sha256, total_rows):
 def start(dsn, import_id, path, settings, identity, config):
     """Start the importer process; the job (with the match secret) goes on
     its standard input, not its command line."""
-    job = {"settings": {"welfare": config.get("WELFARE") or {}, "match_secret": settings.match_secret},
+    job = {"settings": {"welfare": config.get("WELFARE") or {}, "match_secret": settings.match_secret,
+                        "rebuild_min_rows": config.get("IMPORT_REBUILD_MIN_ROWS")},
            "identity": {"agency": identity.agency, "role": identity.role, "regions": list(identity.regions)},
            "delete_file": True}
     process = subprocess.Popen(
@@ -150,3 +157,29 @@ def _alive(pid):
         return False
     except PermissionError:
         return True
+
+
+def repair_indexes(dsn):
+    """Build the bulk-load indexes an import dropped and could not build
+    again (it was killed): run when the service starts and when it finds an
+    import's process gone. Returns the names built."""
+    from .importer import BULK_LOCK  # the importer's module is heavy; only here
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            missing = storage.missing_bulk_load_indexes(cur)
+            if not missing:
+                return []
+            cur.execute("SELECT pg_try_advisory_lock(%s)", (BULK_LOCK,))
+            if not cur.fetchone()[0]:
+                return []  # an import is loading with them dropped: it builds them
+            try:
+                storage.build_bulk_load_indexes(cur)
+                conn.commit()
+            finally:
+                cur.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+                conn.commit()
+        log.warning("built the indexes an interrupted import had dropped: %s", ", ".join(missing))
+        return missing
+    finally:
+        conn.close()

@@ -1,5 +1,6 @@
 """The registry's nameko entrypoints: thin translations from HTTP and RPC
 to the use cases in households, review, groups and imports."""
+import logging
 import uuid
 
 import eventlet
@@ -15,6 +16,8 @@ from setiakawan_kit.problems import Problem
 from setiakawan_kit.service import KitService
 
 from . import groups, households, imports, review, schemas, storage
+
+log = logging.getLogger(__name__)
 
 ANY = ("admin", "operator", "field_officer", "viewer")
 WRITE = ("admin", "operator", "field_officer")
@@ -69,6 +72,31 @@ class Settings(DependencyProvider):
         return self.settings
 
 
+class IndexRepair(DependencyProvider):
+    """Every minute (and at start), builds the indexes that an import which
+    was killed had dropped for its load (see ``importer``)."""
+
+    interval = 60.0
+
+    def start(self):
+        self.running = True
+        self.container.spawn_managed_thread(self._loop, identifier="index-repair")
+
+    def stop(self):
+        self.running = False
+
+    kill = stop
+
+    def _loop(self):
+        dsn = dsn_from_config(self.container.config)
+        while self.running:
+            try:
+                imports.repair_indexes(dsn)
+            except Exception:  # noqa: BLE001 - tried again next time
+                log.exception("index repair failed")
+            eventlet.sleep(self.interval)
+
+
 class RegistryService(DiagnosticsMixin, KitService):
     """Households (keluarga, by KK number), their members (by NIK), community
     groups, verification and cross-agency duplicate detection."""
@@ -76,6 +104,7 @@ class RegistryService(DiagnosticsMixin, KitService):
     name = "registry"
     description = __doc__
     settings = Settings()
+    index_repair = IndexRepair()
 
     # -- households -------------------------------------------------------
     @api("POST", "/households", body=schemas.HouseholdIn, response=HouseholdOut, roles=WRITE, status=201,

@@ -233,3 +233,48 @@ def groups_in(uow, regions, limit, offset):
 
 def _dumps(value):
     return json.dumps(value, default=str)
+
+
+# -- bulk loads -------------------------------------------------------------------
+# The indexes a large import may drop while it loads and build afterwards
+# (building one is several times cheaper than inserting a million entries
+# one by one). None of them guards a rule: the primary keys and the unique
+# NIK and KK indexes stay in place throughout.
+BULK_LOAD_INDEXES = {
+    "members_household": "CREATE INDEX IF NOT EXISTS members_household ON members (household_id)",
+    "members_lookalike": "CREATE INDEX IF NOT EXISTS members_lookalike ON members (birth_date, regency_code)",
+    "households_village": "CREATE INDEX IF NOT EXISTS households_village ON households (village_code)",
+    "members_name_search": "CREATE INDEX IF NOT EXISTS members_name_search ON members"
+                           " USING gin (regions, name_norm gin_trgm_ops)",
+}
+MEMBERS_HOUSEHOLD_FK = "members_household_id_fkey"
+BUILD_MEMORY = "512MB"  # maintenance_work_mem while building them (the GIN index gains most)
+
+
+def drop_bulk_load_indexes(cursor):
+    cursor.execute(f"ALTER TABLE members DROP CONSTRAINT IF EXISTS {MEMBERS_HOUSEHOLD_FK}")
+    for name in BULK_LOAD_INDEXES:
+        cursor.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+def build_bulk_load_indexes(cursor, names=None):
+    """Build those of the bulk-load indexes (and the members → households
+    foreign key) that are missing; harmless when all are there."""
+    cursor.execute(f"SET maintenance_work_mem = '{BUILD_MEMORY}'")
+    for name in names or BULK_LOAD_INDEXES:
+        if name in BULK_LOAD_INDEXES:
+            cursor.execute(BULK_LOAD_INDEXES[name])
+    if names is None or MEMBERS_HOUSEHOLD_FK in names:
+        cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", (MEMBERS_HOUSEHOLD_FK,))
+        if cursor.fetchone() is None:
+            cursor.execute(f"ALTER TABLE members ADD CONSTRAINT {MEMBERS_HOUSEHOLD_FK}"
+                           " FOREIGN KEY (household_id) REFERENCES households (id)")
+    cursor.execute("RESET maintenance_work_mem")
+
+
+def missing_bulk_load_indexes(cursor):
+    cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)", (list(BULK_LOAD_INDEXES),))
+    present = {r[0] for r in cursor.fetchall()}
+    cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", (MEMBERS_HOUSEHOLD_FK,))
+    missing = [n for n in BULK_LOAD_INDEXES if n not in present]
+    return missing + ([] if cursor.fetchone() else [MEMBERS_HOUSEHOLD_FK])

@@ -167,3 +167,59 @@ def test_likely_duplicates_of_members_registered_before_are_flagged(registry, to
     assert (state["status"], state["households_created"]) == ("completed", 1)
     duplicates = requests.get(f"{registry.url}/duplicates", headers=headers, timeout=10).json()["items"]
     assert len(duplicates) == 1 and duplicates[0]["similarity"] == 1.0
+
+
+def test_a_large_import_rebuilds_the_indexes_it_dropped(make_database, run_service, token, tmp_path, db, capture,
+                                                        infrastructure):
+    """An import at least IMPORT_REBUILD_MIN_ROWS long, into a registry that
+    holds fewer members, drops the search indexes while it loads and builds
+    them after; its events wait for the end and then all leave."""
+    from setiakawan_kit.db import database_dsn
+    from setiakawan_registry import SERVICE, storage
+
+    database = make_database(SERVICE.migrations, prefix="registry")
+    registry = run_service("registry", SERVICE.module, database, IMPORT_DIR=str(tmp_path / "imports"),
+                           IMPORT_REBUILD_MIN_ROWS=10, **SERVICE.test_config)
+    registry.database = database
+    population = Population(seed=41, provinces=("62",))
+    path = tmp_path / "large.csv"
+    write_csv(path, [population.household() for _ in range(150)], bad_share=0.02, seed=3)
+    state = finished(registry, token, upload(registry, token, path).json()["id"])
+    assert state["status"] == "completed" and state["households_created"] > 100, state
+    with db(database).cursor() as cur:
+        assert storage.missing_bulk_load_indexes(cur) == []
+        cur.execute("SELECT count(*) FROM kit_outbox_holds")
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT name_norm FROM members LIMIT 1")
+        name = cur.fetchone()[0]
+    found = requests.get(f"{registry.url}/households", params={"name": name, "region": "62"}, timeout=10,
+                         headers={"Authorization": f"Bearer {token(regions=('62',))}"})
+    assert found.status_code == 200 and found.json()["items"], found.text
+    events = capture.wait_for(state["households_created"], timeout=30)
+    assert len(events) == state["households_created"]
+
+    # an import killed during its load leaves them dropped: the service builds them
+    with db(database).cursor() as cur:
+        storage.drop_bulk_load_indexes(cur)
+        assert len(storage.missing_bulk_load_indexes(cur)) == len(storage.BULK_LOAD_INDEXES) + 1
+    from setiakawan_registry import imports
+    built = imports.repair_indexes(database_dsn(infrastructure.database_url, database))
+    assert set(built) == set(storage.BULK_LOAD_INDEXES) | {storage.MEMBERS_HOUSEHOLD_FK}
+    with db(database).cursor() as cur:
+        assert storage.missing_bulk_load_indexes(cur) == []
+
+
+def test_the_service_builds_missing_bulk_load_indexes_when_it_starts(make_database, run_service, db, tmp_path):
+    from setiakawan_registry import SERVICE, storage
+
+    database = make_database(SERVICE.migrations, prefix="registry")
+    with db(database).cursor() as cur:
+        storage.drop_bulk_load_indexes(cur)
+    run_service("registry", SERVICE.module, database, IMPORT_DIR=str(tmp_path / "imports"), **SERVICE.test_config)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with db(database).cursor() as cur:
+            if not storage.missing_bulk_load_indexes(cur):
+                return
+        time.sleep(0.3)
+    raise AssertionError("the service did not build the missing indexes")

@@ -72,23 +72,29 @@ def check_nik_matches(nik, birth_date=None, sex=None):
         raise InvalidIdentity("sex", f"The sex {sex} contradicts the NIK, which encodes {encoded}.")
 
 
-def check_kk(value, field="kk_number"):
+def check_kk(value, field="kk_number", today=None):
     """A KK number: 16 digits, a district on the list, an issue date (DDMMYY)."""
     if not isinstance(value, str) or len(value) != 16 or not value.isdigit() or not value.isascii():
         raise InvalidIdentity(field, "A KK number has exactly 16 digits.")
     district = f"{value[0:2]}.{value[2:4]}.{value[4:6]}"
     if not district_exists(district):
         raise InvalidIdentity(field, f"The KK number's region part {district} is not a district on the Kemendagri list.")
-    if _birth_date(int(value[6:8]), int(value[8:10]), int(value[10:12]), date.today()) is None:
+    if _birth_date(int(value[6:8]), int(value[8:10]), int(value[10:12]), today or date.today()) is None:
         raise InvalidIdentity(field, "The KK number's issue date part (DDMMYY) is not a real date.")
     return value
 
 
 _PHONE_CHARS = re.compile(r"[\s().-]")
+# The common written forms of a mobile number, which lokal-id turns into
+# +62 and the number from its 8 on (the unit tests hold the two together).
+_PLAIN_MOBILE = re.compile(r"(?:\+62|62|0)?(8[0-9]{8,11})")
 
 
 def normalize_phone(value, field="phone"):
     """An Indonesian phone number in E.164 (+62…); raises if it is not one."""
+    plain = _PLAIN_MOBILE.fullmatch(value) if value else None
+    if plain:
+        return "+62" + plain.group(1)
     compact = _PHONE_CHARS.sub("", value or "")
     info = parse_phone(compact)
     if not info.valid or not info.e164:

@@ -13,6 +13,7 @@ COLUMNS = ("kk_number", "street", "rt", "rw", "village_code", "monthly_income", 
            "nik", "name", "birth_date", "sex", "relationship", "disability", "occupation", "education", "phone")
 HOUSEHOLD_COLUMNS = COLUMNS[:16]
 MAX_FIELD = 300
+IDENTITY_ORDER = list(range(len(COLUMNS)))
 SEXES = {"M": "M", "F": "F", "L": "M", "P": "F"}  # also Laki-laki / Perempuan
 
 
@@ -76,13 +77,21 @@ class RowValidator:
     def __init__(self, today=None):
         self.today = today or date.today()
         self._last = (None, None)  # a household's rows repeat its columns: check them once
+        # A million rows hold a few tens of thousands of distinct NIK region and
+        # date parts, birth dates and names: each is worked out once.
+        self._nik_parts = {}
+        self._kk_parts = set()
+        self._assets = {}
+        self._names = {}
 
     def household(self, f):
         kk, street, rt, rw, village = f[0], _clean(f[1]), f[2].strip(), f[3].strip(), f[4].strip()
-        try:
-            identity.check_kk(kk)
-        except identity.InvalidIdentity as exc:
-            raise RowError(f"kk_number: {exc.message}") from None
+        if kk[:12] not in self._kk_parts or len(kk) != 16 or not kk.isdigit() or not kk.isascii():
+            try:
+                identity.check_kk(kk, today=self.today)
+            except identity.InvalidIdentity as exc:
+                raise RowError(f"kk_number: {exc.message}") from None
+            self._kk_parts.add(kk[:12])
         if regions.village(village) is None:
             raise RowError(f"village_code: {village} is not a village on the Kemendagri list.")
         if not (rt.isdigit() or rt == "") or len(rt) > 3 or not (rw.isdigit() or rw == "") or len(rw) > 3:
@@ -99,10 +108,13 @@ class RowValidator:
                         (11, "sanitation")):
             if f[i] not in welfare.CHOICES[name]:
                 raise RowError(f"{name}: {f[i]!r} is not one of {', '.join(welfare.CHOICES[name])}.")
-        assets = tuple(sorted({a.strip() for a in f[12].split(";") if a.strip()}))
-        for asset in assets:
-            if asset not in welfare.ASSETS:
-                raise RowError(f"assets: {asset!r} is not one of {', '.join(welfare.ASSETS)}.")
+        assets = self._assets.get(f[12])
+        if assets is None:
+            assets = tuple(sorted({a.strip() for a in f[12].split(";") if a.strip()}))
+            for asset in assets:
+                if asset not in welfare.ASSETS:
+                    raise RowError(f"assets: {asset!r} is not one of {', '.join(welfare.ASSETS)}.")
+            self._assets[f[12]] = assets
         legal_basis, consent_date, recorded_by = f[13], f[14].strip(), _clean(f[15])
         if len(recorded_by) > hh.RECORDED_BY_MAX:
             raise RowError(f"consent_recorded_by: longer than {hh.RECORDED_BY_MAX} characters.")
@@ -117,24 +129,47 @@ class RowValidator:
         return Household(kk, street, rt, rw, village, (income, f[6], f[7], f[8], f[9], f[10], f[11], assets),
                          legal_basis, consent_date, recorded_by)
 
+    def _nik(self, value):
+        """(birth date, its ISO text, sex) that a NIK encodes; parsed once per
+        region-and-date part (the serial part is checked every time)."""
+        encoded = self._nik_parts.get(value[:12]) if len(value) == 16 and value[12:] != "0000" else None
+        if encoded is None:
+            try:
+                nik = identity.parse_nik(value, self.today)
+            except identity.InvalidIdentity as exc:
+                raise RowError(f"nik: {exc.message}") from None
+            encoded = self._nik_parts[value[:12]] = (nik.birth_date, nik.birth_date.isoformat(), nik.sex)
+        elif not value.isdigit() or not value.isascii():
+            raise RowError("nik: A NIK has exactly 16 digits.")
+        return encoded
+
+    def _name(self, value):
+        known = self._names.get(value)
+        if known is None:
+            name = _clean(value)
+            if not name or len(name) > hh.NAME_MAX:
+                raise RowError(f"name: missing or longer than {hh.NAME_MAX} characters.")
+            if len(self._names) > 500_000:
+                self._names.clear()
+            known = self._names[value] = (name, identity.normalize_name(name))
+        return known
+
     def member(self, line, f):
-        try:
-            nik = identity.parse_nik(f[16], self.today)
-        except identity.InvalidIdentity as exc:
-            raise RowError(f"nik: {exc.message}") from None
-        name = _clean(f[17])
-        if not name or len(name) > hh.NAME_MAX:
-            raise RowError(f"name: missing or longer than {hh.NAME_MAX} characters.")
+        nik_born, nik_born_text, nik_sex = self._nik(f[16])
+        name, name_norm = self._name(f[17])
         if len(f[22].strip()) > hh.OCCUPATION_MAX:
             raise RowError(f"occupation: longer than {hh.OCCUPATION_MAX} characters.")
-        born = self._date(f[18], "birth_date")
-        sex = SEXES.get(f[19].strip().upper())
-        if sex is None:
-            raise RowError(f"sex: {f[19]!r} is not M or F.")
-        try:
-            identity.check_nik_matches(nik, born, sex)
-        except identity.InvalidIdentity as exc:
-            raise RowError(f"{exc.field}: {exc.message}") from None
+        sex = SEXES.get(f[19]) or SEXES.get(f[19].strip().upper())
+        if f[18] == nik_born_text and sex == nik_sex:
+            born = nik_born
+        else:
+            born = self._date(f[18], "birth_date")
+            if sex is None:
+                raise RowError(f"sex: {f[19]!r} is not M or F.")
+            try:
+                identity.check_nik_matches(identity.Nik(f[16], "", nik_born, nik_sex), born, sex)
+            except identity.InvalidIdentity as exc:
+                raise RowError(f"{exc.field}: {exc.message}") from None
         relationship, disability, education = f[20], f[21] or "none", f[23]
         if relationship not in hh.RELATIONSHIPS:
             raise RowError(f"relationship: {relationship!r} is not one of {', '.join(hh.RELATIONSHIPS)}.")
@@ -148,13 +183,13 @@ class RowValidator:
                 phone = identity.normalize_phone(phone)
             except identity.InvalidIdentity as exc:
                 raise RowError(f"phone: {exc.message}") from None
-        return Member(line, nik.number, name, identity.normalize_name(name), born, sex, relationship,
+        return Member(line, f[16], name, name_norm, born, sex, relationship,
                       disability, _clean(f[22]), education, phone)
 
     def row(self, line, fields, order):
         if len(fields) != len(order):
             raise RowError(f"expected {len(order)} columns, found {len(fields)}.")
-        f = [fields[i] for i in order]
+        f = fields if order == IDENTITY_ORDER else [fields[i] for i in order]
         if max(map(len, f)) > MAX_FIELD:
             raise RowError(f"a value is longer than {MAX_FIELD} characters.")
         columns = tuple(f[:16])

@@ -1,0 +1,149 @@
+"""What an importer worker makes of a chunk (import_chunks.py): CSV records,
+the ids it gives, and the COPY text and events it writes by hand, held to
+the HTTP path's snapshot, schema check and envelope for every household."""
+import csv
+import json
+import random
+from datetime import date
+
+import pytest
+
+from setiakawan_registry.import_chunks import (BuilderMismatch, ChunkBuilder, _records, id_range, row_id)
+from setiakawan_registry.rules.identity import normalize_phone
+from setiakawan_registry.rules.rows import COLUMNS, RowValidator, column_order
+from tests.support.population import Population, write_csv
+
+TODAY = date(2026, 11, 24)
+IMPORT_ID = "01a2102c-4b51-766f-a1fb-3d8a6686a149"
+SETTINGS = {"welfare": {}, "match_secret": "s" * 32}
+IDENTITY = {"agency": 'Dinas Sosial "Kalteng"\\Pusat', "role": "operator", "regions": ["62", "63.03"]}
+
+
+def chunk_of(tmp_path, households, **spoil):
+    path = tmp_path / "list.csv"
+    write_csv(path, households, **spoil)
+    lines = open(path, newline="").readlines()
+    return lines[1:], column_order(next(csv.reader([lines[0]])))
+
+
+def test_records_split_like_the_csv_module_with_their_line_spans():
+    lines = ['a,b,c\n', '"x, y",z\n', '"multi\n', 'line",q\n', 'ab"c,d\n', 'e,f\r\n', '\n', 'h,"i\n']
+    assert list(_records(10, lines)) == [
+        (10, 10, ["a", "b", "c"]), (11, 11, ["x, y", "z"]), (12, 13, ["multi\nline", "q"]),
+        (14, 14, ['ab"c', "d"]), (15, 15, ["e", "f"]), (16, 16, []), (17, 17, ["h", "i\n"])]
+    plain = [",".join(str(random.Random(i).random()) for _ in range(5)) + "\n" for i in range(50)]
+    assert [r[2] for r in _records(2, plain)] == list(csv.reader(plain))
+
+
+def test_ids_grow_with_the_line_and_stay_within_the_import_range():
+    ids = [row_id(IMPORT_ID, "member", line) for line in (2, 3, 1000, 10 ** 9)]
+    assert ids == sorted(ids)
+    low, high = id_range(IMPORT_ID, "member")
+    assert all(low <= i <= high for i in ids)
+    assert row_id(IMPORT_ID, "household", 2) < low and row_id(IMPORT_ID, "event", 2) > high
+    assert ids[0] == "01a2102c-4b51-8200-8000-000000000002"
+
+
+def test_every_household_of_a_chunk_matches_the_http_paths_snapshot_and_event(tmp_path):
+    population = Population(seed=8, provinces=("62", "63"))
+    lines, order = chunk_of(tmp_path, [population.household() for _ in range(400)], bad_share=0.05, seed=2)
+    builder = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID)
+    chunk = builder.chunk(2, lines, order)
+    assert chunk.rows == len(lines) and chunk.households and chunk.rejects
+    household_lines = chunk.blocks[0].splitlines(keepends=True)
+    event_lines = chunk.blocks[2].splitlines(keepends=True)
+    assert len(household_lines) == len(event_lines) == len(chunk.households)
+    # rebuild each household's rows and hold its text to the reference path
+    by_first_line = {}
+    validator = RowValidator(TODAY)
+    for start, _, fields in _records(2, lines):
+        try:
+            household, member = validator.row(start, fields, order)
+        except Exception:  # noqa: BLE001 - rejected rows are not built
+            continue
+        by_first_line.setdefault(household.kk_number, []).append((household, member))
+    for index, (kk, niks, spans) in enumerate(chunk.households):
+        rows = [r for r in by_first_line[kk] if r[1].nik in niks]
+        text = (household_lines[index], "", event_lines[index])
+        builder.check_against_reference(rows, _event_time(event_lines[index]), text)
+    # and the offsets cut the blocks at household boundaries
+    members = chunk.blocks[1]
+    ends = chunk.offsets[1]
+    firsts = [members[(ends[i - 1] if i else 0):ends[i]].split("\t", 2)[1] for i in range(len(ends))]
+    assert firsts == [line.split("\t", 1)[0] for line in household_lines]
+
+
+def test_a_builder_that_disagrees_with_the_reference_stops_the_import(tmp_path):
+    population = Population(seed=9, provinces=("62",))
+    lines, order = chunk_of(tmp_path, [population.household() for _ in range(3)])
+    builder = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID)
+    original = builder.household_text
+
+    def wrong(rows, time_text):
+        household, members, event = original(rows, time_text)
+        return household, members, event.replace('"decile":', '"decile":1')
+
+    builder.household_text = wrong
+    with pytest.raises(BuilderMismatch):
+        builder.chunk(2, lines, order)
+
+
+def test_copy_text_escapes_backslashes_in_free_text(tmp_path):
+    population = Population(seed=10, provinces=("62",))
+    household = population.household(size=2)
+    for row in household:
+        row["street"] = "Jl. Kenanga \\ Gang 3"
+    lines, order = chunk_of(tmp_path, [household])
+    chunk = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID).chunk(2, lines, order)
+    assert len(chunk.households) == 1, chunk.rejects
+    assert "Jl. Kenanga \\\\ Gang 3" in chunk.blocks[0]
+    assert "Dinas Sosial \"Kalteng\"\\\\Pusat" in chunk.blocks[0]  # the agency, as COPY text
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_fast_phone_path_agrees_with_lokal_id(seed):
+    from lokal.phone import parse_phone
+    rng = random.Random(seed)
+    for _ in range(3000):
+        prefix = rng.choice(["", "0", "62", "+62", "+620", "620", "00", "8"])
+        digits = rng.choice("8" * 6 + "2567") + "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 13)))
+        value = prefix + digits
+        info = parse_phone(value)
+        expected = info.e164 if info.valid else None
+        try:
+            got = normalize_phone(value)
+        except ValueError:
+            got = None
+        assert got == expected, value
+
+
+def test_cached_nik_parts_give_the_same_verdicts_as_the_first_parse():
+    validator = RowValidator(TODAY)
+    base = {"kk_number": "6213010107200001", "street": "", "rt": "", "rw": "", "village_code": "62.13.01.2003",
+            "monthly_income": "0", "floor": "wood", "wall": "wood", "roof": "zinc", "electricity": "pln_450",
+            "water": "river", "sanitation": "none", "assets": "", "legal_basis": "public_duty", "consent_date": "",
+            "consent_recorded_by": "", "name": "Siti", "birth_date": "1985-07-01", "sex": "F",
+            "relationship": "head", "disability": "", "occupation": "", "education": "", "phone": ""}
+    order = column_order(COLUMNS)
+
+    def verdict(nik, **over):
+        values = {**base, "nik": nik, **over}
+        try:
+            validator.row(2, [values[c] for c in COLUMNS], order)
+            return "ok"
+        except ValueError as exc:
+            return str(exc)
+
+    for _ in range(2):  # the second round answers from the caches
+        assert verdict("6213014107850003") == "ok"
+        assert "serial" in verdict("6213014107850000")
+        assert "16 digits" in verdict("62130141078500x3")
+        assert "contradicts" in verdict("6213014107850003", birth_date="1985-07-02")
+        assert "contradicts" in verdict("6213014107850003", sex="M")
+        assert verdict("6213014107850004", sex="P") == "ok"
+
+
+def _event_time(event_line):
+    from datetime import datetime
+    headers = json.loads(event_line.split("\t")[4].replace("\\\\", "\\"))
+    return datetime.fromisoformat(headers["ce-time"].replace("Z", "+00:00"))
