@@ -28,7 +28,7 @@ from setiakawan_kit.contract import registry as contract
 
 from .rules import households as hh
 from .rules.matching import match_key
-from .rules.rows import RowError, RowValidator, household_problem
+from .rules.rows import IDENTITY_ORDER, RowError, RowValidator, household_problem
 from .rules.welfare import WelfareModel
 
 INDICATOR_NAMES = ("monthly_income", "floor", "wall", "roof", "electricity", "water", "sanitation", "assets")
@@ -94,7 +94,7 @@ class ChunkBuilder:
         self.today = today
         self.validator = RowValidator(today)
         self.agency = " ".join(identity["agency"].split())  # no tab may reach a COPY line
-        self.regions = tuple(identity["regions"])
+        self.regions = frozenset(identity["regions"])
         self.import_id = import_id
         self.model = WelfareModel.from_config(settings["welfare"])
         self.secret = settings["match_secret"].encode()
@@ -110,14 +110,16 @@ class ChunkBuilder:
         validator, regions = self.validator, self.regions
         rows_by_kk, spans, bad_lines, rejects, seen_nik = {}, {}, {}, [], {}
         count = 0
-        for start, end, fields in _records(first_line, lines):
+        if order == IDENTITY_ORDER:
+            order = IDENTITY_ORDER
+        for start, end, fields, length in _records(first_line, lines):
             span = (start, end)
             count += 1
             kk = fields[order[0]] if fields and len(fields) > order[0] else ""
             try:
                 if fields is None:
                     raise RowError("not a CSV record (a quote or line break out of place).")
-                household, member = validator.row(start, fields, order)
+                household, member = validator.row(start, fields, order, length)
             except RowError as exc:
                 rejects.append((span, str(exc)))
                 bad_lines.setdefault(kk, []).append(start)
@@ -138,7 +140,9 @@ class ChunkBuilder:
             problem = household_problem(rows)
             if problem is None and kk in bad_lines:
                 problem = f"other rows of this KK number were rejected (lines {_lines(bad_lines[kk])})."
-            if problem is None and not _covers(regions, rows[0][0].village_code):
+            village = rows[0][0].village_code
+            if problem is None and not (village[:2] in regions or village[:5] in regions or village[:8] in regions
+                                        or village in regions):
                 problem = f"village {rows[0][0].village_code} is outside your regions."
             if problem:
                 rejects.extend((spans[m.line], f"household: {problem}") for _, m in rows)
@@ -254,7 +258,7 @@ def _records(first_line, lines):
         text = lines[i]
         if '"' not in text and "\r" not in text[:-2]:
             text = text.rstrip("\r\n")
-            yield first_line + i, first_line + i, text.split(",") if text else []
+            yield first_line + i, first_line + i, text.split(",") if text else [], len(text)
             i += 1
             continue
         j, quotes = i + 1, text.count('"')
@@ -264,10 +268,10 @@ def _records(first_line, lines):
         reader, done = csv.reader(lines[i:j]), 0
         try:
             for fields in reader:
-                yield first_line + i + done, first_line + i + reader.line_num - 1, fields
+                yield first_line + i + done, first_line + i + reader.line_num - 1, fields, None
                 done = reader.line_num
         except csv.Error:
-            yield first_line + i + done, first_line + j - 1, None
+            yield first_line + i + done, first_line + j - 1, None, None
         i = j
 
 
@@ -278,10 +282,6 @@ def _unescape(copy_text):
 def _lines(lines):
     shown = ", ".join(map(str, sorted(lines)[:5]))
     return shown + ("…" if len(lines) > 5 else "")
-
-
-def _covers(regions, code):
-    return any(code == r or code.startswith(r + ".") for r in regions)
 
 
 # -- the worker process's entry points (multiprocessing.Pool) -------------------

@@ -387,13 +387,14 @@ class Importer:
     # -- after the load ---------------------------------------------------------
     def finish(self):
         """Build the dropped indexes (the GIN index on one connection, the rest
-        on another, at the same time), flag likely duplicates, analyse."""
+        on another) while a third flags likely duplicates; then analyse."""
         tasks = [self._flag]
         if self.rebuild:
             # the foreign key comes last, alone: adding it waits for every index build on members
+            # (flagging joins on a hash of birth date and regency: it needs none of them)
             tasks = [lambda conn: self._build(conn, ["members_name_search"]),
-                     lambda conn: (self._build(conn, ["members_lookalike", "members_household", "households_village"]),
-                                   self._flag(conn))]
+                     lambda conn: self._build(conn, ["members_lookalike", "members_household", "households_village"]),
+                     self._flag]
         errors = []
 
         def run(task):
@@ -428,19 +429,24 @@ class Importer:
 
     @staticmethod
     def _build(conn, names):
+        started = time.perf_counter()
         with conn.cursor() as cur:
             storage.build_bulk_load_indexes(cur, names)
         conn.commit()
+        log.info("built %s in %.1fs", ", ".join(names), time.perf_counter() - started)
 
     def _flag(self, conn):
         """Likely duplicates among the new members and against earlier ones."""
         if not self.stats["households_created"]:
             return
         low, high = id_range(self.import_id, "member")
+        started = time.perf_counter()
         with conn.cursor() as cur:
             cur.execute(LIKELY_DUPLICATES_SQL, {"low": low, "high": high,
                                                 "threshold": duplicates.LIKELY_SIMILARITY})
+            flagged = cur.rowcount
         conn.commit()
+        log.info("flagged %d likely duplicates in %.1fs", flagged, time.perf_counter() - started)
 
     def _set(self, **fields):
         assignments = ", ".join(f"{k} = now()" if v == "now" else f"{k} = %({k})s" for k, v in fields.items())

@@ -186,13 +186,15 @@ class RowValidator:
         return Member(line, f[16], name, name_norm, born, sex, relationship,
                       disability, _clean(f[22]), education, phone)
 
-    def row(self, line, fields, order):
+    def row(self, line, fields, order, length=None):
+        """The row's household and member; ``length``, the length of the row's
+        text if the caller knows it, spares measuring every value."""
         if len(fields) != len(order):
             raise RowError(f"expected {len(order)} columns, found {len(fields)}.")
-        f = fields if order == IDENTITY_ORDER else [fields[i] for i in order]
-        if max(map(len, f)) > MAX_FIELD:
+        f = fields if order is IDENTITY_ORDER or order == IDENTITY_ORDER else [fields[i] for i in order]
+        if (length is None or length > MAX_FIELD) and max(map(len, f)) > MAX_FIELD:
             raise RowError(f"a value is longer than {MAX_FIELD} characters.")
-        columns = tuple(f[:16])
+        columns = f[:16]
         if columns == self._last[0]:
             household = self._last[1]
         else:
