@@ -31,6 +31,7 @@ import csv
 import io
 import json
 import logging
+import logging.config
 import multiprocessing
 import os
 import queue
@@ -43,11 +44,12 @@ from datetime import date
 import psycopg2
 import psycopg2.errors
 
-from setiakawan_kit import outbox
+from setiakawan_kit import logs, outbox
 from setiakawan_kit.outbox import copy_text
 
 from . import storage
 from .import_chunks import TABLES, id_range, init_worker, process_chunk
+from .imports import hold_key
 from .rules import duplicates
 from .rules.rows import HeaderError, column_order
 
@@ -152,7 +154,7 @@ class Importer:
 
     @property
     def hold_key(self):
-        return f"import:{self.import_id}"
+        return hold_key(self.import_id)
 
     def _header(self):
         try:
@@ -442,6 +444,12 @@ class Importer:
         low, high = id_range(self.import_id, "member")
         started = time.perf_counter()
         with conn.cursor() as cur:
+            if self.rebuild:
+                # Most members are new and the table has no statistics yet: a
+                # nested loop would compare every pair of them. Join on a hash.
+                cur.execute("SET LOCAL enable_nestloop = off")
+            else:
+                cur.execute("ANALYZE members")  # few new members: probe the lookalike index for each
             cur.execute(LIKELY_DUPLICATES_SQL, {"low": low, "high": high,
                                                 "threshold": duplicates.LIKELY_SIMILARITY})
             flagged = cur.rowcount
@@ -527,6 +535,7 @@ def main(argv=None):
     parser.add_argument("--file", required=True)
     parser.add_argument("--job", required=True, help="JSON: settings and the importing identity ('-': stdin)")
     args = parser.parse_args(argv)
+    logging.config.dictConfig(logs.config(os.environ.get("LOG_LEVEL", "INFO")))
     job = json.loads(sys.stdin.read() if args.job == "-" else args.job)
     try:
         stats = Importer(args.dsn, args.import_id, args.file, job["settings"], job["identity"]).run()

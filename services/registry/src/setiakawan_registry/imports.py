@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg2
 
+from setiakawan_kit import outbox
 from setiakawan_kit.problems import Problem, not_found
 
 from . import storage
@@ -106,6 +107,11 @@ def start(dsn, import_id, path, settings, identity, config):
     return process
 
 
+def hold_key(import_id):
+    """The key of the outbox hold an import takes while it runs."""
+    return f"import:{import_id}"
+
+
 def record_process(uow, import_id, pid):
     uow.execute("UPDATE imports SET pid = COALESCE(pid, %s) WHERE id = %s", (pid, import_id))
 
@@ -122,6 +128,8 @@ def load(uow, identity, import_id):
     if row["status"] in ("queued", "running") and row["pid"] and not _alive(row["pid"]):
         mark_failed(uow, import_id, "The import process stopped unexpectedly; upload the file again: "
                                     "households already imported are skipped.")
+        # what it committed is published now rather than when its hold's lease ends
+        outbox.release(uow.cursor, hold_key(import_id))
         row = uow.fetchone("SELECT * FROM imports WHERE id = %s", (str(import_id),))
     return row
 

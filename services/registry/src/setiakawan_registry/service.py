@@ -76,9 +76,8 @@ class IndexRepair(DependencyProvider):
     """Every minute (and at start), builds the indexes that an import which
     was killed had dropped for its load (see ``importer``)."""
 
-    interval = 60.0
-
     def start(self):
+        self.interval = float(self.container.config.get("INDEX_REPAIR_SECONDS") or 60)
         self.running = True
         self.container.spawn_managed_thread(self._loop, identifier="index-repair")
 

@@ -223,3 +223,57 @@ def test_the_service_builds_missing_bulk_load_indexes_when_it_starts(make_databa
                 return
         time.sleep(0.3)
     raise AssertionError("the service did not build the missing indexes")
+
+
+def test_an_importer_killed_mid_load_loses_nothing_and_its_indexes_come_back(
+        make_database, run_service, token, tmp_path, db, capture):
+    """SIGKILL the importer (and its workers) while a large load has the
+    search indexes dropped: the import is reported failed, the service builds
+    the indexes again, the events of what was committed are published, and
+    uploading the file again completes it without creating anything twice."""
+    import os
+    import signal
+
+    from setiakawan_registry import SERVICE, storage
+
+    database = make_database(SERVICE.migrations, prefix="registry")
+    registry = run_service("registry", SERVICE.module, database, IMPORT_DIR=str(tmp_path / "imports"),
+                           IMPORT_REBUILD_MIN_ROWS=10, INDEX_REPAIR_SECONDS=1, **SERVICE.test_config)
+    population = Population(seed=43, provinces=("62",))
+    path = tmp_path / "large.csv"
+    write_csv(path, [population.household() for _ in range(15_000)], seed=4)
+    import_id = upload(registry, token, path).json()["id"]
+    deadline = time.monotonic() + 60
+    with db(database).cursor() as cur:
+        while time.monotonic() < deadline:
+            cur.execute("SELECT pid, status, EXISTS (SELECT 1 FROM households) FROM imports WHERE id = %s",
+                        (import_id,))
+            pid, status, some_committed = cur.fetchone()
+            if pid and some_committed and storage.missing_bulk_load_indexes(cur):
+                break
+            assert status in ("queued", "running"), "the import ended before it could be killed"
+            time.sleep(0.02)
+        os.killpg(pid, signal.SIGKILL)
+    state = finished(registry, token, import_id)
+    assert state["status"] == "failed" and "stopped unexpectedly" in state["error"]
+
+    deadline = time.monotonic() + 30
+    with db(database).cursor() as cur:
+        while storage.missing_bulk_load_indexes(cur):
+            assert time.monotonic() < deadline, "the service did not build the dropped indexes"
+            time.sleep(0.3)
+        cur.execute("SELECT count(*) FROM kit_outbox_holds")
+        assert cur.fetchone()[0] == 0
+        committed = count_rows(db, database, "households")
+    assert committed > 0
+    assert len(capture.wait_for(committed, timeout=30)) == committed
+
+    again = finished(registry, token, upload(registry, token, path).json()["id"], timeout=300)
+    assert again["status"] == "completed", again
+    households = count_rows(db, database, "households")
+    assert households == committed + again["households_created"] and again["already_registered"] > 0
+    with db(database).cursor() as cur:
+        cur.execute("SELECT count(*) FROM (SELECT kk_number FROM households GROUP BY kk_number"
+                    " HAVING count(*) > 1) twice")
+        assert cur.fetchone()[0] == 0
+    assert len(capture.wait_for(again["households_created"], timeout=60)) == again["households_created"]
