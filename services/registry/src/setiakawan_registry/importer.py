@@ -28,6 +28,7 @@ their reasons, are stored for download as CSV; progress is written to the
 """
 import argparse
 import csv
+import gc
 import io
 import json
 import logging
@@ -106,6 +107,15 @@ class Importer:
         self.lock = threading.Lock()
 
     def run(self):
+        collecting = gc.isenabled()
+        gc.disable()  # as in the workers (import_chunks.init_worker): millions of objects, no cycles
+        try:
+            return self._run()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run(self):
         self.conn = psycopg2.connect(self.dsn)
         held = False
         try:
