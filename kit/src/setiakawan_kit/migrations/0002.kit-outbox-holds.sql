@@ -5,3 +5,8 @@ CREATE TABLE kit_outbox_holds (
     reason     text        NOT NULL,
     expires_at timestamptz NOT NULL
 );
+
+-- Events of up to 8 kB stay in the row, uncompressed: a bulk load writes
+-- hundreds of thousands of them, and trying to compress each one over 2 kB
+-- costs more than the space it would save until the relay has sent them.
+ALTER TABLE kit_outbox SET (toast_tuple_target = 8160);
