@@ -104,6 +104,7 @@ class Importer:
         self.seen_nik = {}     # nik -> the line it was first imported (or skipped) from
         self.seen_kk = {}      # kk -> first line
         self.rebuild = False
+        self.reading = True
         self.lock = threading.Lock()
 
     def run(self):
@@ -229,6 +230,8 @@ class Importer:
                     kk = _kk_of(text, kk_at)
                     if kk != last_kk:
                         budget.acquire()
+                        if not self.reading:
+                            return
                         sent.append((first, lines))
                         yield first, lines, order
                         lines, first, quotes = [], line_no, 0
@@ -239,6 +242,8 @@ class Importer:
                 line_no += 1
             if lines:
                 budget.acquire()
+                if not self.reading:
+                    return
                 sent.append((first, lines))
                 yield first, lines, order
 
@@ -272,8 +277,11 @@ class Importer:
         except UnicodeDecodeError:
             raise ImportFailed("The file is not UTF-8 text.") from None
         finally:
+            # on an error, the reader (in the pool's task thread) may wait for budget: let it stop
+            self.reading = False
+            budget.release(self.workers + 2 * WRITERS + 1)
             for _ in writers:
-                self._put(jobs, writers, None)
+                jobs.put(None)
             for writer in writers:
                 writer.join()
         for writer in writers:
@@ -502,8 +510,8 @@ class _Writer(threading.Thread):
                     budget.release()
         except Exception as exc:  # noqa: BLE001 - the parent raises it
             self.error = exc
-            while self.jobs.get() is not None:
-                pass
+            while (job := self.jobs.get()) is not None:
+                job[3].release()  # the reader waits for these
         finally:
             conn.close()
 

@@ -277,3 +277,45 @@ def test_an_importer_killed_mid_load_loses_nothing_and_its_indexes_come_back(
                     " HAVING count(*) > 1) twice")
         assert cur.fetchone()[0] == 0
     assert len(capture.wait_for(again["households_created"], timeout=60)) == again["households_created"]
+
+
+def test_a_failing_writer_stops_the_import_cleanly(make_database, infrastructure, tmp_path, db, monkeypatch):
+    """The importer run in this process, with small chunks: when writing a
+    chunk fails, the import is marked failed (not hung), the dropped indexes
+    are built again and the relay's hold is released."""
+    import pytest
+    from setiakawan_kit.db import database_dsn
+    from setiakawan_registry import SERVICE, importer, storage
+    from setiakawan_registry.imports import new_import_id
+
+    database = make_database(SERVICE.migrations, prefix="registry")
+    dsn = database_dsn(infrastructure.database_url, database)
+    population = Population(seed=47, provinces=("62",))
+    path = tmp_path / "list.csv"
+    rows = write_csv(path, [population.household() for _ in range(400)])
+    import_id = new_import_id()
+    with db(database).cursor() as cur:
+        cur.execute("INSERT INTO imports (id, agency, role, regions, filename, sha256, status, total_rows)"
+                    " VALUES (%s, 'Dinas Sosial', 'operator', '{62}', 'list.csv', repeat('0', 64), 'queued', %s)",
+                    (import_id, rows))
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 50)
+    written = []
+    original = importer.Importer.write
+
+    def failing(self, conn, chunk, keep, text):
+        if written:
+            raise RuntimeError("the disk is full")
+        written.append(chunk)
+        return original(self, conn, chunk, keep, text)
+
+    monkeypatch.setattr(importer.Importer, "write", failing)
+    run = importer.Importer(dsn, import_id, path, {"match_secret": "s" * 32, "rebuild_min_rows": 1},
+                            {"agency": "Dinas Sosial", "role": "operator", "regions": ["62"]}, workers=2)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        run.run()
+    with db(database).cursor() as cur:
+        cur.execute("SELECT status, error FROM imports WHERE id = %s", (import_id,))
+        assert cur.fetchone() == ("failed", "RuntimeError: the disk is full")
+        assert storage.missing_bulk_load_indexes(cur) == []
+        cur.execute("SELECT count(*) FROM kit_outbox_holds")
+        assert cur.fetchone()[0] == 0
