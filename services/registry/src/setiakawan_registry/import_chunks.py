@@ -17,8 +17,6 @@ schema check, envelope) and the two must agree, or the import stops.
 import csv
 import dataclasses
 import gc
-import hashlib
-import hmac
 import json
 from datetime import datetime, timezone
 from itertools import accumulate
@@ -28,7 +26,7 @@ from setiakawan_kit import outbox, topology
 from setiakawan_kit.contract import registry as contract
 
 from .rules import households as hh
-from .rules.matching import match_key
+from .rules.matching import MatchKeys, match_key
 from .rules.rows import IDENTITY_ORDER, RowError, RowValidator, household_problem
 from .rules.welfare import WelfareModel
 
@@ -98,7 +96,8 @@ class ChunkBuilder:
         self.regions = frozenset(identity["regions"])
         self.import_id = import_id
         self.model = WelfareModel.from_config(settings["welfare"])
-        self.secret = settings["match_secret"].encode()
+        self.secret = settings["match_secret"]
+        self.match = MatchKeys(self.secret)
         self.agency_copy = _esc(self.agency)
         self.agency_json = _esc(json.dumps(self.agency, ensure_ascii=False))  # inside COPY text
         self.exchange = topology.exchange_name("registry")
@@ -168,9 +167,9 @@ class ChunkBuilder:
     def household_text(self, rows, time_text):
         """(household line, member lines, outbox line) of one household."""
         first = rows[0][0]
-        head, village, secret = self._id_head, first.village_code, self.secret
+        head, village, match = self._id_head, first.village_code, self.match
         household_id = f"{head}100-8000-{rows[0][1].line:012x}"
-        kk_match = hmac.digest(secret, b"kk:" + first.kk_number.encode(), hashlib.sha256).hex()
+        kk_match = match("kk", first.kk_number)
         income, floor, wall, roof, electricity, water, sanitation, assets = first.indicators
         indicators = {"monthly_income": income, "floor": floor, "wall": wall, "roof": roof,
                       "electricity": electricity, "water": water, "sanitation": sanitation, "assets": assets}
@@ -189,7 +188,7 @@ class ChunkBuilder:
         children = elderly = disabled = 0
         for _, m in rows:
             member_id = f"{head}200-8000-{m.line:012x}"
-            nik_match = hmac.digest(secret, b"nik:" + m.nik.encode(), hashlib.sha256).hex()
+            nik_match = match("nik", m.nik)
             born = m.birth_date
             age = self._ages.get(born)
             if age is None:
@@ -247,7 +246,7 @@ class ChunkBuilder:
             raise BuilderMismatch(f"the bulk text of household {household_id} differs from the HTTP path's")
 
     def _match(self, kind, number):
-        return match_key(self.secret.decode(), kind, number)
+        return match_key(self.secret, kind, number)
 
 
 def _records(first_line, lines):

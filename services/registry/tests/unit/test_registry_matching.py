@@ -52,3 +52,12 @@ def test_distinct_niks_get_distinct_keys():
 def test_a_non_ascii_secret_works():
     assert match_key("rahasia-ñ", "nik", NIK) == hmac.new("rahasia-ñ".encode(), f"nik:{NIK}".encode(),
                                                            hashlib.sha256).hexdigest()
+
+
+def test_precomputed_key_states_give_hmacs_for_short_long_and_unicode_secrets():
+    from setiakawan_registry.rules.matching import MatchKeys
+    for secret in ("", "s3cret", "k" * 64, "k" * 65, "x" * 200, "rahasia-ñ-秘密"):
+        keys = MatchKeys(secret)
+        for kind, number in (("nik", NIK), ("kk", KK), ("nik", "")):
+            assert keys(kind, number) == hmac.new(secret.encode(), f"{kind}:{number}".encode(),
+                                                  hashlib.sha256).hexdigest()
