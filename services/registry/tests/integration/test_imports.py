@@ -319,3 +319,53 @@ def test_a_failing_writer_stops_the_import_cleanly(make_database, infrastructure
         assert storage.missing_bulk_load_indexes(cur) == []
         cur.execute("SELECT count(*) FROM kit_outbox_holds")
         assert cur.fetchone()[0] == 0
+
+
+def test_a_nik_registered_by_a_request_during_the_import_is_reported_not_fatal(
+        make_database, infrastructure, tmp_path, db, monkeypatch):
+    """Between the importer deciding a chunk and writing it, a request
+    registers one of its NIKs: that household is left out and reported, and
+    the rest of the chunk is written."""
+    from setiakawan_kit.db import database_dsn
+    from setiakawan_registry import SERVICE, importer
+    from setiakawan_registry.imports import new_import_id
+
+    database = make_database(SERVICE.migrations, prefix="registry")
+    dsn = database_dsn(infrastructure.database_url, database)
+    population = Population(seed=53, provinces=("62",))
+    households = [population.household() for _ in range(30)]
+    path = tmp_path / "list.csv"
+    rows = write_csv(path, households)
+    taken = households[7][1]["nik"]  # a member of the eighth household
+    import_id = new_import_id()
+    with db(database).cursor() as cur:
+        cur.execute("INSERT INTO imports (id, agency, role, regions, filename, sha256, status, total_rows)"
+                    " VALUES (%s, 'Dinas Sosial', 'operator', '{62}', 'list.csv', repeat('0', 64), 'queued', %s)",
+                    (import_id, rows))
+    original = importer.Importer.write
+
+    def register_first(self, conn, chunk, keep, text):
+        with db(database).cursor() as cur:
+            cur.execute("INSERT INTO households (id, kk_number, kk_match, village_code, indicators, welfare_score,"
+                        " decile, status, registering_agency, legal_basis) VALUES (gen_random_uuid(),"
+                        " '6213010101990001', repeat('0', 64), '62.13.01.2003', '{}', 1, 1, 'registered',"
+                        " 'LSM Peduli', 'public_duty') RETURNING id")
+            household = cur.fetchone()[0]
+            cur.execute("INSERT INTO members (id, household_id, nik, nik_match, name, name_norm, birth_date, sex,"
+                        " relationship, regency_code, village_code, regions) VALUES (gen_random_uuid(), %s, %s,"
+                        " repeat('0', 64), 'X', 'x', '1980-01-01', 'M', 'head', '62.13', '62.13.01.2003',"
+                        " '{62,62.13,62.13.01,62.13.01.2003}')", (household, taken))
+        monkeypatch.setattr(importer.Importer, "write", original)
+        return original(self, conn, chunk, keep, text)
+
+    monkeypatch.setattr(importer.Importer, "write", register_first)
+    stats = importer.Importer(dsn, import_id, path, {"match_secret": "s" * 32},
+                              {"agency": "Dinas Sosial", "role": "operator", "regions": ["62"]}, workers=2).run()
+    assert stats["households_created"] == 29
+    with db(database).cursor() as cur:
+        cur.execute("SELECT count(*) FROM households WHERE import_id = %s", (import_id,))
+        assert cur.fetchone()[0] == 29
+        cur.execute("SELECT count(*) FROM kit_outbox")
+        assert cur.fetchone()[0] == 29
+        cur.execute("SELECT count(*), min(reason) FROM import_rejections WHERE import_id = %s", (import_id,))
+        assert cur.fetchone() == (len(households[7]), "household: registered by another request during the import.")
