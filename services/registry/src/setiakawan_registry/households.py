@@ -69,7 +69,6 @@ def member_row(settings, household_id, village_code, member):
         "relationship": member["relationship"], "disability": member["disability"],
         "occupation": member["occupation"], "education": member["education"], "phone": member.get("phone"),
         "regency_code": village_code[:5], "village_code": village_code,
-        "regions": storage.region_keys(village_code),
     }
 
 

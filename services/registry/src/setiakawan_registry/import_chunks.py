@@ -35,7 +35,7 @@ HOUSEHOLD_COPY = ("households", "id, kk_number, kk_match, street, rt, rw, villag
                                 " decile, status, registering_agency, legal_basis, consent_date,"
                                 " consent_recorded_by, import_id")
 MEMBER_COPY = ("members", "id, household_id, nik, nik_match, name, name_norm, birth_date, sex, relationship,"
-                          " disability, occupation, education, phone, regency_code, village_code, regions")
+                          " disability, occupation, education, phone, regency_code, village_code")
 OUTBOX_COPY = ("kit_outbox", outbox.COPY_COLUMNS)
 TABLES = (HOUSEHOLD_COPY, MEMBER_COPY, OUTBOX_COPY)
 KINDS = {"household": 1, "member": 2, "event": 3}
@@ -183,7 +183,6 @@ class ChunkBuilder:
             f'"assets":[{assets_json}]}}\t'
             f"{score!r}\t{decile}\tregistered\t{self.agency_copy}\t{first.legal_basis}\t{first.consent_date or NULL}\t"
             f"{_esc(first.consent_recorded_by) or NULL}\t{self.import_id}\n")
-        regions = f"{{{village[:2]},{village[:5]},{village[:8]},{village}}}"
         member_lines, member_json = [], []
         children = elderly = disabled = 0
         for _, m in rows:
@@ -200,7 +199,7 @@ class ChunkBuilder:
             member_lines.append(
                 f"{member_id}\t{household_id}\t{m.nik}\t{nik_match}\t{_esc(m.name)}\t{m.name_norm}\t{born.isoformat()}\t"
                 f"{m.sex}\t{m.relationship}\t{m.disability}\t{_esc(m.occupation)}\t{m.education}\t{m.phone or NULL}\t"
-                f"{village[:5]}\t{village}\t{regions}\n")
+                f"{village[:5]}\t{village}\n")
             member_json.append(
                 f'{{"person_ref":"{member_id}","nik_match":"{nik_match}","age":{age},"sex":"{m.sex}",'
                 f'"relationship":"{m.relationship}","disability":{"true" if disability else "false"}}}')

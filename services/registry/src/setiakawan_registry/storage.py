@@ -3,17 +3,14 @@ import json
 
 from psycopg2.extras import Json, execute_values
 
+from .rules.regions import regencies_covering
+
 HOUSEHOLD_COLUMNS = ("id", "kk_number", "kk_match", "street", "rt", "rw", "village_code", "indicators",
                      "welfare_score", "decile", "status", "registering_agency", "legal_basis", "consent_date",
                      "consent_recorded_by")
 MEMBER_COLUMNS = ("id", "household_id", "nik", "nik_match", "name", "name_norm", "birth_date", "sex",
                   "relationship", "disability", "occupation", "education", "phone", "regency_code",
-                  "village_code", "regions")
-
-
-def region_keys(village_code):
-    """The codes a member is found under: province, regency, district, village."""
-    return [village_code[:2], village_code[:5], village_code[:8], village_code]
+                  "village_code")
 
 
 def scope_patterns(regions):
@@ -89,9 +86,9 @@ def remove_member(uow, member_id, reason):
 
 
 def move_members(uow, household_id, village_code):
-    uow.execute("UPDATE members SET village_code = %s, regency_code = %s, regions = %s"
+    uow.execute("UPDATE members SET village_code = %s, regency_code = %s"
                 " WHERE household_id = %s AND removed_at IS NULL",
-                (village_code, village_code[:5], region_keys(village_code), str(household_id)))
+                (village_code, village_code[:5], str(household_id)))
 
 
 def likely_duplicates(uow, member_ids, threshold):
@@ -117,15 +114,20 @@ def search_by_nik(uow, nik, regions):
 
 def search_by_name(uow, name_norm, regions, status, limit, offset):
     """Members whose name resembles ``name_norm`` (trigram word similarity),
-    best first, within the region patterns."""
+    best first, within the regions. The name-search index is keyed by
+    regency (a province is looked up as its regencies); the village code
+    then holds the few candidates to the regions themselves."""
+    regencies = sorted({r for code in regions for r in regencies_covering(code)})
     return uow.fetchall(
         "SELECT m.id AS person_ref, m.household_id, m.name, m.nik, m.birth_date, m.sex, m.village_code,"
         "       h.status, word_similarity(%(q)s, m.name_norm) AS score"
         "  FROM members m JOIN households h ON h.id = m.household_id"
-        " WHERE m.regions && %(regions)s::text[] AND %(q)s <%% m.name_norm AND m.removed_at IS NULL"
+        " WHERE ARRAY[m.regency_code] && %(regencies)s::text[] AND %(q)s <%% m.name_norm"
+        "   AND m.village_code LIKE ANY(%(patterns)s) AND m.removed_at IS NULL"
         "   AND (%(status)s::text IS NULL OR h.status = %(status)s)"
         " ORDER BY score DESC, m.name_norm, m.id LIMIT %(limit)s OFFSET %(offset)s",
-        {"q": name_norm, "regions": list(regions), "status": status, "limit": limit, "offset": offset})
+        {"q": name_norm, "regencies": regencies, "patterns": scope_patterns(regions), "status": status,
+         "limit": limit, "offset": offset})
 
 
 def contact(uow, person_ref):
@@ -245,7 +247,7 @@ BULK_LOAD_INDEXES = {
     "members_lookalike": "CREATE INDEX IF NOT EXISTS members_lookalike ON members (birth_date, regency_code)",
     "households_village": "CREATE INDEX IF NOT EXISTS households_village ON households (village_code)",
     "members_name_search": "CREATE INDEX IF NOT EXISTS members_name_search ON members"
-                           " USING gin (regions, name_norm gin_trgm_ops)",
+                           " USING gin ((ARRAY[regency_code]), name_norm gin_trgm_ops)",
 }
 MEMBERS_HOUSEHOLD_FK = "members_household_id_fkey"
 BUILD_MEMORY = "512MB"  # maintenance_work_mem while building them (the GIN index gains most)

