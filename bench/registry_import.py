@@ -97,6 +97,7 @@ def import_through_http(service, path, token):
         response = requests.post(service.url + "/imports", data=f, params={"filename": path.name}, timeout=600,
                                  headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"})
     response.raise_for_status()
+    say(f"# upload answered after {time.perf_counter() - started:.1f}s")
     import_id = response.json()["id"]
     while True:
         state = requests.get(f"{service.url}/imports/{import_id}", headers={"Authorization": f"Bearer {token}"},
