@@ -466,6 +466,7 @@ class Importer:
                 # Most members are new and the table has no statistics yet: a
                 # nested loop would compare every pair of them. Join on a hash.
                 cur.execute("SET LOCAL enable_nestloop = off")
+                cur.execute("SET LOCAL work_mem = '256MB'")  # the hash of a million members in memory, not in batches on disk
             else:
                 cur.execute("ANALYZE members")  # few new members: probe the lookalike index for each
             cur.execute(LIKELY_DUPLICATES_SQL, {"low": low, "high": high,
