@@ -27,7 +27,7 @@ from setiakawan_kit.contract import registry as contract
 
 from .rules import households as hh
 from .rules.matching import MatchKeys, match_key
-from .rules.rows import IDENTITY_ORDER, RowError, RowValidator, household_problem
+from .rules.rows import COLUMNS, HOUSEHOLD_COLUMNS, IDENTITY_ORDER, RowError, RowValidator, household_problem
 from .rules.welfare import WelfareModel
 
 INDICATOR_NAMES = ("monthly_income", "floor", "wall", "roof", "electricity", "water", "sanitation", "assets")
@@ -49,9 +49,10 @@ class Chunk(NamedTuple):
     """A worker's answer for one chunk.
 
     households: per valid household (kk, niks, spans) where spans are the
-    (first, last) file lines of its rows; blocks: COPY text for households,
-    members and outbox; offsets: per block, where each household's text
-    ends; rejects: ((first, last), reason) per refused row; rows: rows read."""
+    (first, last) file lines of its rows; blocks: COPY text (UTF-8 bytes) for
+    households, members and outbox; offsets: per block, where each
+    household's text ends (in bytes); rejects: ((first, last), reason) per
+    refused row; rows: rows read."""
     households: list
     blocks: tuple
     offsets: tuple
@@ -112,7 +113,8 @@ class ChunkBuilder:
         count = 0
         if order == IDENTITY_ORDER:
             order = IDENTITY_ORDER
-        for start, end, fields, length in _records(first_line, lines):
+        tail = len(COLUMNS) - len(HOUSEHOLD_COLUMNS) if order is IDENTITY_ORDER else 0
+        for start, end, fields, length in _records(first_line, lines, tail):
             span = (start, end)
             count += 1
             kk = fields[order[0]] if fields and len(fields) > order[0] else ""
@@ -161,8 +163,8 @@ class ChunkBuilder:
                 block.append(text)
         if valid:
             self.check_against_reference(valid[0][1], time, [t[0] for t in texts])
-        return Chunk(households, tuple("".join(t) for t in texts),
-                     tuple(list(accumulate(map(len, t))) for t in texts), rejects, count)
+        blocks, offsets = zip(*(_encoded(t) for t in texts)) if texts else ((), ())
+        return Chunk(households, blocks, offsets, rejects, count)
 
     def household_text(self, rows, time_text):
         """(household line, member lines, outbox line) of one household."""
@@ -248,16 +250,29 @@ class ChunkBuilder:
         return match_key(self.secret, kind, number)
 
 
-def _records(first_line, lines):
-    """(first line, last line, fields) of each CSV record: a line without a
-    quote is split on commas, which is what the csv module makes of it, and
-    a quoted record (which may span lines) goes through the csv module."""
+def _records(first_line, lines, tail=0):
+    """(first line, last line, fields, length of the line or None) of each CSV
+    record: a line without a quote is split on commas, which is what the csv
+    module makes of it, and a quoted record (which may span lines) goes
+    through the csv module. With ``tail``, the number of member columns that
+    end each line, a line that starts like the one before (the same
+    household) reuses that line's leading fields: only its tail is split."""
     i, n = 0, len(lines)
+    head, head_fields = None, None
     while i < n:
         text = lines[i]
         if '"' not in text and "\r" not in text[:-2]:
             text = text.rstrip("\r\n")
-            yield first_line + i, first_line + i, text.split(",") if text else [], len(text)
+            if tail:
+                parts = text.rsplit(",", tail)
+                if parts[0] == head and len(parts) == tail + 1:
+                    fields = head_fields + parts[1:]
+                else:
+                    fields = text.split(",") if text else []
+                    head, head_fields = (parts[0], fields[:-tail]) if len(parts) == tail + 1 else (None, None)
+            else:
+                fields = text.split(",") if text else []
+            yield first_line + i, first_line + i, fields, len(text)
             i += 1
             continue
         j, quotes = i + 1, text.count('"')
@@ -272,6 +287,15 @@ def _records(first_line, lines):
         except csv.Error:
             yield first_line + i + done, first_line + j - 1, None, None
         i = j
+
+
+def _encoded(pieces):
+    """The pieces as one UTF-8 block and where each ends in it: bytes cross to
+    the parent and on to PostgreSQL without being decoded and encoded again."""
+    text = "".join(pieces)
+    if text.isascii():
+        return text.encode("ascii"), list(accumulate(map(len, pieces)))
+    return text.encode(), list(accumulate(len(p.encode()) for p in pieces))
 
 
 def _unescape(copy_text):

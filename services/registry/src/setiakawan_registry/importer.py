@@ -69,7 +69,7 @@ class ImportFailed(Exception):
 
 
 class _Text:
-    """A file-like view of COPY text for ``copy_expert`` (no copy of it)."""
+    """A file-like view of COPY text (bytes) for ``copy_expert``."""
 
     def __init__(self, parts):
         self.parts = deque(p for p in parts if p)
@@ -77,7 +77,7 @@ class _Text:
 
     def read(self, size=-1):
         if not self.parts:
-            return ""
+            return b""
         head = self.parts[0]
         piece = head[self.pos:self.pos + size] if size and size > 0 else head[self.pos:]
         self.pos += len(piece)

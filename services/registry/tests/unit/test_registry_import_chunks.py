@@ -35,6 +35,17 @@ def test_records_split_like_the_csv_module_with_their_line_spans():
     assert [r[2] for r in _records(2, plain)] == list(csv.reader(plain))
 
 
+def test_lines_of_one_household_reuse_its_leading_fields_and_still_split_like_csv():
+    rng = random.Random(4)
+    lines = []
+    for _ in range(400):
+        head = ",".join(rng.choice(["a", "b", ""]) for _ in range(rng.randint(0, 4)))
+        for _ in range(rng.randint(1, 3)):
+            tail = ",".join(rng.choice(["1", "2", ""]) for _ in range(rng.randint(0, 4)))
+            lines.append(",".join(p for p in (head, tail) if p or rng.random() < 0.5) + rng.choice(["\n", "\r\n"]))
+    assert [r[2] for r in _records(2, lines, tail=2)] == list(csv.reader(lines))
+
+
 def test_ids_grow_with_the_line_and_stay_within_the_import_range():
     ids = [row_id(IMPORT_ID, "member", line) for line in (2, 3, 1000, 10 ** 9)]
     assert ids == sorted(ids)
@@ -50,8 +61,8 @@ def test_every_household_of_a_chunk_matches_the_http_paths_snapshot_and_event(tm
     builder = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID)
     chunk = builder.chunk(2, lines, order)
     assert chunk.rows == len(lines) and chunk.households and chunk.rejects
-    household_lines = chunk.blocks[0].splitlines(keepends=True)
-    event_lines = chunk.blocks[2].splitlines(keepends=True)
+    household_lines = chunk.blocks[0].decode().splitlines(keepends=True)
+    event_lines = chunk.blocks[2].decode().splitlines(keepends=True)
     assert len(household_lines) == len(event_lines) == len(chunk.households)
     # rebuild each household's rows and hold its text to the reference path
     by_first_line = {}
@@ -69,7 +80,7 @@ def test_every_household_of_a_chunk_matches_the_http_paths_snapshot_and_event(tm
     # and the offsets cut the blocks at household boundaries
     members = chunk.blocks[1]
     ends = chunk.offsets[1]
-    firsts = [members[(ends[i - 1] if i else 0):ends[i]].split("\t", 2)[1] for i in range(len(ends))]
+    firsts = [members[(ends[i - 1] if i else 0):ends[i]].decode().split("\t", 2)[1] for i in range(len(ends))]
     assert firsts == [line.split("\t", 1)[0] for line in household_lines]
 
 
@@ -96,8 +107,8 @@ def test_copy_text_escapes_backslashes_in_free_text(tmp_path):
     lines, order = chunk_of(tmp_path, [household])
     chunk = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID).chunk(2, lines, order)
     assert len(chunk.households) == 1, chunk.rejects
-    assert "Jl. Kenanga \\\\ Gang 3" in chunk.blocks[0]
-    assert "Dinas Sosial \"Kalteng\"\\\\Pusat" in chunk.blocks[0]  # the agency, as COPY text
+    assert "Jl. Kenanga \\\\ Gang 3" in chunk.blocks[0].decode()
+    assert "Dinas Sosial \"Kalteng\"\\\\Pusat" in chunk.blocks[0].decode()  # the agency, as COPY text
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -147,3 +158,18 @@ def _event_time(event_line):
     from datetime import datetime
     headers = json.loads(event_line.split("\t")[4].replace("\\\\", "\\"))
     return datetime.fromisoformat(headers["ce-time"].replace("Z", "+00:00"))
+
+
+def test_offsets_count_bytes_when_names_are_not_ascii(tmp_path):
+    population = Population(seed=12, provinces=("62",))
+    households = [population.household(size=2) for _ in range(3)]
+    for row in households[1]:
+        row["name"] = "Séna Rahmân"
+    lines, order = chunk_of(tmp_path, households)
+    chunk = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID).chunk(2, lines, order)
+    assert len(chunk.households) == 3, chunk.rejects
+    for block, ends in zip(chunk.blocks, chunk.offsets):
+        pieces = [block[(ends[i - 1] if i else 0):ends[i]].decode() for i in range(3)]
+        assert all(piece.endswith("\n") for piece in pieces)
+    members = chunk.blocks[1][chunk.offsets[1][0]:chunk.offsets[1][1]].decode()
+    assert "Séna Rahmân" in members
