@@ -57,6 +57,7 @@ from .rules.rows import HeaderError, column_order
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 20_000
+READ_HINT = 4 << 20  # characters of whole lines read at a time
 COPY_BLOCK = 1 << 20  # bytes per COPY message; psycopg2's 8 KiB default costs a call per 8 KiB
 REBUILD_MIN_ROWS = 100_000
 HOLD_LEASE_SECONDS = 120
@@ -220,32 +221,28 @@ class Importer:
     # -- loading --------------------------------------------------------------
     def _chunks(self, order, sent, budget):
         """(first line, lines, order) of about CHUNK_ROWS rows, cut only
-        between two KK numbers (and outside a quoted field)."""
+        between two KK numbers (and outside a quoted field). Lines are read
+        in blocks; only the lines around a cut are looked at one by one."""
         kk_at = order[0]
         with open(self.path, newline="", encoding="utf-8-sig", errors="strict") as f:
             f.readline()
-            lines, first, line_no, quotes, last_kk = [], 2, 2, 0, None
-            for text in f:
-                if quotes % 2 == 0 and len(lines) >= CHUNK_ROWS:
-                    kk = _kk_of(text, kk_at)
-                    if kk != last_kk:
-                        budget.acquire()
-                        if not self.reading:
-                            return
-                        sent.append((first, lines))
-                        yield first, lines, order
-                        lines, first, quotes = [], line_no, 0
-                if quotes % 2 == 0:
-                    last_kk = _kk_of(text, kk_at)
-                lines.append(text)
-                quotes += text.count('"')
-                line_no += 1
-            if lines:
-                budget.acquire()
-                if not self.reading:
+            pending, first = [], 2
+            while True:
+                more = f.readlines(READ_HINT)
+                pending += more
+                while pending and (len(pending) > CHUNK_ROWS or not more):
+                    cut = _cut(pending, kk_at, CHUNK_ROWS) if more else len(pending)
+                    if cut is None:
+                        break  # the household goes on past what was read
+                    budget.acquire()
+                    if not self.reading:
+                        return
+                    lines, pending = pending[:cut], pending[cut:]
+                    sent.append((first, lines))
+                    yield first, lines, order
+                    first += cut
+                if not more:
                     return
-                sent.append((first, lines))
-                yield first, lines, order
 
     def store(self, pool, order):
         sent = deque()
@@ -533,6 +530,34 @@ SELECT gen_random_uuid(), n.id, o.id, similarity(n.name_norm, o.name_norm),
    AND similarity(n.name_norm, o.name_norm) >= %(threshold)s
 ON CONFLICT DO NOTHING
 """
+
+
+def _cut(lines, kk_at, at):
+    """The first line at or after ``at`` that starts a record of another KK
+    number than the record before it, outside a quoted field; None if the
+    lines end first."""
+    if '"' not in "".join(lines[:at]):  # then each of those lines is a record of its own
+        last_kk = _kk_of(lines[at - 1], kk_at)
+        for i in range(at, len(lines)):
+            if '"' in lines[i]:
+                return _cut_counting_quotes(lines, kk_at, at)
+            kk = _kk_of(lines[i], kk_at)
+            if kk != last_kk:
+                return i
+        return None
+    return _cut_counting_quotes(lines, kk_at, at)
+
+
+def _cut_counting_quotes(lines, kk_at, at):
+    quotes, last_kk = 0, None
+    for i, text in enumerate(lines):
+        if quotes % 2 == 0:
+            kk = _kk_of(text, kk_at)
+            if i >= at and kk != last_kk:
+                return i
+            last_kk = kk
+        quotes += text.count('"')
+    return None
 
 
 def _kk_of(line, kk_at):

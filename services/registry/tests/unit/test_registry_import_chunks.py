@@ -173,3 +173,44 @@ def test_offsets_count_bytes_when_names_are_not_ascii(tmp_path):
         assert all(piece.endswith("\n") for piece in pieces)
     members = chunk.blocks[1][chunk.offsets[1][0]:chunk.offsets[1][1]].decode()
     assert "Séna Rahmân" in members
+
+
+def _cuts_line_by_line(lines, rows):
+    """The importer's cutting rule, one line at a time: a chunk ends before
+    a line, once it holds ``rows`` lines, if that line starts a record (even
+    quotes so far) of another KK number than the record before it."""
+    from setiakawan_registry.importer import _kk_of
+    out, current, first, line_no, quotes, last_kk = [], [], 2, 2, 0, None
+    for text in lines:
+        if quotes % 2 == 0 and len(current) >= rows and _kk_of(text, 0) != last_kk:
+            out.append((first, current))
+            current, first, quotes = [], line_no, 0
+        if quotes % 2 == 0:
+            last_kk = _kk_of(text, 0)
+        current.append(text)
+        quotes += text.count('"')
+        line_no += 1
+    return out + ([(first, current)] if current else [])
+
+
+def test_the_importer_cuts_the_file_between_households_and_outside_quotes(tmp_path, monkeypatch):
+    import threading
+
+    from setiakawan_registry import importer
+    rng = random.Random(3)
+    for trial in range(100):
+        lines = []
+        for h in range(rng.randint(1, 60)):
+            for _ in range(rng.randint(1, 4)):
+                lines.append(rng.choice([f"{h:04d},a,b\n"] * 18 + [f'{h:04d},"multi\nline",x\n',
+                                                                   f'{h:04d},"q, u",x\n']))
+        path = tmp_path / "cut.csv"
+        path.write_text("kk,a,b\n" + "".join(lines), newline="")
+        physical = [line + "\n" for line in "".join(lines).split("\n")[:-1]]
+        rows = rng.randint(1, 10)
+        monkeypatch.setattr(importer, "CHUNK_ROWS", rows)
+        monkeypatch.setattr(importer, "READ_HINT", rng.choice([1, 10, 50, 1000]))
+        reader = importer.Importer.__new__(importer.Importer)
+        reader.path, reader.reading = path, True
+        chunks = [(first, lines) for first, lines, _ in reader._chunks([0], [], threading.Semaphore(10 ** 6))]
+        assert chunks == _cuts_line_by_line(physical, rows), trial
