@@ -90,7 +90,11 @@ def _duplicate(identity, what, household_id, village_code):
 
 
 def flag_likely_duplicates(uow, member_ids):
-    found = storage.likely_duplicates(uow, member_ids, duplicates.LIKELY_SIMILARITY)
+    return record_candidates(uow, storage.likely_duplicates(uow, member_ids, duplicates.LIKELY_SIMILARITY))
+
+
+def record_candidates(uow, found):
+    """Store likely-duplicate pairs (from storage.likely_duplicates*) for review."""
     for c in found:
         c["id"] = str(uuid.uuid4())
     return storage.insert_candidates(uow, found, duplicates.likely_duplicate_reason)

@@ -23,6 +23,7 @@ from itertools import accumulate
 from typing import NamedTuple
 
 from setiakawan_kit import outbox, topology
+from setiakawan_kit.auth import Identity
 from setiakawan_kit.contract import registry as contract
 
 from .rules import households as hh
@@ -94,7 +95,8 @@ class ChunkBuilder:
         self.today = today
         self.validator = RowValidator(today)
         self.agency = " ".join(identity["agency"].split())  # no tab may reach a COPY line
-        self.regions = frozenset(identity["regions"])
+        self.scope = Identity(identity["agency"], identity.get("kind", ""), identity["role"],
+                              tuple(identity["regions"]))
         self.import_id = import_id
         self.model = WelfareModel.from_config(settings["welfare"])
         self.secret = settings["match_secret"]
@@ -108,7 +110,7 @@ class ChunkBuilder:
 
     # -- checking ----------------------------------------------------------
     def chunk(self, first_line, lines, order):
-        validator, regions = self.validator, self.regions
+        validator = self.validator
         rows_by_kk, spans, bad_lines, rejects, seen_nik = {}, {}, {}, [], {}
         count = 0
         if order == IDENTITY_ORDER:
@@ -142,9 +144,7 @@ class ChunkBuilder:
             problem = household_problem(rows)
             if problem is None and kk in bad_lines:
                 problem = f"other rows of this KK number were rejected (lines {_lines(bad_lines[kk])})."
-            village = rows[0][0].village_code
-            if problem is None and not (village[:2] in regions or village[:5] in regions or village[:8] in regions
-                                        or village in regions):
+            if problem is None and not self.scope.covers(rows[0][0].village_code):
                 problem = f"village {rows[0][0].village_code} is outside your regions."
             if problem:
                 rejects.extend((spans[m.line], f"household: {problem}") for _, m in rows)

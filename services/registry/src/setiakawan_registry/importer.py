@@ -46,9 +46,12 @@ import psycopg2
 import psycopg2.errors
 
 from setiakawan_kit import logs, outbox
+from setiakawan_kit.auth import Identity
+from setiakawan_kit.db import UnitOfWork
 from setiakawan_kit.outbox import copy_text
 
 from . import storage
+from .households import record_candidates
 from .import_chunks import TABLES, id_range, init_worker, process_chunk
 from .imports import hold_key
 from .rules import duplicates
@@ -62,7 +65,6 @@ COPY_BLOCK = 1 << 20  # bytes per COPY message; psycopg2's 8 KiB default costs a
 REBUILD_MIN_ROWS = 100_000
 HOLD_LEASE_SECONDS = 120
 WRITERS = 2
-BULK_LOCK = 0x5e71a4a  # advisory lock: one import at a time drops and builds the bulk-load indexes
 
 
 class ImportFailed(Exception):
@@ -96,6 +98,8 @@ class Importer:
         self.settings = {"welfare": settings.get("welfare") or {}, "match_secret": settings["match_secret"]}
         self.rebuild_min_rows = int(settings.get("rebuild_min_rows") or REBUILD_MIN_ROWS)
         self.identity = identity
+        self.scope = Identity(identity["agency"], identity.get("kind", ""), identity["role"],
+                              tuple(identity["regions"]))
         self.workers = workers or max(2, os.cpu_count() or 2)
         self.today = today or date.today()
         self.conn = None
@@ -192,7 +196,7 @@ class Importer:
                 held = cur.fetchone()[0]
             if expected_rows < held:
                 return False
-            cur.execute("SELECT pg_try_advisory_lock(%s)", (BULK_LOCK,))
+            cur.execute("SELECT pg_try_advisory_lock(%s)", (storage.BULK_LOCK,))
             if not cur.fetchone()[0]:
                 return False
             try:
@@ -202,7 +206,7 @@ class Importer:
                 self.conn.commit()
             except psycopg2.errors.LockNotAvailable:
                 self.conn.rollback()
-                cur.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+                cur.execute("SELECT pg_advisory_unlock(%s)", (storage.BULK_LOCK,))
                 self.conn.commit()
                 return False
         return True
@@ -213,7 +217,7 @@ class Importer:
             self.conn.rollback()
             with self.conn.cursor() as cur:
                 storage.build_bulk_load_indexes(cur)
-                cur.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+                cur.execute("SELECT pg_advisory_unlock(%s)", (storage.BULK_LOCK,))
             self.conn.commit()
         except psycopg2.Error:
             self.conn.rollback()  # the service builds them when it next starts
@@ -334,7 +338,7 @@ class Importer:
         if existing:
             if all(registered_nik.get(nik) == existing[0] for nik in niks):
                 return "already registered"
-            where = existing[0] if _covers(self.identity["regions"], existing[1]) else "by another agency"
+            where = existing[0] if self.scope.covers(existing[1]) else "by another agency"
             return [f"kk_number: already registered ({where}); add members through the API."] * len(niks)
         if kk in self.seen_kk:
             return [f"household: rows of this KK number are also on line {self.seen_kk[kk]}; "
@@ -353,14 +357,11 @@ class Importer:
 
     def _registered(self, households, conn=None):
         conn = conn or self.conn
-        kks = [h[0] for h in households]
-        niks = [nik for h in households for nik in h[1]]
-        with conn.cursor() as cur:
-            cur.execute("SELECT kk_number, id, village_code FROM households"
-                        " WHERE kk_number = ANY(%s) AND merged_into IS NULL", (kks,))
-            registered_kk = {kk: (str(hid), village) for kk, hid, village in cur.fetchall()}
-            cur.execute("SELECT nik, household_id FROM members WHERE nik = ANY(%s) AND removed_at IS NULL", (niks,))
-            registered_nik = {nik: str(hid) for nik, hid in cur.fetchall()}
+        uow = UnitOfWork(conn, "registry")
+        registered_kk = {r["kk_number"]: (str(r["id"]), r["village_code"])
+                         for r in storage.households_by_kk(uow, [h[0] for h in households])}
+        registered_nik = {r["nik"]: str(r["household_id"])
+                          for r in storage.members_by_nik(uow, [nik for h in households for nik in h[1]])}
         conn.commit()
         return registered_kk, registered_nik
 
@@ -435,7 +436,7 @@ class Importer:
         self.conn.autocommit = True
         with self.conn.cursor() as cur:
             if self.rebuild:
-                cur.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+                cur.execute("SELECT pg_advisory_unlock(%s)", (storage.BULK_LOCK,))
                 self.rebuild = False
             elif self.stats["households_created"]:
                 cur.execute("SELECT gin_clean_pending_list('members_name_search')")
@@ -458,17 +459,17 @@ class Importer:
             return
         low, high = id_range(self.import_id, "member")
         started = time.perf_counter()
-        with conn.cursor() as cur:
-            if self.rebuild:
-                # Most members are new and the table has no statistics yet: a
-                # nested loop would compare every pair of them. Join on a hash.
-                cur.execute("SET LOCAL enable_nestloop = off")
-                cur.execute("SET LOCAL work_mem = '256MB'")  # the hash of a million members in memory, not in batches on disk
-            else:
-                cur.execute("ANALYZE members")  # few new members: probe the lookalike index for each
-            cur.execute(LIKELY_DUPLICATES_SQL, {"low": low, "high": high,
-                                                "threshold": duplicates.LIKELY_SIMILARITY})
-            flagged = cur.rowcount
+        uow = UnitOfWork(conn, "registry")
+        if self.rebuild:
+            # Most members are new and the table has no statistics yet: a
+            # nested loop would compare every pair of them. Join on a hash,
+            # held in memory rather than in batches on disk.
+            uow.execute("SET LOCAL enable_nestloop = off")
+            uow.execute("SET LOCAL work_mem = '256MB'")
+        else:
+            uow.execute("ANALYZE members")  # few new members: probe the lookalike index for each
+        flagged = record_candidates(
+            uow, storage.likely_duplicates_in_range(uow, low, high, duplicates.LIKELY_SIMILARITY))
         conn.commit()
         log.info("flagged %d likely duplicates in %.1fs", flagged, time.perf_counter() - started)
 
@@ -514,24 +515,6 @@ class _Writer(threading.Thread):
             conn.close()
 
 
-# A pair is flagged once: a new member against any member not of this import,
-# and against members of this import on earlier lines (lower ids).
-LIKELY_DUPLICATES_SQL = """
-INSERT INTO duplicate_candidates (id, member_id, other_id, similarity, reason, village_code, other_village_code)
-SELECT gen_random_uuid(), n.id, o.id, similarity(n.name_norm, o.name_norm),
-       format('same birth date and regency, name similarity %%s (threshold %%s)',
-              to_char(similarity(n.name_norm, o.name_norm), 'FM0.00'), %(threshold)s),
-       n.village_code, o.village_code
-  FROM members n JOIN members o
-    ON o.birth_date = n.birth_date AND o.regency_code = n.regency_code AND o.nik <> n.nik
-   AND o.household_id <> n.household_id AND o.removed_at IS NULL
-   AND (o.id < n.id OR o.id NOT BETWEEN %(low)s::uuid AND %(high)s::uuid)
- WHERE n.id BETWEEN %(low)s::uuid AND %(high)s::uuid AND n.removed_at IS NULL
-   AND similarity(n.name_norm, o.name_norm) >= %(threshold)s
-ON CONFLICT DO NOTHING
-"""
-
-
 def _cut(lines, kk_at, at):
     """The first line at or after ``at`` that starts a record of another KK
     number than the record before it, outside a quoted field; None if the
@@ -566,10 +549,6 @@ def _kk_of(line, kk_at):
     else:
         fields = line.split(",", kk_at + 1)
     return fields[kk_at] if len(fields) > kk_at else None
-
-
-def _covers(regions, code):
-    return any(code == r or code.startswith(r + ".") for r in regions)
 
 
 def main(argv=None):

@@ -96,7 +96,8 @@ def start(dsn, import_id, path, settings, identity, config):
     its standard input, not its command line."""
     job = {"settings": {"welfare": config.get("WELFARE") or {}, "match_secret": settings.match_secret,
                         "rebuild_min_rows": config.get("IMPORT_REBUILD_MIN_ROWS")},
-           "identity": {"agency": identity.agency, "role": identity.role, "regions": list(identity.regions)},
+           "identity": {"agency": identity.agency, "kind": identity.kind, "role": identity.role,
+                        "regions": list(identity.regions)},
            "delete_file": True}
     process = subprocess.Popen(
         [sys.executable, "-m", "setiakawan_registry.importer", "--dsn", dsn, "--import-id", import_id,
@@ -171,21 +172,20 @@ def repair_indexes(dsn):
     """Build the bulk-load indexes an import dropped and could not build
     again (it was killed): run when the service starts and when it finds an
     import's process gone. Returns the names built."""
-    from .importer import BULK_LOCK  # the importer's module is heavy; only here
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
             missing = storage.missing_bulk_load_indexes(cur)
             if not missing:
                 return []
-            cur.execute("SELECT pg_try_advisory_lock(%s)", (BULK_LOCK,))
+            cur.execute("SELECT pg_try_advisory_lock(%s)", (storage.BULK_LOCK,))
             if not cur.fetchone()[0]:
                 return []  # an import is loading with them dropped: it builds them
             try:
                 storage.build_bulk_load_indexes(cur)
                 conn.commit()
             finally:
-                cur.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+                cur.execute("SELECT pg_advisory_unlock(%s)", (storage.BULK_LOCK,))
                 conn.commit()
         log.warning("built the indexes an interrupted import had dropped: %s", ", ".join(missing))
         return missing

@@ -38,6 +38,11 @@ def household_by_kk(uow, kk_number):
                         (kk_number,))
 
 
+def households_by_kk(uow, kk_numbers):
+    return uow.fetchall("SELECT id, kk_number, village_code FROM households"
+                        " WHERE kk_number = ANY(%s) AND merged_into IS NULL", (list(kk_numbers),))
+
+
 def update_household(uow, household_id, **fields):
     """Set fields, bump the version; returns the updated row."""
     assignments = ", ".join(f"{name} = %s" for name in fields)
@@ -91,17 +96,31 @@ def move_members(uow, household_id, village_code):
                 (village_code, village_code[:5], str(household_id)))
 
 
+# members n that look like members o: other NIK and household, same birth
+# date and regency, similar name (rules.duplicates)
+_LOOKALIKES = (
+    "SELECT n.id AS member_id, o.id AS other_id, similarity(n.name_norm, o.name_norm) AS similarity,"
+    "       n.village_code, o.village_code AS other_village_code"
+    "  FROM members n JOIN members o"
+    "    ON o.birth_date = n.birth_date AND o.regency_code = n.regency_code AND o.nik <> n.nik"
+    "   AND o.household_id <> n.household_id AND o.removed_at IS NULL"
+    " WHERE similarity(n.name_norm, o.name_norm) >= %(threshold)s")
+
+
 def likely_duplicates(uow, member_ids, threshold):
-    """Current members resembling the given ones: other NIK, same birth date
-    and regency, similar name."""
+    """Current members resembling the given ones."""
+    return uow.fetchall(_LOOKALIKES + " AND n.id = ANY(%(ids)s::uuid[])",
+                        {"ids": [str(i) for i in member_ids], "threshold": threshold})
+
+
+def likely_duplicates_in_range(uow, low, high, threshold):
+    """Current members resembling those whose ids lie between ``low`` and
+    ``high`` (a bulk import's), each pair once: against any member outside
+    the range, and within it against lower ids (earlier lines)."""
     return uow.fetchall(
-        "SELECT n.id AS member_id, o.id AS other_id, similarity(n.name_norm, o.name_norm) AS similarity,"
-        "       n.village_code, o.village_code AS other_village_code"
-        "  FROM members n JOIN members o"
-        "    ON o.birth_date = n.birth_date AND o.regency_code = n.regency_code AND o.nik <> n.nik"
-        "   AND o.household_id <> n.household_id AND o.removed_at IS NULL"
-        " WHERE n.id = ANY(%s::uuid[]) AND similarity(n.name_norm, o.name_norm) >= %s",
-        ([str(i) for i in member_ids], threshold))
+        _LOOKALIKES + " AND n.id BETWEEN %(low)s::uuid AND %(high)s::uuid AND n.removed_at IS NULL"
+        "   AND (o.id < n.id OR o.id NOT BETWEEN %(low)s::uuid AND %(high)s::uuid)",
+        {"low": low, "high": high, "threshold": threshold})
 
 
 def search_by_nik(uow, nik, regions):
@@ -250,6 +269,7 @@ BULK_LOAD_INDEXES = {
                            " USING gin ((ARRAY[regency_code]), name_norm gin_trgm_ops)",
 }
 MEMBERS_HOUSEHOLD_FK = "members_household_id_fkey"
+BULK_LOCK = 0x5e71a4a  # advisory lock held by whoever has them dropped or is building them
 BUILD_MEMORY = "512MB"  # maintenance_work_mem while building them (the GIN index gains most)
 
 
