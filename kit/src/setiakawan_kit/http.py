@@ -23,7 +23,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from . import auth, metrics
-from .problems import Problem, bad_request, invalid, problem_response
+from .problems import (Problem, bad_request, content_too_large, invalid, problem_response,
+                       unsupported_media_type)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,9 @@ class ApiEntrypoint(HttpRequestHandler):
             if self.roles:
                 auth.require_role(identity, *self.roles)
         query = request.args.to_dict()
+        if _has_nul(query):
+            raise invalid({"query": ["Text may not contain the NUL character."]},
+                          "The query parameters are not valid.")
         if self.query_schema is not None:
             try:
                 query = self.query_schema().load(query)
@@ -123,17 +127,17 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def _load_body(self, request):
         if request.mimetype != "application/json":
-            raise Problem(415, "Unsupported media type",
-                          f"The body must be application/json, not {request.mimetype or 'missing'}.",
-                          kind="unsupported-media-type")
+            raise unsupported_media_type(
+                f"The body must be application/json, not {request.mimetype or 'missing'}.")
         if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise Problem(413, "Content too large", f"The body is larger than {MAX_BODY_BYTES} bytes.",
-                          kind="content-too-large")
+            raise content_too_large(f"The body is larger than {MAX_BODY_BYTES} bytes.")
         raw = request.get_data(cache=True)
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise bad_request(f"The body is not valid JSON: {exc}.") from None
+        if _has_nul(data):  # PostgreSQL stores no NUL in text or jsonb
+            raise invalid({"body": ["Text may not contain the NUL character (\\u0000)."]})
         try:
             return self.body_schema().load(data)
         except ValidationError as exc:
@@ -191,3 +195,13 @@ def _drain(request):
 
 
 api = ApiEntrypoint.decorator
+
+
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False

@@ -1,6 +1,5 @@
 """Structured JSON logs that carry the correlation id and never show a NIK
 or a phone number in clear."""
-import logging
 import re
 
 from pythonjsonlogger.json import JsonFormatter

@@ -70,6 +70,18 @@ def not_found(detail):
     return Problem(404, "Not found", detail, kind="not-found")
 
 
+def length_required(detail):
+    return Problem(411, "Length required", detail, kind="length-required")
+
+
+def content_too_large(detail):
+    return Problem(413, "Content too large", detail, kind="content-too-large")
+
+
+def unsupported_media_type(detail):
+    return Problem(415, "Unsupported media type", detail, kind="unsupported-media-type")
+
+
 def conflict(detail, **kw):
     return Problem(409, "Conflict", detail, kind="conflict", **kw)
 

@@ -553,7 +553,7 @@ def _kk_of(line, kk_at):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dsn", required=True)
+    parser.add_argument("--dsn", help="the database (default: the job's 'dsn')")
     parser.add_argument("--import-id", required=True)
     parser.add_argument("--file", required=True)
     parser.add_argument("--job", required=True, help="JSON: settings and the importing identity ('-': stdin)")
@@ -561,7 +561,7 @@ def main(argv=None):
     logging.config.dictConfig(logs.config(os.environ.get("LOG_LEVEL", "INFO")))
     job = json.loads(sys.stdin.read() if args.job == "-" else args.job)
     try:
-        stats = Importer(args.dsn, args.import_id, args.file, job["settings"], job["identity"]).run()
+        stats = Importer(args.dsn or job["dsn"], args.import_id, args.file, job["settings"], job["identity"]).run()
     except Exception as exc:  # noqa: BLE001 - recorded on the import; exit non-zero
         print(f"import {args.import_id} failed: {exc}", file=sys.stderr)
         return 1

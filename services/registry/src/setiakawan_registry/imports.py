@@ -9,15 +9,19 @@ import os
 import subprocess
 import sys
 import secrets
+import socket
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
+import eventlet
 import psycopg2
 
 from setiakawan_kit import outbox
-from setiakawan_kit.problems import Problem, not_found
+from setiakawan_kit.db import dsn_from_config
+from setiakawan_kit.problems import (Problem, bad_request, content_too_large, length_required, not_found,
+                                     unsupported_media_type)
 
 from . import storage
 from .rules.rows import COLUMNS, HeaderError, column_order
@@ -25,6 +29,7 @@ from .rules.rows import COLUMNS, HeaderError, column_order
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 
 def import_dir(config):
@@ -37,9 +42,9 @@ def receive(stream, content_length, max_bytes, directory):
     """Write an uploaded CSV to ``directory``; returns (path, sha256, data rows).
     Refuses (4xx) what is too large, not UTF-8 or lacks our header."""
     if content_length is None:
-        raise Problem(411, "Length required", "Send the file with a Content-Length.", kind="length-required")
+        raise length_required("Send the file with a Content-Length.")
     if content_length > max_bytes:
-        raise Problem(413, "Content too large", f"An import is at most {max_bytes} bytes.", kind="content-too-large")
+        raise content_too_large(f"An import is at most {max_bytes} bytes.")
     path = directory / f"{uuid.uuid4()}.csv"
     digest, lines, received, first, last = hashlib.sha256(), 0, 0, b"", b"\n"
     try:
@@ -56,12 +61,15 @@ def receive(stream, content_length, max_bytes, directory):
                 last = block[-1:]
                 out.write(block)
         if received < content_length:
-            raise Problem(400, "Bad request", "The upload ended before its Content-Length.", kind="bad-request")
+            raise bad_request("The upload ended before its Content-Length.")
         header_line = first.split(b"\n", 1)[0]
         try:
             header = next(csv.reader([header_line.decode("utf-8-sig")]), None)
         except UnicodeDecodeError:
             raise Problem(422, "Not UTF-8", "The file is not UTF-8 text.", kind="not-utf-8") from None
+        except csv.Error as exc:  # e.g. lines ended by a lone CR
+            raise Problem(422, "Bad header", f"The first line is not a CSV header ({exc}); lines must end"
+                                             " with LF or CRLF.", kind="bad-header") from None
         if not header:
             raise Problem(422, "Empty file", "The file is empty.", kind="empty-file")
         try:
@@ -73,6 +81,41 @@ def receive(stream, content_length, max_bytes, directory):
         raise
     data_rows = lines + (0 if last == b"\n" else 1) - 1
     return path, digest.hexdigest(), max(data_rows, 0)
+
+
+def upload(db, settings, identity, request, config):
+    """Receive an uploaded list, record the import and start its importer;
+    the import's progress as the answer."""
+    if request.mimetype != "text/csv":
+        raise unsupported_media_type("Upload the list as text/csv.")
+    max_bytes = int(config.get("IMPORT_MAX_BYTES") or DEFAULT_MAX_BYTES)
+    path, sha256, rows = receive(request.stream, request.content_length, max_bytes, import_dir(config))
+    filename = (request.args.get("filename") or "upload.csv")[:200]
+    try:
+        with db.transaction() as uow:
+            import_id = create(uow, identity, filename, sha256, rows)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    try:
+        process = start(dsn_from_config(config), import_id, path, settings, identity, config)
+    except OSError as exc:
+        with db.transaction() as uow:
+            mark_failed(uow, import_id, f"The importer could not start: {exc}")
+        path.unlink(missing_ok=True)
+        raise
+    eventlet.spawn(_reap, db, import_id, process)
+    with db.transaction() as uow:
+        record_process(uow, import_id, process.pid)
+        return progress(load(uow, identity, import_id))
+
+
+def _reap(db, import_id, process):
+    """Wait for the importer; if it died without saying so (killed), mark the
+    import failed and release the relay's hold at once."""
+    if process.wait() != 0:
+        with db.transaction() as uow:
+            fail_if_running(uow, import_id)
 
 
 def new_import_id():
@@ -92,15 +135,15 @@ def create(uow, identity, filename, sha256, total_rows):
 
 
 def start(dsn, import_id, path, settings, identity, config):
-    """Start the importer process; the job (with the match secret) goes on
-    its standard input, not its command line."""
-    job = {"settings": {"welfare": config.get("WELFARE") or {}, "match_secret": settings.match_secret,
+    """Start the importer process; the job (with the database address and
+    the match secret) goes on its standard input, not its command line."""
+    job = {"dsn": dsn, "settings": {"welfare": config.get("WELFARE") or {}, "match_secret": settings.match_secret,
                         "rebuild_min_rows": config.get("IMPORT_REBUILD_MIN_ROWS")},
            "identity": {"agency": identity.agency, "kind": identity.kind, "role": identity.role,
                         "regions": list(identity.regions)},
            "delete_file": True}
     process = subprocess.Popen(
-        [sys.executable, "-m", "setiakawan_registry.importer", "--dsn", dsn, "--import-id", import_id,
+        [sys.executable, "-m", "setiakawan_registry.importer", "--import-id", import_id,
          "--file", str(path), "--job", "-"],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
     process.stdin.write(json.dumps(job).encode())
@@ -114,7 +157,8 @@ def hold_key(import_id):
 
 
 def record_process(uow, import_id, pid):
-    uow.execute("UPDATE imports SET pid = COALESCE(pid, %s) WHERE id = %s", (pid, import_id))
+    uow.execute("UPDATE imports SET pid = COALESCE(pid, %s), host = %s WHERE id = %s",
+                (pid, socket.gethostname(), import_id))
 
 
 def mark_failed(uow, import_id, error):
@@ -123,16 +167,26 @@ def mark_failed(uow, import_id, error):
 
 
 def load(uow, identity, import_id):
+    """The import, if the caller's agency made it (or the caller is an admin
+    whose regions cover the importing agency's)."""
     row = uow.fetchone("SELECT * FROM imports WHERE id = %s", (str(import_id),))
-    if row is None or (row["agency"] != identity.agency and identity.role != "admin"):
+    if row is None or not (row["agency"] == identity.agency
+                           or (identity.role == "admin" and all(identity.covers(r) for r in row["regions"]))):
         raise not_found(f"No import {import_id} of your agency.")
-    if row["status"] in ("queued", "running") and row["pid"] and not _alive(row["pid"]):
-        mark_failed(uow, import_id, "The import process stopped unexpectedly; upload the file again: "
-                                    "households already imported are skipped.")
-        # what it committed is published now rather than when its hold's lease ends
-        outbox.release(uow.cursor, hold_key(import_id))
+    if (row["status"] in ("queued", "running") and row["pid"] and row["host"] == socket.gethostname()
+            and not _alive(row["pid"])):  # its process died while no service of this host watched it
+        fail_if_running(uow, import_id)
         row = uow.fetchone("SELECT * FROM imports WHERE id = %s", (str(import_id),))
     return row
+
+
+def fail_if_running(uow, import_id):
+    row = uow.fetchone("UPDATE imports SET status = 'failed', finished_at = now(), error = %s"
+                       " WHERE id = %s AND status IN ('queued', 'running') RETURNING id",
+                       ("The import process stopped unexpectedly; upload the file again: "
+                        "households already imported are skipped.", str(import_id)))
+    if row:  # what it committed is published now rather than when its hold's lease ends
+        outbox.release(uow.cursor, hold_key(import_id))
 
 
 def progress(row):

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 from setiakawan_kit.db import dsn_from_config
 from setiakawan_kit.diagnostics import DiagnosticsMixin
 from setiakawan_kit.http import api
-from setiakawan_kit.problems import Problem
 from setiakawan_kit.service import KitService
 
 from . import groups, households, imports, review, schemas, storage
@@ -230,29 +229,8 @@ class RegistryService(DiagnosticsMixin, KitService):
     @api("POST", "/imports", roles=MANAGE, status=202, tags=["imports"],
          summary="Upload a CSV list (text/csv, one row per member); it is imported in the background")
     def upload_import(self, call):
-        request = call.request
-        if request.mimetype != "text/csv":
-            raise Problem(415, "Unsupported media type", "Upload the list as text/csv.",
-                          kind="unsupported-media-type")
-        config = self.introspection.config
-        max_bytes = int(config.get("IMPORT_MAX_BYTES") or 512 * 1024 * 1024)
-        path, sha256, rows = imports.receive(request.stream, request.content_length, max_bytes,
-                                             imports.import_dir(config))
-        filename = request.args.get("filename") or "upload.csv"
-        with self.db.transaction() as uow:
-            import_id = imports.create(uow, call.identity, filename[:200], sha256, rows)
-        try:
-            process = imports.start(dsn_from_config(config), import_id, path, self.settings, call.identity, config)
-        except OSError as exc:
-            with self.db.transaction() as uow:
-                imports.mark_failed(uow, import_id, f"The importer could not start: {exc}")
-            path.unlink(missing_ok=True)
-            raise
-        eventlet.spawn(process.wait)  # reap it when it ends
-        with self.db.transaction() as uow:
-            imports.record_process(uow, import_id, process.pid)
-            row = imports.load(uow, call.identity, import_id)
-        return 202, {"Location": f"/imports/{import_id}"}, imports.progress(row)
+        row = imports.upload(self.db, self.settings, call.identity, call.request, self.introspection.config)
+        return 202, {"Location": f"/imports/{row['id']}"}, row
 
     @api("GET", "/imports/<uuid:import_id>", roles=ANY, tags=["imports"], summary="Progress and counts")
     def get_import(self, call, import_id):
@@ -273,7 +251,8 @@ class RegistryService(DiagnosticsMixin, KitService):
     def contact_details(self, person_ref):
         """Name, phone and village of a current member, for notifications;
         None for an unknown or removed person."""
-        if not _is_uuid(person_ref):
+        person_ref = _as_uuid(person_ref)
+        if person_ref is None:
             return None
         with self.db.transaction() as uow:
             row = storage.contact(uow, person_ref)
@@ -285,15 +264,17 @@ class RegistryService(DiagnosticsMixin, KitService):
     @rpc
     def nik_belongs_to(self, nik, person_ref):
         """Whether a NIK shown at a delivery is this person's (proof of delivery)."""
-        if not _is_uuid(person_ref):
+        person_ref = _as_uuid(person_ref)
+        if person_ref is None or not isinstance(nik, str) or "\x00" in nik:
             return False
         with self.db.transaction() as uow:
             return storage.nik_is_of(uow, nik, person_ref)
 
 
-def _is_uuid(value):
+def _as_uuid(value):
+    """The canonical form of a UUID (any form Python reads, such as
+    ``urn:uuid:…``, which PostgreSQL would refuse), or None."""
     try:
-        uuid.UUID(str(value))
-        return True
+        return str(uuid.UUID(str(value)))
     except ValueError:
-        return False
+        return None

@@ -98,3 +98,23 @@ def test_malformed_requests(registry, token):
     assert requests.post(url, json=household_body(), timeout=10).status_code == 401
     search = requests.get(url, params={"nik": "12"}, headers=headers, timeout=10)
     assert search.status_code == 422 and search.headers["Content-Type"] == PROBLEM
+
+
+def test_text_with_a_nul_character_is_a_422_and_stores_nothing(client, db, registry, token):
+    """PostgreSQL keeps no NUL in text: it is refused before it gets there."""
+    operator = client()
+    for label, mutate in (("name", lambda b: b["members"][0].update(name="Siti\u0000Aminah")),
+                          ("street", lambda b: b["address"].update(street="Jl. \u0000"))):
+        response = operator.post("/households", broken(mutate))
+        assert response.status_code == 422, (label, response.text)
+        assert response.headers["Content-Type"] == PROBLEM
+    search = requests.get(registry.url + "/households", params={"name": "Siti\x00"}, timeout=10,
+                          headers={"Authorization": f"Bearer {token(regions=('62.13',))}"})
+    assert search.status_code == 422 and search.headers["Content-Type"] == PROBLEM
+    upload = requests.post(registry.url + "/imports", data=b"kk_number\n", params={"filename": "a\x00.csv"},
+                           timeout=10, headers={"Authorization": f"Bearer {token(regions=('62.13',))}",
+                                                "Content-Type": "text/csv"})
+    assert upload.status_code == 422
+    for table in ("households", "members", "imports"):
+        assert count_rows(db, registry.database, table) == 0, table
+

@@ -85,6 +85,7 @@ def test_bad_uploads_are_refused_and_store_nothing(registry, token, tmp_path, db
         (b"\xff\xfe\x00garbage", "text/csv", 422, "not-utf-8"),
         (b"", "text/csv", 422, "empty-file"),
         (b"kk_number\n", "application/json", 415, "unsupported-media-type"),
+        (b"kk_number,street\r1,2\r", "text/csv", 422, "bad-header"),  # lines ended by a lone CR
     ]
     for data, content_type, status, kind in cases:
         response = upload(registry, token, data, content_type)
@@ -369,3 +370,21 @@ def test_a_nik_registered_by_a_request_during_the_import_is_reported_not_fatal(
         assert cur.fetchone()[0] == 29
         cur.execute("SELECT count(*), min(reason) FROM import_rejections WHERE import_id = %s", (import_id,))
         assert cur.fetchone() == (len(households[7]), "household: registered by another request during the import.")
+
+
+def test_an_import_is_seen_by_its_agency_and_by_admins_covering_it_only(registry, token, tmp_path):
+    population = Population(seed=59, provinces=("62",))
+    path = tmp_path / "list.csv"
+    write_csv(path, [population.household(size=1)])
+    import_id = upload(registry, token, path).json()["id"]
+    finished(registry, token, import_id)
+
+    def status(**identity):
+        return requests.get(f"{registry.url}/imports/{import_id}/rejections", timeout=10,
+                            headers={"Authorization": f"Bearer {token(**identity)}"}).status_code
+
+    assert status(regions=("62",)) == 200
+    assert status(role="admin", agency="Dinas Sosial Provinsi", regions=("62",)) == 200
+    assert status(role="admin", agency="Dinas Sosial Kalimantan Barat", regions=("61",)) == 404
+    assert status(role="operator", agency="LSM Peduli", regions=("62",)) == 404
+

@@ -39,6 +39,7 @@ def test_contact_details_and_nik_check_keep_personal_data_in_the_registry(client
                        "village_code": "62.13.01.2003"}
     assert call(amqp_uri, "contact_details", str(uuid.uuid4())) is None
     assert call(amqp_uri, "contact_details", "not-a-reference") is None
+    assert call(amqp_uri, "contact_details", "urn:uuid:" + head["person_ref"])["name"] == "Siti Aminah"
     assert call(amqp_uri, "nik_belongs_to", "6213014107850003", head["person_ref"]) is True
     assert call(amqp_uri, "nik_belongs_to", "6213011503100002", head["person_ref"]) is False
     assert call(amqp_uri, "nik_belongs_to", "6213014107850003", "junk") is False
