@@ -86,6 +86,8 @@ def test_unreadable_messages_go_straight_to_the_dead_letter_queue(pair, token, d
          "application/json", "unknown event type"),
         (b'{"seq": 1}', ce_headers(), "text/plain", "envelope does not match"),
         (b'{"seq": 1}', {}, "application/json", "envelope does not match"),
+        (b"[" * 100_000, ce_headers(), "application/json", "RecursionError"),
+        (b'{"seq": 1}', ce_headers(**{"ce-subject": b"\xff\xfe"}), "application/json", "not UTF-8"),
     ]
     for body, headers, content_type, _ in bad:
         raw_publish(amqp_uri, body, headers, content_type)

@@ -121,6 +121,8 @@ def test_a_hold_delays_the_relay_until_released_or_its_lease_runs_out(pair, toke
     assert [r[0] for r in rows] == list(range(20))
 
     with db(producer_db).cursor() as cur:
-        outbox.hold(cur, "bulk-2", "a loader that died", 2)
+        outbox.hold(cur, "bulk-2", "a loader that died", 4)
     assert publish(producer, token, count=5, start=20).status_code == 201
+    time.sleep(2)  # within the lease
+    assert len(applied_rows(db, consumer_db)) == 20
     wait_for(lambda: len(applied_rows(db, consumer_db)) == 25, timeout=15)

@@ -30,6 +30,9 @@ def cases(token):
     return [
         ("malformed JSON", dict(data=b'{"count": 1,', headers=json_headers), 400, "bad-request"),
         ("not UTF-8", dict(data=b'\xff\xfe{}', headers=json_headers), 400, "bad-request"),
+        ("nested beyond the parser's depth", dict(data=b"[" * 100_000, headers=json_headers), 400, "bad-request"),
+        ("a NUL character", dict(data=b'{"count": 1, "subject_prefix": "a\\u0000b"}', headers=json_headers),
+         422, "validation-failed"),
         ("wrong content type", dict(data=b'{"count": 1}', headers=dict(good, **{"Content-Type": "text/plain"})),
          415, "unsupported-media-type"),
         ("no content type", dict(data=b'{"count": 1}', headers=good), 415, "unsupported-media-type"),
@@ -106,3 +109,15 @@ def test_health_metrics_and_openapi(producer, token):
     assert "count" in spec["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]["properties"]
     assert {"401", "403", "415", "422"} <= set(post["responses"])
     assert "security" not in spec["paths"]["/health"]["get"]
+
+
+def test_a_correlation_id_that_cannot_travel_in_an_event_is_replaced(producer, token, db):
+    headers = dict(bearer(token()), **{"X-Correlation-ID": "x" * 201})
+    response = requests.post(producer.url + "/things", json={"count": 1}, headers=headers, timeout=10)
+    assert response.status_code == 201, response.text
+    replaced = response.headers["X-Correlation-ID"]
+    assert replaced != "x" * 201 and len(replaced) == 36
+    kept = requests.post(producer.url + "/things", json={"count": 1}, timeout=10,
+                         headers=dict(bearer(token()), **{"X-Correlation-ID": "batch-7:row-9"}))
+    assert kept.headers["X-Correlation-ID"] == "batch-7:row-9"
+

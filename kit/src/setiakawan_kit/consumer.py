@@ -128,6 +128,10 @@ class ReliableEventHandler(Entrypoint):
             log.warning("dead-lettering unreadable message on %s: %s", self.queue.name, exc)
             self._forward(message, dead=True, error=f"{exc} {exc.errors or ''}".strip())
             return
+        except Exception as exc:  # noqa: BLE001 - a message no parser can read must not stop the service
+            log.exception("dead-lettering a message that could not be read on %s", self.queue.name)
+            self._forward(message, dead=True, error=f"unreadable: {type(exc).__name__}: {exc}")
+            return
         self._pending.append((message, event))
         if len(self._pending) >= self.batch_size or not self.linger:
             self._flush()

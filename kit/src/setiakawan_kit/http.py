@@ -9,6 +9,7 @@ error (a 4xx for bad input, never a 500), and request latency metrics.
 """
 import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ class ApiEntrypoint(HttpRequestHandler):
     def handle_request(self, request):
         request.shallow = False
         started = time.perf_counter()
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        correlation_id = _correlation_id(request.headers.get(CORRELATION_HEADER))
         try:
             call = self._read(request, correlation_id)
             response = self._run(call, request)
@@ -134,7 +135,7 @@ class ApiEntrypoint(HttpRequestHandler):
         raw = request.get_data(cache=True)
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise bad_request(f"The body is not valid JSON: {exc}.") from None
         if _has_nul(data):  # PostgreSQL stores no NUL in text or jsonb
             raise invalid({"body": ["Text may not contain the NUL character (\\u0000)."]})
@@ -205,3 +206,14 @@ def _has_nul(value):
     if isinstance(value, list):
         return any(_has_nul(v) for v in value)
     return False
+
+
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,200}")
+
+
+def _correlation_id(header):
+    """The caller's correlation id if it can travel in an event's envelope
+    (up to 200 plain characters), else a new one."""
+    if header and _CORRELATION_ID.fullmatch(header):
+        return header
+    return str(uuid.uuid4())

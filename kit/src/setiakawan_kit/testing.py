@@ -198,8 +198,8 @@ def make_database(infrastructure):
 
     def make(service_migrations=None, prefix="t"):
         name = f"setiakawan_{prefix}_{uuid.uuid4().hex[:12]}"
+        created.append(name)  # dropped even if a migration fails half-way
         migrate.migrate(infrastructure.database_url, name, service_migrations)
-        created.append(name)
         return name
 
     yield make

@@ -23,8 +23,11 @@ def to_message(event):
 
 def from_message(headers, content_type, body, types=event_types):
     """Parse and validate one message into an Event; raises InvalidEvent."""
-    attributes = {k[len(CE):].lower(): _text(v) for k, v in (headers or {}).items()
-                  if k.lower().startswith(CE)}
+    try:
+        attributes = {k[len(CE):].lower(): _text(v) for k, v in (headers or {}).items()
+                      if k.lower().startswith(CE)}
+    except UnicodeDecodeError:
+        raise InvalidEvent("a ce- header is not UTF-8 text") from None
     attributes["datacontenttype"] = content_type or "application/json"
     envelope = load_envelope(attributes)
     try:
@@ -35,8 +38,8 @@ def from_message(headers, content_type, body, types=event_types):
         raise InvalidEvent(f"type {envelope['type']!r} does not match dataschema {envelope['dataschema']!r}")
     try:
         data = json.loads(body)
-    except (ValueError, TypeError) as exc:
-        raise InvalidEvent(f"body is not valid JSON: {exc}") from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InvalidEvent(f"body is not valid JSON: {type(exc).__name__}: {exc}") from None
     event_type.validate(data)  # the JSON as received is what the handler gets
     extra = {k: v for k, v in attributes.items() if k not in envelope}
     return Event(data=data, extra=extra, **envelope)
