@@ -23,6 +23,7 @@
 Figures go to stdout as ``name: value`` lines; context lines start with ``#``.
 """
 import argparse
+import shutil
 import random
 import statistics
 import sys
@@ -31,6 +32,7 @@ import time
 import urllib.parse
 import uuid
 import warnings
+from contextlib import closing
 from pathlib import Path
 
 warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
@@ -40,11 +42,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import psycopg2  # noqa: E402
-import psycopg2.extras  # noqa: E402
 import requests  # noqa: E402
 
 from setiakawan_kit import auth, migrate  # noqa: E402
-from setiakawan_kit.db import database_dsn  # noqa: E402
+from setiakawan_kit.db import UnitOfWork, database_dsn  # noqa: E402
 from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, TEST_JWT_SECRET, Broker,  # noqa: E402
                                     ServiceProcess, service_config)
 from setiakawan_registry import SERVICE, storage  # noqa: E402
@@ -80,7 +81,7 @@ def data_file(members, seed=1):
 
 def raw_copy(dsn, path):
     columns = ", ".join(f"{c} text" for c in COLUMNS)
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with closing(psycopg2.connect(dsn)) as conn, conn, conn.cursor() as cur:
         cur.execute(f"CREATE TABLE bench_copy ({columns})")
         started = time.perf_counter()
         with open(path) as f:
@@ -111,7 +112,7 @@ def outbox_drain(dsn):
     """Seconds from the end of the import until the relay has published the
     import's events (it holds them while the import runs)."""
     started = time.perf_counter()
-    with psycopg2.connect(dsn) as conn:
+    with closing(psycopg2.connect(dsn)) as conn:
         conn.autocommit = True
         with conn.cursor() as cur:
             while True:
@@ -130,17 +131,7 @@ def lookups(dsn, samples):
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
 
-    class Uow:
-        cursor = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
-
-        def execute(self, sql, params=None):
-            self.cursor.execute(sql, params)
-            return self.cursor
-
-        def fetchall(self, sql, params=None):
-            return self.execute(sql, params).fetchall()
-
-    uow = Uow()
+    uow = UnitOfWork(conn, "registry")
     uow.execute("SELECT id, name_norm, regency_code FROM members TABLESAMPLE SYSTEM (1) LIMIT %s", (samples,))
     picked = uow.cursor.fetchall()
     duplicate_times, search_times = [], []
@@ -174,13 +165,13 @@ def main():
     name = f"setiakawan_bench_registry_{uuid.uuid4().hex[:8]}"
     broker.add_vhost(vhost)
     service = None
+    upload_dir = tempfile.mkdtemp(prefix="setiakawan-bench-")
     try:
         migrate.migrate(database_url, name, SERVICE.migrations)
         dsn = database_dsn(database_url, name)
         copy_seconds = raw_copy(dsn, path)
         config = service_config("registry", broker.uri(vhost), database_url, name, **SERVICE.test_config,
-                                IMPORT_DIR=tempfile.mkdtemp(prefix="setiakawan-bench-"))
-        config["JWT_SECRET"] = TEST_JWT_SECRET
+                                IMPORT_DIR=upload_dir)
         service = ServiceProcess("registry", SERVICE.module, config).start()
         token = auth.issue_token(TEST_JWT_SECRET, "Dinas Sosial Provinsi", "province", "operator",
                                  ["61", "62", "63", "64", "65"])
@@ -201,6 +192,7 @@ def main():
         say(f"duplicate_lookup_p99_ms: {duplicate_p99:.1f}")
         say(f"name_search_p99_ms: {search_p99:.1f}")
     finally:
+        shutil.rmtree(upload_dir, ignore_errors=True)
         if service is not None:
             service.stop()
         migrate.drop_database(database_url, name)
