@@ -4,12 +4,13 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
+from setiakawan_kit.auth import REGION_CODE
 from setiakawan_kit.contract.registry import GROUP_KINDS, STATUSES
 
 from .rules import households as hh
 from .rules import identity, regions, welfare
 
-REGION = validate.Regexp(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$", error="Not a Kemendagri region code.")
+REGION = validate.Regexp(REGION_CODE, error="Not a Kemendagri region code.")
 
 
 def _village(code):
@@ -43,7 +44,7 @@ class MemberFields(Schema):
 class MemberIn(MemberFields):
     nik = fields.String(required=True)
     birth_date = fields.Date(required=True)
-    sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
+    sex = fields.String(required=True, validate=validate.OneOf(hh.SEXES))
 
     @validates_schema
     def check_nik(self, data, **kwargs):
@@ -64,10 +65,10 @@ class MemberUpdate(MemberFields):
     """Any of the member's own fields; the NIK, birth date and sex are fixed
     by the NIK (a wrong NIK is corrected by removing and adding the member)."""
 
-    name = fields.String(validate=validate.Length(1, 200))
+    name = fields.String(validate=validate.Length(1, hh.NAME_MAX))
     relationship = fields.String(validate=validate.OneOf(hh.RELATIONSHIPS))
     disability = fields.String(validate=validate.OneOf(hh.DISABILITIES))
-    occupation = fields.String(validate=validate.Length(0, 100))
+    occupation = fields.String(validate=validate.Length(0, hh.OCCUPATION_MAX))
     education = fields.String(validate=validate.OneOf(hh.EDUCATION))
     phone = fields.String(allow_none=True, validate=validate.Length(0, 30))
 
@@ -99,7 +100,7 @@ class HouseholdIn(Schema):
     consent_date = fields.Date(load_default=None, allow_none=True, validate=_not_future)
     consent_recorded_by = fields.String(load_default=None, allow_none=True,
                                         validate=validate.Length(1, hh.RECORDED_BY_MAX))
-    members = fields.List(fields.Nested(MemberIn), required=True, validate=validate.Length(1, 30))
+    members = fields.List(fields.Nested(MemberIn), required=True, validate=validate.Length(1, hh.MAX_MEMBERS))
 
     @validates("kk_number")
     def check_kk(self, value, **kwargs):

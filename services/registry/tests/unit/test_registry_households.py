@@ -256,3 +256,11 @@ def test_changes_is_empty_when_nothing_differs_and_treats_missing_as_none():
     assert hh.changes({}, {"rw": None}, ("rw",)) == {}
     assert hh.changes({"indicators": {"floor": "wood"}}, {"indicators": {"floor": "cement"}}, ("indicators",)) == {
         "indicators": [{"floor": "wood"}, {"floor": "cement"}]}
+
+
+def test_a_household_has_at_most_thirty_members():
+    from setiakawan_registry.rules.households import MAX_MEMBERS, RuleViolation, check_members
+    members = [{"relationship": "head"}] + [{"relationship": "child"}] * (MAX_MEMBERS - 1)
+    check_members(members)
+    with pytest.raises(RuleViolation, match="at most 30 members"):
+        check_members(members + [{"relationship": "child"}])

@@ -4,9 +4,12 @@ and the personal-data-free snapshot other services receive."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from setiakawan_kit.contract import registry as contract
+
 CHILD_UNDER = 18
 ELDERLY_FROM = 60
-RELATIONSHIPS = ("head", "spouse", "child", "parent", "in_law", "grandchild", "sibling", "other")
+RELATIONSHIPS = contract.RELATIONSHIPS  # the relationships events carry are the ones we accept
+SEXES = contract.SEXES
 DISABILITIES = ("none", "physical", "sensory", "intellectual", "mental", "multiple")
 EDUCATION = ("", "none", "sd", "smp", "sma", "diploma", "s1", "s2", "s3")
 LEGAL_BASES = ("public_duty", "consent")
@@ -16,6 +19,7 @@ OCCUPATION_MAX = 100
 RECORDED_BY_MAX = 200
 STREET_MAX = 300
 INCOME_MAX = 10_000_000_000  # Rupiah a month
+MAX_MEMBERS = 30  # under one KK number
 
 # status → the statuses it may change to
 TRANSITIONS = {
@@ -57,10 +61,14 @@ def reverify_due(verified_on, months):
 
 
 def check_members(members):
-    """A household has exactly one head among its current members."""
+    """A household has exactly one head among its current members, and at
+    most MAX_MEMBERS of them."""
     heads = sum(1 for m in members if m["relationship"] == "head")
     if heads != 1:
         raise RuleViolation(f"A household needs exactly one head; it would have {heads}.", field="members")
+    if len(members) > MAX_MEMBERS:
+        raise RuleViolation(f"A household has at most {MAX_MEMBERS} members; it would have {len(members)}.",
+                            field="members")
 
 
 def check_legal_basis(legal_basis, consent_date, consent_recorded_by, today):

@@ -221,6 +221,6 @@ def household_problem(household_rows):
     heads = sum(1 for _, m in household_rows if m.relationship == "head")
     if heads != 1:
         return f"the household needs exactly one head; these rows give it {heads}."
-    if len(household_rows) > 30:
-        return "more than 30 members under one KK number."
+    if len(household_rows) > hh.MAX_MEMBERS:
+        return f"more than {hh.MAX_MEMBERS} members under one KK number."
     return None
