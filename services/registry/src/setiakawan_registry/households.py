@@ -158,7 +158,7 @@ def move(uow, identity, household_id, address):
 def verify(uow, settings, identity, household_id, outcome, notes, reason):
     before = load(uow, identity, household_id, lock=True)
     try:
-        hh.check_transition(before["status"], outcome)
+        hh.check_transition(before["status"], outcome, merged=before["merged_into"] is not None)
     except hh.RuleViolation as exc:
         raise conflict(str(exc)) from None
     now = datetime.now(timezone.utc)
@@ -186,7 +186,7 @@ def verify(uow, settings, identity, household_id, outcome, notes, reason):
 def change_status(uow, identity, household_id, status, reason):
     before = load(uow, identity, household_id, lock=True)
     try:
-        hh.check_transition(before["status"], status)
+        hh.check_transition(before["status"], status, merged=before["merged_into"] is not None)
     except hh.RuleViolation as exc:
         raise conflict(str(exc)) from None
     after = storage.update_household(uow, household_id, status=status)

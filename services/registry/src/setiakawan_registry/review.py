@@ -50,8 +50,9 @@ def merge(uow, settings, identity, candidate_id, note):
         after = storage.update_household(uow, household_id, status="inactive", merged_into=keeper["household_id"])
         storage.record(uow, "household", household_id, household_id, "merged", identity,
                        {"into": str(keeper["household_id"]), "note": note})
-        households.publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, [],
-                                      previous_status=source["status"], reason="merged as a duplicate")
+        if source["status"] != "inactive":
+            households.publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, [],
+                                          previous_status=source["status"], reason="merged as a duplicate")
         target = storage.update_household(uow, keeper["household_id"])
         households.publish_household(uow, contract.HOUSEHOLD_MERGED, target,
                                       merged_household_id=str(household_id), moved_person_refs=[])

@@ -264,3 +264,10 @@ def test_a_household_has_at_most_thirty_members():
     check_members(members)
     with pytest.raises(RuleViolation, match="at most 30 members"):
         check_members(members + [{"relationship": "child"}])
+
+
+def test_a_merged_household_cannot_change_status():
+    with pytest.raises(hh.RuleViolation, match="merged"):
+        hh.check_transition("inactive", "registered", merged=True)
+    assert hh.check_transition("inactive", "registered") is None
+

@@ -43,7 +43,12 @@ def age_on(birth_date, today):
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
 
-def check_transition(current, new):
+def check_transition(current, new, merged=False):
+    """Refuse a status change the table above does not allow. A household
+    merged into another stays as it is: reactivated, it would be a second
+    household under the KK number it shares with the one it was merged into."""
+    if merged:
+        raise RuleViolation("A household merged into another cannot change status.")
     if new not in TRANSITIONS.get(current, ()):
         raise RuleViolation(f"A household that is {current} cannot become {new}.")
 
