@@ -31,8 +31,10 @@ def _request(method, url, token, data=None, headers=None):
 
 
 def _check_token(url, token):
-    """Refuse early, before uploading a large file with a token the registry will not take."""
-    _request("GET", f"{url}/households?nik=0000000000000000", token)
+    """Refuse early, before uploading a large file with a token the registry
+    will not take: the diagnostics list asks for the roles an upload does
+    (admin or operator)."""
+    _request("GET", f"{url}/diagnostics/pings", token)
 
 
 @click.command("import")

@@ -131,6 +131,9 @@ def test_operator_imports_with_the_command_line_tool(registry, token, tmp_path):
     assert saved.read_text().startswith("line,reason,kk_number")
     refused = CliRunner().invoke(main, ["import", str(path), "--url", registry.url, "--token", "junk"])
     assert refused.exit_code == 1 and "401" in refused.output
+    viewer = CliRunner().invoke(main, ["import", str(path), "--url", registry.url,
+                                       "--token", token(role="viewer", regions=("62",))])
+    assert viewer.exit_code == 1 and "403" in viewer.output
 
 
 def test_likely_duplicates_within_an_import_are_flagged_for_review(registry, token, tmp_path):
