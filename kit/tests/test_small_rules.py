@@ -96,3 +96,35 @@ def test_copy_lines_escape_what_postgres_copy_text_format_needs():
 
     assert copy_row(["a\\b", None, 3, "x\ny", "r\rs"]) == "a\\\\b\t\\N\t3\tx\\ny\tr\\rs\n"
     assert copy_text("t\tab") == "t\\tab" and copy_text(None) == "\\N"
+
+
+def test_a_failed_event_leaves_no_published_events_behind_in_its_batch():
+    """The savepoint rollback drops a failed handler's outbox rows and the
+    relay's wake-up sent with the first of them; the unit of work must
+    forget them too, so that the next event's publish notifies again."""
+    from types import SimpleNamespace
+
+    from setiakawan_kit.consumer import Failed, _apply
+
+    class Uow:
+        published = []
+        cursor = SimpleNamespace(rowcount=1)
+
+        def execute(self, sql, params=None):
+            return self.cursor
+
+        def publish(self):
+            self.published.append("event")
+
+    def handler(service, uow, event):
+        uow.publish()
+        raise RuntimeError("half-way")
+
+    class Service:
+        name = "consumer"
+
+    service = Service()
+    event = SimpleNamespace(id="e-1", type="thing.happened", correlationid="c-1")
+    uow = Uow()
+    assert isinstance(_apply(service, uow, "consumer.on_thing", handler, event), Failed)
+    assert uow.published == []

@@ -234,6 +234,7 @@ def _apply(service, uow, consumer, method, event):
     token = context.set_current(context.Context(correlation_id=event.correlationid, causation_id=event.id,
                                                 agency=type(service).name))
     uow.execute("SAVEPOINT setiakawan_event")
+    published = len(uow.published)
     try:
         uow.execute("INSERT INTO kit_inbox (consumer, event_id, event_type) VALUES (%s, %s, %s)"
                     " ON CONFLICT DO NOTHING", (consumer, event.id, event.type))
@@ -245,6 +246,8 @@ def _apply(service, uow, consumer, method, event):
     except Exception as exc:  # noqa: BLE001 - the event fails alone; the batch goes on
         uow.execute("ROLLBACK TO SAVEPOINT setiakawan_event")
         uow.execute("RELEASE SAVEPOINT setiakawan_event")
+        # its events (and the relay's wake-up sent with the first) are gone: the next one must notify
+        del uow.published[published:]
         return Failed("".join(traceback.format_exception_only(type(exc), exc)).strip())
     finally:
         context.reset(token)
