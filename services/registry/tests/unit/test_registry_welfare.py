@@ -161,3 +161,16 @@ def test_from_config_refuses_bad_settings(config):
 def test_from_config_refuses_a_negative_poverty_line():
     with pytest.raises(ValueError):
         WelfareModel.from_config({"poverty_line": -600_000})
+
+
+@pytest.mark.parametrize("model", [MODEL, WelfareModel.from_config(
+    {"weights": {"income": 2.5, "roof": 0.1, "assets": 3}, "poverty_line": 750_000})])
+def test_the_scorer_gives_the_scores_result_to_the_bit(model):
+    rng = random.Random(12)
+    scorer = model.scorer()
+    for _ in range(5000):
+        indicators, size = random_household(rng)
+        assets = tuple(sorted(indicators["assets"]))
+        choices = tuple(indicators[name] for name in welfare.CHOICES)
+        assert scorer(indicators["monthly_income"], choices, assets, size) == model.score(indicators, size)
+        assert scorer(indicators["monthly_income"], choices, assets, 0) == model.score(indicators, 0)
