@@ -165,13 +165,18 @@ class Event:
         return replace(self, data=data)
 
 
+def source_of(service):
+    """The CloudEvents ``source`` of a service's events."""
+    return f"/setiakawan/{service}"
+
+
 def make_event(event_type, subject, data, *, service, agency, correlationid=None,
                causationid=None, event_id=None, time=None, plain=False):
     """Build an event of ``event_type``; refuses data that fails the schema."""
     checked = event_type.dump(data, plain=plain)
     event_id = event_id or new_id()
     return Event(
-        id=event_id, source=f"/setiakawan/{service}", type=event_type.name,
+        id=event_id, source=source_of(service), type=event_type.name,
         time=time or utcnow(), subject=str(subject), dataschema=event_type.dataschema,
         correlationid=correlationid or event_id, causationid=causationid,
         agency=agency, data=checked,

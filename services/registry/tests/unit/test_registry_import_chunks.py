@@ -2,13 +2,17 @@
 the ids it gives, and the COPY text and events it writes by hand, held to
 the HTTP path's snapshot, schema check and envelope for every household."""
 import csv
+import hashlib
+import hmac
 import json
 import random
 from datetime import date
 
 import pytest
 
+from setiakawan_registry import import_chunks
 from setiakawan_registry.import_chunks import (BuilderMismatch, ChunkBuilder, _records, id_range, row_id)
+from setiakawan_registry.rules.matching import MatchKeys
 from setiakawan_registry.rules.identity import normalize_phone
 from setiakawan_registry.rules.rows import COLUMNS, RowValidator, column_order
 from tests.support.population import Population, write_csv
@@ -88,15 +92,68 @@ def test_a_builder_that_disagrees_with_the_reference_stops_the_import(tmp_path):
     population = Population(seed=9, provinces=("62",))
     lines, order = chunk_of(tmp_path, [population.household() for _ in range(3)])
     builder = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID)
-    original = builder.household_text
+    original = builder.household_bytes
 
     def wrong(rows, time_text):
         household, members, event = original(rows, time_text)
-        return household, members, event.replace('"decile":', '"decile":1')
+        return household, members, event.replace(b'"decile":', b'"decile":1')
 
-    builder.household_text = wrong
+    builder.household_bytes = wrong
     with pytest.raises(BuilderMismatch):
         builder.chunk(2, lines, order)
+
+
+def test_the_c_writer_is_built():
+    # setup.py builds it when a C compiler and OpenSSL's headers are there, as on
+    # CI; without it imports still work, several times slower
+    assert import_chunks.Writer is not None, "setiakawan_registry._bulktext was not built"
+
+
+@pytest.mark.parametrize("secret", ["s" * 32, "k" * 100, "kunci-rahasia-\u00e9"])
+def test_the_c_writer_writes_the_bytes_of_the_python_definition_for_every_household(tmp_path, secret):
+    population = Population(seed=11, provinces=("62",))
+    households = [population.household() for _ in range(300)]
+    rng = random.Random(3)
+    for household in households:  # free text that needs escaping, non-ASCII, consent, no phone
+        street = rng.choice([household[0]["street"], "Jl. A\\B", "Jalan Raya Sei Ahas \u00e9\u00e8"])
+        recorded_by = rng.choice(["", "Petugas \\ Lapangan", "Siti \u00dcmm\u00fc"])
+        for row in household:
+            row["street"] = street
+            if recorded_by:
+                row["legal_basis"], row["consent_date"], row["consent_recorded_by"] = "consent", "2025-02-28", recorded_by
+            row["name"] = rng.choice([row["name"], row["name"] + " \\ Jr", "Ni Luh Ayu \u00c7elik"])
+            row["occupation"] = rng.choice(["", "petani", "buruh\\tani", "nelayan \u00e0"])
+            row["phone"] = rng.choice([row["phone"], ""])
+            row["disability"] = rng.choice(["", "none", "physical"])
+    lines, order = chunk_of(tmp_path, households)
+    builder = ChunkBuilder(TODAY, dict(SETTINGS, match_secret=secret), IDENTITY, IMPORT_ID)
+    assert builder._writer is not None
+    valid = []
+    builder.build = lambda v, spans, rejects, count: valid.extend(v)
+    builder.chunk(2, lines, order)
+    assert len(valid) > 250
+    seen = set()
+    for _, rows in valid:
+        expected = tuple(text.encode() for text in builder.household_text(rows, "2026-11-24T01:02:03.000004Z"))
+        assert builder.household_bytes(rows, "2026-11-24T01:02:03.000004Z") == expected
+        household, members = expected[0].decode(), expected[1].decode()
+        seen.update(name for name, present in (
+            ("escaped street", "A\\\\B" in household), ("non-ASCII street", "Ahas \u00e9" in household),
+            ("no consent", "\t\\N\t\\N\t" in household), ("consent", "Petugas \\\\ Lapangan" in household),
+            ("escaped name", " \\\\ Jr" in members), ("no phone", "\t\\N\t" in members),
+            ("disability", '"disability":true' in expected[2].decode())) if present)
+    assert len(seen) == 7, seen
+
+
+def test_the_c_writers_match_keys_are_hmac_sha256():
+    rng = random.Random(5)
+    for secret in ("s", "s" * 64, "s" * 65, "kunci-\u00e9" * 9):
+        writer = ChunkBuilder(TODAY, dict(SETTINGS, match_secret=secret), IDENTITY, IMPORT_ID)._writer
+        keys = MatchKeys(secret)
+        for _ in range(200):
+            number = "".join(rng.choice("0123456789") for _ in range(16))
+            assert writer.match("nik", number) == keys("nik", number) == hmac.new(
+                secret.encode(), f"nik:{number}".encode(), hashlib.sha256).hexdigest()
 
 
 def test_copy_text_escapes_backslashes_in_free_text(tmp_path):
@@ -214,3 +271,14 @@ def test_the_importer_cuts_the_file_between_households_and_outside_quotes(tmp_pa
         reader.path, reader.reading = path, True
         chunks = [(first, lines) for first, lines, _ in reader._chunks([0], [], threading.Semaphore(10 ** 6))]
         assert chunks == _cuts_line_by_line(physical, rows), trial
+
+
+def test_kept_households_are_copied_as_runs_that_cover_exactly_them():
+    from setiakawan_registry.importer import _runs
+    rng = random.Random(6)
+    assert _runs([]) == [] and _runs([4]) == [[4, 4]] and _runs([0, 1, 2, 5, 7, 8]) == [[0, 2], [5, 5], [7, 8]]
+    for _ in range(200):
+        keep = sorted(rng.sample(range(60), rng.randint(0, 60)))
+        runs = _runs(keep)
+        assert [i for first, last in runs for i in range(first, last + 1)] == keep
+        assert all(b[0] > a[1] + 1 for a, b in zip(runs, runs[1:]))
