@@ -376,11 +376,12 @@ class Importer:
                 return
             try:
                 with conn.cursor() as cur:
+                    runs = None if keep is None else _runs(keep)
                     for (table, columns), block, ends in zip(TABLES, chunk.blocks, chunk.offsets):
                         if keep is None:
                             parts = [block]
                         else:
-                            parts = [block[ends[i - 1] if i else 0:ends[i]] for i in keep]
+                            parts = [block[ends[first - 1] if first else 0:ends[last]] for first, last in runs]
                         cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", _Text(parts), size=COPY_BLOCK)
                 conn.commit()
             except psycopg2.errors.UniqueViolation:
@@ -513,6 +514,18 @@ class _Writer(threading.Thread):
                 job[3].release()  # the reader waits for these
         finally:
             conn.close()
+
+
+def _runs(indexes):
+    """(first, last) of each run of consecutive numbers in ascending ``indexes``:
+    the kept households of a chunk are copied as a few slices, not one each."""
+    runs = []
+    for i in indexes:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return runs
 
 
 def _cut(lines, kk_at, at):
