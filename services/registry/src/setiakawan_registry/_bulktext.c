@@ -97,6 +97,19 @@ put_prefix(Buf *b, PyObject *o, Py_ssize_t n)
     return put(b, s, len < n ? len : n);
 }
 
+/* A COPY field and the tab after it; an empty str is NULL (\N) if null_if_empty. */
+static int
+field(Buf *b, PyObject *o, int esc, int null_if_empty)
+{
+    if (null_if_empty && PyUnicode_GET_LENGTH(o) == 0) {
+        if (PUT_LIT(b, "\\N") < 0)
+            return -1;
+    }
+    else if (put_str(b, o, esc) < 0)
+        return -1;
+    return PUT_LIT(b, "\t");
+}
+
 static int
 put_ll(Buf *b, long long v)
 {
@@ -234,6 +247,10 @@ Writer_match(Writer *self, PyObject *args)
     const char *kind;
     PyObject *number;
     char out[64];
+    if (self->head == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the Writer was not initialised");
+        return NULL;
+    }
     if (!PyArg_ParseTuple(args, "sU", &kind, &number) || match_key(self, kind, number, out) < 0)
         return NULL;
     return PyUnicode_FromStringAndSize(out, 64);
@@ -242,11 +259,25 @@ Writer_match(Writer *self, PyObject *args)
 #define TRY(x) do { if ((x) < 0) return NULL; } while (0)
 
 static int
+all_str(PyObject *tuple, const int *at, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(tuple, at[i])))
+            return 0;
+    return 1;
+}
+
+/* (Household, Member) as rules.rows makes them; the str fields are str */
+static int
 item_ok(PyObject *row)
 {
-    return PyTuple_Check(row) && PyTuple_GET_SIZE(row) == 2 && PyTuple_Check(PyTuple_GET_ITEM(row, 0))
-           && PyTuple_GET_SIZE(PyTuple_GET_ITEM(row, 0)) == 9 && PyTuple_Check(PyTuple_GET_ITEM(row, 1))
-           && PyTuple_GET_SIZE(PyTuple_GET_ITEM(row, 1)) == 11;
+    static const int household_str[] = {0, 1, 2, 3, 4, 6, 7, 8}, member_str[] = {1, 2, 3, 5, 6, 7, 8, 9, 10};
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 2)
+        return 0;
+    PyObject *household = PyTuple_GET_ITEM(row, 0), *member = PyTuple_GET_ITEM(row, 1);
+    return PyTuple_Check(household) && PyTuple_GET_SIZE(household) == 9 && PyTuple_Check(member)
+           && PyTuple_GET_SIZE(member) == 11 && all_str(household, household_str, 8)
+           && all_str(member, member_str, 9);
 }
 
 /* household(rows, time_text, score, decile) -> (household, members, event) as UTF-8 bytes */
@@ -255,6 +286,10 @@ Writer_household(Writer *self, PyObject *args)
 {
     PyObject *rows, *time_text, *score;
     long decile;
+    if (self->head == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the Writer was not initialised");
+        return NULL;
+    }
     if (!PyArg_ParseTuple(args, "O!UO!l", &PyList_Type, &rows, &time_text, &PyFloat_Type, &score, &decile))
         return NULL;
     Py_ssize_t size = PyList_GET_SIZE(rows);
@@ -271,7 +306,8 @@ Writer_household(Writer *self, PyObject *args)
     PyObject *first = PyTuple_GET_ITEM(PyList_GET_ITEM(rows, 0), 0);
     PyObject *indicators = PyTuple_GET_ITEM(first, 5);
     if (!PyTuple_Check(indicators) || PyTuple_GET_SIZE(indicators) != 8
-        || !PyLong_Check(PyTuple_GET_ITEM(indicators, 0)) || !PyTuple_Check(PyTuple_GET_ITEM(indicators, 7))) {
+        || !PyLong_Check(PyTuple_GET_ITEM(indicators, 0)) || !PyTuple_Check(PyTuple_GET_ITEM(indicators, 7))
+        || !all_str(indicators, (const int[]){1, 2, 3, 4, 5, 6}, 6)) {
         PyErr_SetString(PyExc_TypeError, "indicators are (income, six choices, assets)");
         return NULL;
     }
@@ -295,18 +331,14 @@ Writer_household(Writer *self, PyObject *args)
     /* households */
     W(put(h, household_id, household_id_n));
     W(PUT_LIT(h, "\t"));
-    W(put_str(h, PyTuple_GET_ITEM(first, 0), 0));
-    W(PUT_LIT(h, "\t"));
+    W(field(h, PyTuple_GET_ITEM(first, 0), 0, 0));  /* kk_number */
     W(put(h, kk_match, 64));
     W(PUT_LIT(h, "\t"));
-    W(put_str(h, PyTuple_GET_ITEM(first, 1), 1));
-    W(PUT_LIT(h, "\t"));
-    W(put_str(h, PyTuple_GET_ITEM(first, 2), 0));
-    W(PUT_LIT(h, "\t"));
-    W(put_str(h, PyTuple_GET_ITEM(first, 3), 0));
-    W(PUT_LIT(h, "\t"));
-    W(put_str(h, village, 0));
-    W(PUT_LIT(h, "\t{\"monthly_income\":"));
+    W(field(h, PyTuple_GET_ITEM(first, 1), 1, 0));  /* street */
+    W(field(h, PyTuple_GET_ITEM(first, 2), 0, 0));  /* rt */
+    W(field(h, PyTuple_GET_ITEM(first, 3), 0, 0));  /* rw */
+    W(field(h, village, 0, 0));
+    W(PUT_LIT(h, "{\"monthly_income\":"));
     {
         long long income = PyLong_AsLongLong(PyTuple_GET_ITEM(indicators, 0));
         if (income == -1 && PyErr_Occurred()) {
@@ -339,18 +371,9 @@ Writer_household(Writer *self, PyObject *args)
     W(PUT_LIT(h, "\tregistered\t"));
     W(put_c(h, self->agency_copy));
     W(PUT_LIT(h, "\t"));
-    W(put_str(h, PyTuple_GET_ITEM(first, 6), 0));
-    W(PUT_LIT(h, "\t"));
-    if (PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(first, 7)))
-        W(put_str(h, PyTuple_GET_ITEM(first, 7), 0));
-    else
-        W(PUT_LIT(h, "\\N"));
-    W(PUT_LIT(h, "\t"));
-    if (PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(first, 8)))
-        W(put_str(h, PyTuple_GET_ITEM(first, 8), 1));
-    else
-        W(PUT_LIT(h, "\\N"));
-    W(PUT_LIT(h, "\t"));
+    W(field(h, PyTuple_GET_ITEM(first, 6), 0, 0));  /* legal_basis */
+    W(field(h, PyTuple_GET_ITEM(first, 7), 0, 1));  /* consent_date */
+    W(field(h, PyTuple_GET_ITEM(first, 8), 1, 1));  /* consent_recorded_by */
     W(put_c(h, self->import_id));
     W(PUT_LIT(h, "\n"));
 
@@ -389,31 +412,19 @@ Writer_household(Writer *self, PyObject *args)
         W(PUT_LIT(m, "\t"));
         W(put(m, household_id, household_id_n));
         W(PUT_LIT(m, "\t"));
-        W(put_str(m, PyTuple_GET_ITEM(mem, 1), 0));
-        W(PUT_LIT(m, "\t"));
+        W(field(m, PyTuple_GET_ITEM(mem, 1), 0, 0));  /* nik */
         W(put(m, nik_match, 64));
         W(PUT_LIT(m, "\t"));
-        W(put_str(m, PyTuple_GET_ITEM(mem, 2), 1));
-        W(PUT_LIT(m, "\t"));
-        W(put_str(m, PyTuple_GET_ITEM(mem, 3), 0));
-        W(PUT_LIT(m, "\t"));
+        W(field(m, PyTuple_GET_ITEM(mem, 2), 1, 0));  /* name */
+        W(field(m, PyTuple_GET_ITEM(mem, 3), 0, 0));  /* name_norm */
         W(put(m, date_text, date_n));
         W(PUT_LIT(m, "\t"));
-        W(put_str(m, PyTuple_GET_ITEM(mem, 5), 0));
-        W(PUT_LIT(m, "\t"));
-        W(put_str(m, PyTuple_GET_ITEM(mem, 6), 0));
-        W(PUT_LIT(m, "\t"));
-        W(put_str(m, disability, 0));
-        W(PUT_LIT(m, "\t"));
-        W(put_str(m, PyTuple_GET_ITEM(mem, 8), 1));
-        W(PUT_LIT(m, "\t"));
-        W(put_str(m, PyTuple_GET_ITEM(mem, 9), 0));
-        W(PUT_LIT(m, "\t"));
-        if (PyUnicode_Check(phone) && PyUnicode_GET_LENGTH(phone))
-            W(put_str(m, phone, 0));
-        else
-            W(PUT_LIT(m, "\\N"));
-        W(PUT_LIT(m, "\t"));
+        W(field(m, PyTuple_GET_ITEM(mem, 5), 0, 0));  /* sex */
+        W(field(m, PyTuple_GET_ITEM(mem, 6), 0, 0));  /* relationship */
+        W(field(m, disability, 0, 0));
+        W(field(m, PyTuple_GET_ITEM(mem, 8), 1, 0));  /* occupation */
+        W(field(m, PyTuple_GET_ITEM(mem, 9), 0, 0));  /* education */
+        W(field(m, phone, 0, 1));
         W(put_prefix(m, village, 5));
         W(PUT_LIT(m, "\t"));
         W(put_str(m, village, 0));

@@ -282,3 +282,22 @@ def test_kept_households_are_copied_as_runs_that_cover_exactly_them():
         runs = _runs(keep)
         assert [i for first, last in runs for i in range(first, last + 1)] == keep
         assert all(b[0] > a[1] + 1 for a, b in zip(runs, runs[1:]))
+
+
+def test_the_c_writer_refuses_what_rules_rows_never_makes_instead_of_crashing(tmp_path):
+    population = Population(seed=12, provinces=("62",))
+    lines, order = chunk_of(tmp_path, [population.household(size=2)])
+    builder = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID)
+    valid = []
+    builder.build = lambda v, spans, rejects, count: valid.extend(v)
+    builder.chunk(2, lines, order)
+    rows = valid[0][1]
+    assert builder.household_bytes(rows, "t")  # as made, it writes
+    household, member = rows[0]
+    for broken in ([(household._replace(consent_date=None), member)], [(household, member._replace(phone=None))],
+                   [(household, member._replace(disability=1))], [(household, member._replace(birth_date="x"))],
+                   [(household._replace(indicators=(1, None, "a", "b", "c", "d", "e", ())), member)], [], [None]):
+        with pytest.raises((TypeError, ValueError)):
+            builder._writer.household(broken, "t", 50.0, 5)
+    with pytest.raises(RuntimeError):
+        import_chunks.Writer.__new__(import_chunks.Writer).household(rows, "t", 50.0, 5)
