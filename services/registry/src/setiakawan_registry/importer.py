@@ -324,6 +324,10 @@ class Importer:
                     for span, nik_reason in zip(spans, reason):
                         self.rejected[span[0]] = (nik_reason, text(span))
                 refused.append(index)
+            if reason is None:  # then neither its KK number nor any of its NIKs was seen before
+                self.seen_kk[kk] = spans[0][0]
+                self.seen_nik.update(zip(niks, [span[0] for span in spans]))
+                continue
             self.seen_kk.setdefault(kk, spans[0][0])
             for nik, span in zip(niks, spans):
                 self.seen_nik.setdefault(nik, span[0])
@@ -334,7 +338,7 @@ class Importer:
 
     def _refusal(self, kk, niks, spans, registered_kk, registered_nik):
         """None to import the household; "already registered"; or a reason per row."""
-        existing = registered_kk.get(kk)
+        existing = registered_kk.get(kk) if registered_kk else None
         if existing:
             if all(registered_nik.get(nik) == existing[0] for nik in niks):
                 return "already registered"
@@ -343,12 +347,15 @@ class Importer:
         if kk in self.seen_kk:
             return [f"household: rows of this KK number are also on line {self.seen_kk[kk]}; "
                     "a household's rows must be together in the file."] * len(niks)
-        clash = next((i for i, nik in enumerate(niks) if nik in registered_nik), None)
+        # most households clash with nothing: asked of the whole set first, in C
+        clash = None if registered_nik.keys().isdisjoint(niks) else next(
+            i for i, nik in enumerate(niks) if nik in registered_nik)
         if clash is not None:
             return [("nik: already registered in another household." if i == clash else
                      f"household: line {spans[clash][0]} has a NIK registered in another household.")
                     for i in range(len(niks))]
-        repeat = next((i for i, nik in enumerate(niks) if nik in self.seen_nik), None)
+        repeat = None if self.seen_nik.keys().isdisjoint(niks) else next(
+            i for i, nik in enumerate(niks) if nik in self.seen_nik)
         if repeat is not None:
             return [(f"nik: the same NIK is on line {self.seen_nik[niks[i]]} of this file." if i == repeat else
                      f"household: other rows of this KK number were rejected (lines {spans[repeat][0]}).")
