@@ -121,8 +121,11 @@ def vhost_connections(broker, vhost):
 def handler_queue_connections(broker, vhost):
     """Names of the connections consuming from the handler queue."""
     consumers = management(broker, "GET", f"consumers/{urllib.parse.quote(vhost, safe='')}")
+    # a consumer the broker has only just registered can be listed with its
+    # channel details still empty ([]): it is not counted until they are in
     return {c["channel_details"]["connection_name"] for c in consumers
-            if c["queue"]["name"] == HANDLER_QUEUE}
+            if c["queue"]["name"] == HANDLER_QUEUE and isinstance(c.get("channel_details"), dict)
+            and c["channel_details"].get("connection_name")}
 
 
 def open_transactions(conn, database):
