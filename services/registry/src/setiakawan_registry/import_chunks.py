@@ -30,7 +30,9 @@ from setiakawan_kit.contract import registry as contract
 
 from .rules import households as hh
 from .rules.matching import MatchKeys, match_key
-from .rules.rows import COLUMNS, HOUSEHOLD_COLUMNS, IDENTITY_ORDER, RowError, RowValidator, household_problem
+from .rules import regions, welfare
+from .rules.rows import (COLUMNS, HOUSEHOLD_COLUMNS, IDENTITY_ORDER, MAX_FIELD, SEXES, RowError, RowValidator,
+                         household_problem)
 from .rules.welfare import WelfareModel
 
 try:
@@ -51,6 +53,29 @@ KINDS = {"household": 1, "member": 2, "event": 3}
 
 class BuilderMismatch(RuntimeError):
     """The fast text of a household differs from the HTTP path's: a bug."""
+
+
+class Scanned(NamedTuple):
+    """A household the C scanner checked and wrote: its KK number, village,
+    NIKs, line spans, (household, members, event) text and lines."""
+    kk: str
+    village: str
+    niks: tuple
+    spans: tuple
+    texts: tuple
+    lines: list
+
+
+class _Checked:
+    """What the checking of a chunk has found so far."""
+
+    def __init__(self):
+        self.groups = {}     # kk -> [(Household, Member)] or Scanned, in order of first appearance
+        self.spans = {}      # first line -> (first, last) line of each valid row
+        self.bad_lines = {}  # kk -> lines of its refused rows
+        self.rejects = []    # ((first, last), reason)
+        self.seen_nik = {}   # nik -> the first line it was on
+        self.count = 0
 
 
 class Chunk(NamedTuple):
@@ -98,7 +123,7 @@ class ChunkBuilder:
     """Checks rows and writes the COPY text of valid households; one per
     worker process, fed chunk after chunk."""
 
-    def __init__(self, today, settings, identity, import_id):
+    def __init__(self, today, settings, identity, import_id, fast=True):
         self.today = today
         self.validator = RowValidator(today)
         self.agency = " ".join(identity["agency"].split())  # no tab may reach a COPY line
@@ -121,68 +146,145 @@ class ChunkBuilder:
             exchange=self.exchange, event_type=self.event_type.name, dataschema=self.event_type.dataschema,
             source=self.source, today=today, child_under=hh.CHILD_UNDER, elderly_from=hh.ELDERLY_FROM,
             secret=self.secret.encode() if isinstance(self.secret, str) else self.secret)
+        self.fast = fast and self._writer is not None
+        self.fast_households = 0  # written by the C scanner
+        self._scanning_for = None
 
     # -- checking ----------------------------------------------------------
-    def chunk(self, first_line, lines, order):
-        validator = self.validator
-        rows_by_kk, spans, bad_lines, rejects, seen_nik = {}, {}, {}, [], {}
-        count = 0
-        if order == IDENTITY_ORDER:
-            order = IDENTITY_ORDER
-        tail = len(COLUMNS) - len(HOUSEHOLD_COLUMNS) if order is IDENTITY_ORDER else 0
-        for start, end, fields, length in _records(first_line, lines, tail):
-            span = (start, end)
-            count += 1
+    def chunk(self, first_line, lines, order, now=None):
+        """Check the chunk's rows and write the text of its valid households.
+        The C scanner, if built, takes the households it can vouch for; the
+        rest of the lines go through the rules here, in file order, as if the
+        whole chunk did (a fast household that turns out to share a KK number
+        or a NIK with other lines is checked here too)."""
+        time = now or datetime.now(timezone.utc)
+        time_text = time.isoformat().replace("+00:00", "Z")
+        scanner = self._scanner(order)
+        units = scanner.scan(lines, first_line, time_text) if scanner else [(0, len(lines))]
+        state = _Checked()
+        for unit in units:
+            if len(unit) == 2:
+                self._check(state, first_line, lines[unit[0]:unit[1]], unit[0], order)
+                continue
+            start, end, kk, village, niks, *texts = unit
+            if kk in state.groups or not state.seen_nik.keys().isdisjoint(niks):
+                self._check(state, first_line, lines[start:end], start, order)
+                continue
+            state.count += end - start
+            spans = tuple((line, line) for line in range(first_line + start, first_line + end))
+            state.seen_nik.update(zip(niks, (span[0] for span in spans)))
+            state.groups[kk] = Scanned(kk, village, niks, spans, tuple(texts), lines[start:end])
+        valid = []
+        for kk, group in state.groups.items():
+            if isinstance(group, Scanned):
+                problem, village, spans = None, group.village, group.spans
+            else:
+                problem, village = household_problem(group), group[0][0].village_code
+                spans = [state.spans[m.line] for _, m in group]
+            if problem is None and kk in state.bad_lines:
+                problem = f"other rows of this KK number were rejected (lines {_lines(state.bad_lines[kk])})."
+            if problem is None and not self.scope.covers(village):
+                problem = f"village {village} is outside your regions."
+            if problem:
+                state.rejects.extend((span, f"household: {problem}") for span in spans)
+                continue
+            valid.append((kk, group))
+        return self.build(valid, state.spans, state.rejects, state.count, time, order)
+
+    def _check(self, state, first_line, lines, start, order):
+        """Check lines with the rules, one record after the other."""
+        validator, groups, seen_nik = self.validator, state.groups, state.seen_nik
+        tail = len(COLUMNS) - len(HOUSEHOLD_COLUMNS) if order == IDENTITY_ORDER else 0
+        for first, last, fields, length in _records(first_line + start, lines, tail):
+            span = (first, last)
+            state.count += 1
             kk = fields[order[0]] if fields and len(fields) > order[0] else ""
             try:
                 if fields is None:
                     raise RowError("not a CSV record (a quote or line break out of place).")
-                household, member = validator.row(start, fields, order, length)
+                household, member = validator.row(first, fields, order, length)
             except RowError as exc:
-                rejects.append((span, str(exc)))
-                bad_lines.setdefault(kk, []).append(start)
+                state.rejects.append((span, str(exc)))
+                state.bad_lines.setdefault(kk, []).append(first)
                 continue
-            earlier = seen_nik.setdefault(member.nik, start)
-            if earlier != start:
-                rejects.append((span, f"nik: the same NIK is on line {earlier} of this file."))
-                bad_lines.setdefault(kk, []).append(start)
+            earlier = seen_nik.setdefault(member.nik, first)
+            if earlier != first:
+                state.rejects.append((span, f"nik: the same NIK is on line {earlier} of this file."))
+                state.bad_lines.setdefault(kk, []).append(first)
                 continue
-            rows = rows_by_kk.get(kk)
+            rows = groups.get(kk)
             if rows is None:
-                rows_by_kk[kk] = [(household, member)]
+                groups[kk] = [(household, member)]
             else:
+                if isinstance(rows, Scanned):  # more rows of a household the scanner wrote: checked here
+                    rows = groups[kk] = self._rows_of(rows, order)
+                    state.spans.update((m.line, (m.line, m.line)) for _, m in rows)
                 rows.append((household, member))
-            spans[start] = span
-        valid = []
-        for kk, rows in rows_by_kk.items():
-            problem = household_problem(rows)
-            if problem is None and kk in bad_lines:
-                problem = f"other rows of this KK number were rejected (lines {_lines(bad_lines[kk])})."
-            if problem is None and not self.scope.covers(rows[0][0].village_code):
-                problem = f"village {rows[0][0].village_code} is outside your regions."
-            if problem:
-                rejects.extend((spans[m.line], f"household: {problem}") for _, m in rows)
-                continue
-            valid.append((kk, rows))
-        return self.build(valid, spans, rejects, count)
+            state.spans[first] = span
+
+    def _rows_of(self, scanned, order):
+        """The (Household, Member) rows of a household the scanner wrote, by
+        the rules; they must take every one of them."""
+        rows = []
+        for first, _, fields, length in _records(scanned.spans[0][0], scanned.lines):
+            try:
+                rows.append(self.validator.row(first, fields, order, length))
+            except (RowError, TypeError) as exc:
+                raise BuilderMismatch(f"the C scanner took line {first}, which the rules refuse: {exc}") from None
+        return rows
+
+    def _scanner(self, order):
+        """The C writer, told the rules for this column order; None without it."""
+        if not self.fast:
+            return None
+        if self._scanning_for != order:
+            self._writer.rules(**self._scanner_rules(order))
+            self._scanning_for = list(order)
+        return self._writer
+
+    def _scanner_rules(self, order):
+        weights = self.model.weights
+        return dict(
+            choices=[tuple(values) for values in welfare.CHOICES.values()], assets=sorted(welfare.ASSETS),
+            relationships=hh.RELATIONSHIPS, disabilities=hh.DISABILITIES, education=hh.EDUCATION,
+            legal_bases=hh.LEGAL_BASES, sexes=SEXES, order=order, max_field=MAX_FIELD, street_max=hh.STREET_MAX,
+            name_max=hh.NAME_MAX, occupation_max=hh.OCCUPATION_MAX, recorded_by_max=hh.RECORDED_BY_MAX,
+            income_max=hh.INCOME_MAX, max_members=hh.MAX_MEMBERS, district_exists=regions.district_exists,
+            village_exists=_village_exists, terms_of=self.model.terms, income_index=list(weights).index("income"),
+            n_terms=len(weights), income_weight=weights["income"], income_scale=3 * self.model.poverty_line,
+            total=sum(weights.values()), cut_points=self.model.cut_points)
 
     # -- writing -----------------------------------------------------------
-    def build(self, valid, spans, rejects, count):
+    def build(self, valid, spans, rejects, count, time, order):
         households, texts = [], ([], [], [])
-        time = datetime.now(timezone.utc)
         time_text = time.isoformat().replace("+00:00", "Z")
-        for kk, rows in valid:
-            households.append((kk, tuple(m.nik for _, m in rows), tuple(spans[m.line] for _, m in rows)))
-            for block, text in zip(texts, self.household_bytes(rows, time_text)):
+        checked_scanner = False
+        for kk, group in valid:
+            if isinstance(group, Scanned):
+                households.append((kk, group.niks, group.spans))
+                written = group.texts
+                if not checked_scanner:  # the first of each chunk is also written from the rules' rows
+                    checked_scanner = True
+                    if written != self.household_bytes(self._rows_of(group, order), time_text, scanner=False):
+                        raise BuilderMismatch(f"the C scanner wrote line {group.spans[0][0]}'s household "
+                                              "differently from the rules")
+            else:
+                households.append((kk, tuple(m.nik for _, m in group), tuple(spans[m.line] for _, m in group)))
+                written = self.household_bytes(group, time_text)
+            for block, text in zip(texts, written):
                 block.append(text)
         if valid:
-            self.check_against_reference(valid[0][1], time, [t[0].decode() for t in texts])
+            kk, group = valid[0]
+            rows = self._rows_of(group, order) if isinstance(group, Scanned) else group
+            self.check_against_reference(rows, time, [t[0].decode() for t in texts])
         blocks, offsets = zip(*(_encoded(t) for t in texts)) if texts else ((), ())
+        self.fast_households += sum(isinstance(group, Scanned) for _, group in valid)
         return Chunk(households, blocks, offsets, rejects, count)
 
-    def household_bytes(self, rows, time_text):
-        """``household_text`` as UTF-8, written by the C module if built."""
-        if self._writer is None:
+    def household_bytes(self, rows, time_text, scanner=True):
+        """``household_text`` as UTF-8, written by the C module if built
+        (``scanner=False``: by Python, whatever is built)."""
+        if self._writer is None or not scanner:
             return tuple(text.encode() for text in self.household_text(rows, time_text))
         score, decile = self.score(rows)
         return self._writer.household(rows, time_text, score, decile)
@@ -310,6 +412,10 @@ def _records(first_line, lines, tail=0):
         except csv.Error:
             yield first_line + i + done, first_line + j - 1, None, None
         i = j
+
+
+def _village_exists(code):
+    return regions.village(code) is not None
 
 
 def _encoded(pieces):

@@ -88,14 +88,17 @@ def test_every_household_of_a_chunk_matches_the_http_paths_snapshot_and_event(tm
     assert firsts == [line.split("\t", 1)[0] for line in household_lines]
 
 
-def test_a_builder_that_disagrees_with_the_reference_stops_the_import(tmp_path):
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_builder_that_disagrees_with_the_reference_stops_the_import(tmp_path, fast):
+    # fast: the C scanner's first household of the chunk is also written from
+    # the rules' rows, by Python; either way the HTTP path's is the reference
     population = Population(seed=9, provinces=("62",))
     lines, order = chunk_of(tmp_path, [population.household() for _ in range(3)])
-    builder = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID)
+    builder = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID, fast=fast)
     original = builder.household_bytes
 
-    def wrong(rows, time_text):
-        household, members, event = original(rows, time_text)
+    def wrong(rows, time_text, scanner=True):
+        household, members, event = original(rows, time_text, scanner)
         return household, members, event.replace(b'"decile":', b'"decile":1')
 
     builder.household_bytes = wrong
@@ -126,10 +129,10 @@ def test_the_c_writer_writes_the_bytes_of_the_python_definition_for_every_househ
             row["phone"] = rng.choice([row["phone"], ""])
             row["disability"] = rng.choice(["", "none", "physical"])
     lines, order = chunk_of(tmp_path, households)
-    builder = ChunkBuilder(TODAY, dict(SETTINGS, match_secret=secret), IDENTITY, IMPORT_ID)
+    builder = ChunkBuilder(TODAY, dict(SETTINGS, match_secret=secret), IDENTITY, IMPORT_ID, fast=False)
     assert builder._writer is not None
     valid = []
-    builder.build = lambda v, spans, rejects, count: valid.extend(v)
+    builder.build = lambda v, *_: valid.extend(v)
     builder.chunk(2, lines, order)
     assert len(valid) > 250
     seen = set()
@@ -287,9 +290,9 @@ def test_kept_households_are_copied_as_runs_that_cover_exactly_them():
 def test_the_c_writer_refuses_what_rules_rows_never_makes_instead_of_crashing(tmp_path):
     population = Population(seed=12, provinces=("62",))
     lines, order = chunk_of(tmp_path, [population.household(size=2)])
-    builder = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID)
+    builder = ChunkBuilder(TODAY, SETTINGS, IDENTITY, IMPORT_ID, fast=False)
     valid = []
-    builder.build = lambda v, spans, rejects, count: valid.extend(v)
+    builder.build = lambda v, *_: valid.extend(v)
     builder.chunk(2, lines, order)
     rows = valid[0][1]
     assert builder.household_bytes(rows, "t")  # as made, it writes

@@ -67,7 +67,7 @@ class WelfareModel:
 
     def points(self, indicators, size):
         per_person = indicators["monthly_income"] / max(size, 1)
-        assets = sum(ASSETS[a] for a in set(indicators.get("assets") or ()))
+        assets = _added(ASSETS[a] for a in sorted(set(indicators.get("assets") or ())))  # one order everywhere
         points = {name: CHOICES[name][indicators[name]] for name in CHOICES}
         points["income"] = min(1.0, per_person / (3 * self.poverty_line))
         points["assets"] = min(1.0, assets)
@@ -76,26 +76,41 @@ class WelfareModel:
     def score(self, indicators, size):
         points = self.points(indicators, size)
         total = sum(self.weights.values())
-        return round(100 * sum(self.weights[k] * points[k] for k in self.weights) / total, 2)
+        return round(100 * _added(self.weights[k] * points[k] for k in self.weights) / total, 2)
+
+    def terms(self, choices, assets):
+        """The weighted points of each indicator but income (None in its
+        place), in the order of the weights, for the six choices in the
+        order of ``CHOICES`` and the assets."""
+        points = self.points(dict(zip(CHOICES, choices), monthly_income=0, assets=assets), 1)
+        return [None if k == "income" else self.weights[k] * points[k] for k in self.weights]
 
     def scorer(self):
-        """``score`` for many households, faster: the points of each
+        """``score`` for many households, faster: the terms of each
         combination of choices and assets are worked out once. It gives
         ``score``'s result to the bit (the same terms, added in the same order).
         Call it as ``scorer(income, choices, assets, size)`` with the six
         choices in the order of ``CHOICES``."""
-        total, names, terms_of = sum(self.weights.values()), list(self.weights), {}
+        total, terms_of = sum(self.weights.values()), {}
         income_weight, income_scale = self.weights["income"], 3 * self.poverty_line
 
         def score(income, choices, assets, size):
             terms = terms_of.get((choices, assets))
             if terms is None:
-                points = self.points(dict(zip(CHOICES, choices), monthly_income=0, assets=assets), 1)
-                terms = terms_of[(choices, assets)] = [None if k == "income" else self.weights[k] * points[k]
-                                                       for k in names]
+                terms = terms_of[(choices, assets)] = self.terms(choices, assets)
             income_term = income_weight * min(1.0, income / max(size, 1) / income_scale)
-            return round(100 * sum(income_term if t is None else t for t in terms) / total, 2)
+            return round(100 * _added(income_term if t is None else t for t in terms) / total, 2)
         return score
 
     def decile(self, score):
         return 1 + bisect_right(self.cut_points, score)  # the cut points ascend (from_config checks)
+
+
+def _added(terms):
+    """The terms added one after the other, from the first. ``sum`` of floats
+    does this in Python 3.11 but compensates for rounding from 3.12 on; the
+    bulk import's C scorer adds them this way, so the score is defined so."""
+    total = 0.0
+    for term in terms:
+        total += term
+    return total
