@@ -311,6 +311,8 @@ class Importer:
 
     def _decide(self, chunk, text):
         """Indexes of the chunk's households to write (None: all of them)."""
+        if not self.check_database and self._all_new(chunk):
+            return None
         registered_kk, registered_nik = self._registered(chunk.households) if self.check_database else ({}, {})
         refused = []
         for index, (kk, niks, spans) in enumerate(chunk.households):
@@ -335,6 +337,17 @@ class Importer:
             return None
         refused = set(refused)
         return [i for i in range(len(chunk.households)) if i not in refused]
+
+    def _all_new(self, chunk):
+        """True, and recorded as seen, if no KK number or NIK of the chunk's
+        households was seen before (the worker made sure that none is
+        repeated within the chunk): then all of them are imported."""
+        kks = [h[0] for h in chunk.households]
+        if not (self.seen_nik.keys().isdisjoint(chunk.niks) and self.seen_kk.keys().isdisjoint(kks)):
+            return False
+        self.seen_kk.update(zip(kks, (h[2][0][0] for h in chunk.households)))
+        self.seen_nik.update(zip(chunk.niks, chunk.nik_lines))
+        return True
 
     def _refusal(self, kk, niks, spans, registered_kk, registered_nik):
         """None to import the household; "already registered"; or a reason per row."""
@@ -412,14 +425,18 @@ class Importer:
 
     # -- after the load ---------------------------------------------------------
     def finish(self):
-        """Build the dropped indexes (the GIN index on one connection, the rest
-        on another) while a third flags likely duplicates; then analyse."""
+        """Build the dropped indexes and the foreign key, flag likely
+        duplicates and analyse, on three connections at once: the foreign
+        key then the GIN index then ANALYZE members on one, the btree indexes
+        then ANALYZE households on another, the flagging on a third (it joins
+        on a hash of birth date and regency: it needs none of the indexes)."""
+        created = bool(self.stats["households_created"])
         tasks = [self._flag]
         if self.rebuild:
-            # the foreign key comes last, alone: adding it waits for every index build on members
-            # (flagging joins on a hash of birth date and regency: it needs none of them)
-            tasks = [lambda conn: self._build(conn, ["members_name_search"]),
-                     lambda conn: self._build(conn, ["members_lookalike", "members_household", "households_village"]),
+            tasks = [lambda conn: self._build(conn, [storage.MEMBERS_HOUSEHOLD_FK, "members_name_search"],
+                                              analyse="members" if created else None),
+                     lambda conn: self._build(conn, ["members_lookalike", "members_household", "households_village"],
+                                              analyse="households" if created else None),
                      self._flag]
         errors = []
 
@@ -439,27 +456,30 @@ class Importer:
             thread.join()
         if errors:
             raise errors[0]
-        if self.rebuild:
-            self._build(self.conn, [storage.MEMBERS_HOUSEHOLD_FK])
         self.conn.autocommit = True
         with self.conn.cursor() as cur:
             if self.rebuild:
                 cur.execute("SELECT pg_advisory_unlock(%s)", (storage.BULK_LOCK,))
                 self.rebuild = False
-            elif self.stats["households_created"]:
+            elif created:
                 cur.execute("SELECT gin_clean_pending_list('members_name_search')")
-            if self.stats["households_created"]:
                 cur.execute("ANALYZE households")  # fresh statistics: searches plan for the new size
                 cur.execute("ANALYZE members")
         self.conn.autocommit = False
 
     @staticmethod
-    def _build(conn, names):
+    def _build(conn, names, analyse=None):
+        """Build these indexes (or the foreign key), then analyse a table:
+        fresh statistics, so that searches plan for the new size."""
         started = time.perf_counter()
         with conn.cursor() as cur:
             storage.build_bulk_load_indexes(cur, names)
         conn.commit()
         log.info("built %s in %.1fs", ", ".join(names), time.perf_counter() - started)
+        if analyse:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(f"ANALYZE {analyse}")
 
     def _flag(self, conn):
         """Likely duplicates among the new members and against earlier ones."""
