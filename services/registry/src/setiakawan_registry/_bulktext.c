@@ -1336,14 +1336,28 @@ household_run(Writer *self, PyObject *lines, Py_ssize_t from, Py_ssize_t to, lon
         }
         PyTuple_SET_ITEM(niks, i, nik);
     }
-    *unit = Py_BuildValue("(nns#s#Ny#y#y#)", from, to, hh.kk.s, hh.kk.n, hh.village.s, hh.village.n, niks,
+    PyObject *spans = PyTuple_New(size);
+    if (spans == NULL) {
+        Py_DECREF(niks);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *span = Py_BuildValue("(LL)", r->members[i].line, r->members[i].line);
+        if (span == NULL) {
+            Py_DECREF(niks);
+            Py_DECREF(spans);
+            return -1;
+        }
+        PyTuple_SET_ITEM(spans, i, span);
+    }
+    *unit = Py_BuildValue("(nns#s#NNy#y#y#)", from, to, hh.kk.s, hh.kk.n, hh.village.s, hh.village.n, niks, spans,
                           self->household.p, self->household.n, self->members.p, self->members.n,
                           self->event.p, self->event.n);
     return *unit == NULL ? -1 : 1;
 }
 
 /* scan(lines, first_line, time_text) -> units, in the order of the lines:
- * (from, to, kk, village, niks, household, members, event) for a household
+ * (from, to, kk, village, niks, spans, household, members, event) for a household
  * written here, (from, to) for lines left to the Python rules. */
 static PyObject *
 Writer_scan(Writer *self, PyObject *args)
@@ -1438,7 +1452,8 @@ static PyMethodDef Writer_methods[] = {
     {"rules", (PyCFunction)(void (*)(void))Writer_rules, METH_VARARGS | METH_KEYWORDS,
      "rules(**what scan() checks rows against)"},
     {"scan", (PyCFunction)Writer_scan, METH_VARARGS,
-     "scan(lines, first_line, time_text) -> [(from, to, kk, village, niks, household, members, event) or (from, to)]"},
+     "scan(lines, first_line, time_text) -> [(from, to, kk, village, niks, spans, household, members, event)"
+     " or (from, to)]"},
     {NULL}
 };
 

@@ -56,20 +56,24 @@ class BuilderMismatch(RuntimeError):
 
 
 class Scanned(NamedTuple):
-    """A household the C scanner checked and wrote: its KK number, village,
-    NIKs, line spans, (household, members, event) text and lines."""
+    """A household the C scanner checked and wrote (``Writer.scan``): the
+    chunk's lines ``start:end`` are its rows."""
+    start: int
+    end: int
     kk: str
     village: str
     niks: tuple
     spans: tuple
-    texts: tuple
-    lines: list
+    household: bytes
+    members: bytes
+    event: bytes
 
 
 class _Checked:
     """What the checking of a chunk has found so far."""
 
-    def __init__(self):
+    def __init__(self, first_line, lines):
+        self.first_line, self.lines = first_line, lines
         self.groups = {}     # kk -> [(Household, Member)] or Scanned, in order of first appearance
         self.spans = {}      # first line -> (first, last) line of each valid row
         self.bad_lines = {}  # kk -> lines of its refused rows
@@ -152,6 +156,7 @@ class ChunkBuilder:
         self.fast = fast and self._writer is not None
         self.fast_households = 0  # written by the C scanner
         self._scanning_for = None
+        self._covered = {}  # village -> within the importer's regions
 
     # -- checking ----------------------------------------------------------
     def chunk(self, first_line, lines, order, now=None):
@@ -164,35 +169,39 @@ class ChunkBuilder:
         time_text = time.isoformat().replace("+00:00", "Z")
         scanner = self._scanner(order)
         units = scanner.scan(lines, first_line, time_text) if scanner else [(0, len(lines))]
-        state = _Checked()
+        state, covered = _Checked(first_line, lines), self._covered
+        groups, seen_nik = state.groups, state.seen_nik
         for unit in units:
             if len(unit) == 2:
                 self._check(state, first_line, lines[unit[0]:unit[1]], unit[0], order)
                 continue
-            start, end, kk, village, niks, *texts = unit
-            if kk in state.groups or not state.seen_nik.keys().isdisjoint(niks):
+            start, end, kk, _, niks = unit[:5]
+            if kk in groups or not seen_nik.keys().isdisjoint(niks):
                 self._check(state, first_line, lines[start:end], start, order)
                 continue
             state.count += end - start
-            spans = tuple((line, line) for line in range(first_line + start, first_line + end))
-            state.seen_nik.update(zip(niks, (span[0] for span in spans)))
-            state.groups[kk] = Scanned(kk, village, niks, spans, tuple(texts), lines[start:end])
+            seen_nik.update(zip(niks, range(first_line + start, first_line + end)))
+            groups[kk] = Scanned._make(unit)
         valid = []
-        for kk, group in state.groups.items():
-            if isinstance(group, Scanned):
+        for kk, group in groups.items():
+            if type(group) is Scanned:
                 problem, village, spans = None, group.village, group.spans
             else:
                 problem, village = household_problem(group), group[0][0].village_code
                 spans = [state.spans[m.line] for _, m in group]
             if problem is None and kk in state.bad_lines:
                 problem = f"other rows of this KK number were rejected (lines {_lines(state.bad_lines[kk])})."
-            if problem is None and not self.scope.covers(village):
-                problem = f"village {village} is outside your regions."
+            if problem is None:
+                inside = covered.get(village)
+                if inside is None:
+                    inside = covered[village] = self.scope.covers(village)
+                if not inside:
+                    problem = f"village {village} is outside your regions."
             if problem:
                 state.rejects.extend((span, f"household: {problem}") for span in spans)
                 continue
             valid.append((kk, group))
-        return self.build(valid, state.spans, state.rejects, state.count, time, order)
+        return self.build(valid, state, time, order)
 
     def _check(self, state, first_line, lines, start, order):
         """Check lines with the rules, one record after the other."""
@@ -219,17 +228,18 @@ class ChunkBuilder:
             if rows is None:
                 groups[kk] = [(household, member)]
             else:
-                if isinstance(rows, Scanned):  # more rows of a household the scanner wrote: checked here
-                    rows = groups[kk] = self._rows_of(rows, order)
+                if type(rows) is Scanned:  # more rows of a household the scanner wrote: checked here
+                    rows = groups[kk] = self._rows_of(rows, state, order)
                     state.spans.update((m.line, (m.line, m.line)) for _, m in rows)
                 rows.append((household, member))
             state.spans[first] = span
 
-    def _rows_of(self, scanned, order):
+    def _rows_of(self, scanned, state, order):
         """The (Household, Member) rows of a household the scanner wrote, by
         the rules; they must take every one of them."""
         rows = []
-        for first, _, fields, length in _records(scanned.spans[0][0], scanned.lines):
+        lines = state.lines[scanned.start:scanned.end]
+        for first, _, fields, length in _records(state.first_line + scanned.start, lines):
             try:
                 rows.append(self.validator.row(first, fields, order, length))
             except (RowError, TypeError) as exc:
@@ -258,33 +268,33 @@ class ChunkBuilder:
             total=sum(weights.values()), cut_points=self.model.cut_points)
 
     # -- writing -----------------------------------------------------------
-    def build(self, valid, spans, rejects, count, time, order):
+    def build(self, valid, state, time, order):
         households, texts = [], ([], [], [])
         time_text = time.isoformat().replace("+00:00", "Z")
         checked_scanner = False
         for kk, group in valid:
-            if isinstance(group, Scanned):
+            if type(group) is Scanned:
                 households.append((kk, group.niks, group.spans))
-                written = group.texts
+                written = group[6:]
                 if not checked_scanner:  # the first of each chunk is also written from the rules' rows
                     checked_scanner = True
-                    if written != self.household_bytes(self._rows_of(group, order), time_text, scanner=False):
+                    if written != self.household_bytes(self._rows_of(group, state, order), time_text, scanner=False):
                         raise BuilderMismatch(f"the C scanner wrote line {group.spans[0][0]}'s household "
                                               "differently from the rules")
             else:
-                households.append((kk, tuple(m.nik for _, m in group), tuple(spans[m.line] for _, m in group)))
+                households.append((kk, tuple(m.nik for _, m in group), tuple(state.spans[m.line] for _, m in group)))
                 written = self.household_bytes(group, time_text)
             for block, text in zip(texts, written):
                 block.append(text)
         if valid:
             kk, group = valid[0]
-            rows = self._rows_of(group, order) if isinstance(group, Scanned) else group
+            rows = self._rows_of(group, state, order) if type(group) is Scanned else group
             self.check_against_reference(rows, time, [t[0].decode() for t in texts])
         blocks, offsets = zip(*(_encoded(t) for t in texts)) if texts else ((), ())
-        self.fast_households += sum(isinstance(group, Scanned) for _, group in valid)
+        self.fast_households += sum(type(group) is Scanned for _, group in valid)
         niks = tuple(chain.from_iterable(h[1] for h in households))
         nik_lines = tuple(span[0] for h in households for span in h[2])
-        return Chunk(households, blocks, offsets, rejects, count, niks, nik_lines)
+        return Chunk(households, blocks, offsets, state.rejects, state.count, niks, nik_lines)
 
     def household_bytes(self, rows, time_text, scanner=True):
         """``household_text`` as UTF-8, written by the C module if built
