@@ -21,7 +21,7 @@ import dataclasses
 import gc
 import json
 from datetime import datetime, timezone
-from itertools import accumulate, chain
+from itertools import accumulate
 from typing import NamedTuple
 
 from setiakawan_kit import envelope, outbox, topology
@@ -89,15 +89,13 @@ class Chunk(NamedTuple):
     (first, last) file lines of its rows; blocks: COPY text (UTF-8 bytes) for
     households, members and outbox; offsets: per block, where each
     household's text ends (in bytes); rejects: ((first, last), reason) per
-    refused row; rows: rows read; niks: the NIKs of the valid households, in
-    order (no two alike), and nik_lines, the line of each."""
+    refused row; rows: rows read. No two households share a KK number or a
+    NIK."""
     households: list
     blocks: tuple
     offsets: tuple
     rejects: list
     rows: int
-    niks: tuple = ()
-    nik_lines: tuple = ()
 
 
 def row_id(import_id, kind, line):
@@ -292,9 +290,7 @@ class ChunkBuilder:
             self.check_against_reference(rows, time, [t[0].decode() for t in texts])
         blocks, offsets = zip(*(_encoded(t) for t in texts)) if texts else ((), ())
         self.fast_households += sum(type(group) is Scanned for _, group in valid)
-        niks = tuple(chain.from_iterable(h[1] for h in households))
-        nik_lines = tuple(span[0] for h in households for span in h[2])
-        return Chunk(households, blocks, offsets, state.rejects, state.count, niks, nik_lines)
+        return Chunk(households, blocks, offsets, state.rejects, state.count)
 
     def household_bytes(self, rows, time_text, scanner=True):
         """``household_text`` as UTF-8, written by the C module if built

@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 from collections import deque
+from itertools import chain
 from datetime import date
 
 import psycopg2
@@ -342,11 +343,14 @@ class Importer:
         """True, and recorded as seen, if no KK number or NIK of the chunk's
         households was seen before (the worker made sure that none is
         repeated within the chunk): then all of them are imported."""
-        kks = [h[0] for h in chunk.households]
-        if not (self.seen_nik.keys().isdisjoint(chunk.niks) and self.seen_kk.keys().isdisjoint(kks)):
+        households = chunk.households
+        kks = [h[0] for h in households]
+        if not (self.seen_kk.keys().isdisjoint(kks)
+                and self.seen_nik.keys().isdisjoint(chain.from_iterable(h[1] for h in households))):
             return False
-        self.seen_kk.update(zip(kks, (h[2][0][0] for h in chunk.households)))
-        self.seen_nik.update(zip(chunk.niks, chunk.nik_lines))
+        self.seen_kk.update(zip(kks, (h[2][0][0] for h in households)))
+        self.seen_nik.update(zip(chain.from_iterable(h[1] for h in households),
+                                 (span[0] for h in households for span in h[2])))
         return True
 
     def _refusal(self, kk, niks, spans, registered_kk, registered_nik):
@@ -524,6 +528,10 @@ class _Writer(threading.Thread):
             with conn.cursor() as cur:
                 # incremental GIN insertion keeps new entries in the pending list; cleaned at the end
                 cur.execute("SET gin_pending_list_limit = '256MB'")
+                # a chunk's commit need not wait for its WAL to reach the disk: after a
+                # crash, the chunks lost are the last ones (WAL keeps commit order), the
+                # import is then marked failed, and running it again adds them
+                cur.execute("SET synchronous_commit = off")
             conn.commit()
             while True:
                 job = self.jobs.get()
