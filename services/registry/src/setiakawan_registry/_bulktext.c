@@ -1,17 +1,22 @@
-/* The COPY text of one imported household, written in C.
+/* The bulk import's rows in C: checking the common case, and the COPY text
+ * of each household.
  *
- * import_chunks.ChunkBuilder.household_text is the definition: this module
- * writes, byte for byte, what that Python method writes (its households
- * line, its members lines and its household.registered outbox line), for
- * the 250,000 households of a million-row import, where building the text in
- * Python is half of a worker's time. The unit tests hold the two together
- * on every household of generated lists, and every chunk of an import is
- * still held to the HTTP path (ChunkBuilder.check_against_reference). The
- * module is optional: without a C compiler the Python method is used.
+ * import_chunks.ChunkBuilder.household_text is the definition of the text:
+ * household() writes, byte for byte, what that Python method writes (its
+ * households line, its members lines and its household.registered outbox
+ * line). scan() checks the lines of a chunk for the households that the
+ * rules (rules.rows, rules.households) would surely accept, and writes their
+ * text the same way; every other line goes back to the Python rules (see
+ * its comment below). A million-row import spends most of its CPU here, and
+ * several times more in Python. The unit tests hold both methods to the
+ * Python path, and every chunk of an import is still held to the HTTP path
+ * (ChunkBuilder.check_against_reference). The module is optional: without a
+ * C compiler the Python path does it all.
  *
- * Values arrive checked by rules.rows (codes, enums and dates are plain
- * ASCII; free text has no tab or line break), so, as in Python, only a
- * backslash in free text needs escaping for COPY.
+ * Text reaches household() checked by rules.rows and scan() takes only
+ * plain values (codes, enums and dates are ASCII; free text has no tab or
+ * line break), so, as in Python, only a backslash in free text needs
+ * escaping for COPY.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -1400,7 +1405,6 @@ Writer_scan(Writer *self, PyObject *args)
             continue;
         }
         /* the run of simple lines that start with the same KK number field */
-        Slice kk = {s, 0};
         Slice fields[COLUMNS];
         if (!split(s, n, fields)) {
             if (slow_from < 0)
@@ -1408,7 +1412,7 @@ Writer_scan(Writer *self, PyObject *args)
             i++;
             continue;
         }
-        kk = fields[r->order[0]];
+        Slice kk = fields[r->order[0]];
         Py_ssize_t j = i + 1;
         while (j < count) {
             Py_ssize_t m, more;

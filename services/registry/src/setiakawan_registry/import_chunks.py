@@ -13,8 +13,10 @@ A million rows pass through here, so the text is written directly rather
 than through the event and snapshot objects of the HTTP path; the first
 household of every chunk is also built through that path (snapshot,
 schema check, envelope) and the two must agree, or the import stops.
-``household_text`` defines the text; the C module ``_bulktext`` writes the
-same bytes several times faster and is used when it was built.
+``household_text`` defines the text. The C module ``_bulktext``, when it
+was built, does the common case several times faster: its scanner checks
+the households it can vouch for and writes their text, and leaves every
+other line to the rules here, in file order (``chunk``).
 """
 import csv
 import dataclasses

@@ -682,3 +682,20 @@ def test_a_chunk_cut_at_any_line_gives_the_same_chunk(seed):
         assert_same(fast_builder.chunk(2 + first, piece, order, now=NOW),
                     slow_builder.chunk(2 + first, piece, order, now=NOW), f"in turn, lines {2 + first}-{1 + end}")
     assert fast_builder.fast_households > 0
+
+
+def test_the_scanner_refuses_bad_calls_instead_of_crashing():
+    identity_order = list(range(len(COLUMNS)))
+    with pytest.raises(RuntimeError):
+        import_chunks.Writer.__new__(import_chunks.Writer).scan(["a\n"], 2, "t")  # never initialised
+    scanner = builder(True)
+    with pytest.raises(RuntimeError):
+        scanner._writer.scan(["a\n"], 2, "t")  # no rules() yet
+    with pytest.raises(TypeError):
+        scanner._writer.rules(order=identity_order)  # the rules are given whole
+    with pytest.raises(ValueError):
+        scanner._writer.rules(**dict(scanner._scanner_rules(identity_order), order=[0, 1]))
+    scanner._scanner(identity_order)
+    with pytest.raises(TypeError):
+        scanner._writer.scan([b"bytes\n"], 2, "t")
+    assert scanner._writer.scan([], 2, "t") == []
