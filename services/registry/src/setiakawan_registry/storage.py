@@ -105,14 +105,14 @@ _LOOKALIKES = (
     "    ON o.birth_date = n.birth_date AND o.regency_code = n.regency_code AND o.nik <> n.nik"
     "   AND o.household_id <> n.household_id AND o.removed_at IS NULL"
     " WHERE {which}"
-    # last: PostgreSQL tests conditions of equal cost in the order written, and
-    # this one is the dear one (each name's trigrams)
-    "   AND similarity(n.name_norm, o.name_norm) >= %(threshold)s")
+    # the names' similarity (their trigrams) is the dear test: inside CASE it
+    # comes after the pair test, which PostgreSQL would otherwise put later
+    "   AND CASE WHEN {pair} THEN similarity(n.name_norm, o.name_norm) >= %(threshold)s ELSE false END")
 
 
 def likely_duplicates(uow, member_ids, threshold):
     """Current members resembling the given ones."""
-    return uow.fetchall(_LOOKALIKES.format(which="n.id = ANY(%(ids)s::uuid[])"),
+    return uow.fetchall(_LOOKALIKES.format(which="n.id = ANY(%(ids)s::uuid[])", pair="true"),
                         {"ids": [str(i) for i in member_ids], "threshold": threshold})
 
 
@@ -121,8 +121,8 @@ def likely_duplicates_in_range(uow, low, high, threshold):
     ``high`` (a bulk import's), each pair once: against any member outside
     the range, and within it against lower ids (earlier lines)."""
     return uow.fetchall(
-        _LOOKALIKES.format(which="n.id BETWEEN %(low)s::uuid AND %(high)s::uuid AND n.removed_at IS NULL"
-                                 " AND (o.id < n.id OR o.id NOT BETWEEN %(low)s::uuid AND %(high)s::uuid)"),
+        _LOOKALIKES.format(which="n.id BETWEEN %(low)s::uuid AND %(high)s::uuid AND n.removed_at IS NULL",
+                           pair="o.id < n.id OR o.id NOT BETWEEN %(low)s::uuid AND %(high)s::uuid"),
         {"low": low, "high": high, "threshold": threshold})
 
 
