@@ -74,6 +74,12 @@ def test_a_row_with_consent_keeps_its_date_and_recorder():
         ("consent", "2024-01-05", "Pak Lurah")
 
 
+@pytest.mark.parametrize("written", ["2024-01-05", " 2024-01-05 ", "20240105", "2024-W01-5"])
+def test_a_consent_date_is_kept_in_the_one_form_postgresql_reads(written):
+    household, _ = validate(legal_basis="consent", consent_date=written, consent_recorded_by="Pak Lurah")
+    assert household.consent_date == "2024-01-05"
+
+
 def test_a_row_in_a_shuffled_header_is_read_by_column_name():
     header = [c.upper() for c in reversed(COLUMNS)]
     header[0] = f"  {header[0]} "
@@ -108,6 +114,7 @@ BAD_VALUES = [
     ("consent_date", {"legal_basis": "consent", "consent_date": "", "consent_recorded_by": "Pak Lurah"}),
     ("consent_date", {"legal_basis": "consent", "consent_date": "05/01/2024", "consent_recorded_by": "Pak Lurah"}),
     ("consent_date", {"legal_basis": "consent", "consent_date": "2026-11-25", "consent_recorded_by": "Pak Lurah"}),
+    ("consent_date", {"consent_date": "kemarin"}),  # public duty: no consent needed, but the column is a date
     ("nik", {"nik": "621301410785000"}),
     ("nik", {"nik": "6213994107850003"}),  # district 62.13.99 is not on the list
     ("nik", {"nik": "6213017207850003"}),  # day 72

@@ -120,14 +120,16 @@ class RowValidator:
             raise RowError(f"consent_recorded_by: longer than {hh.RECORDED_BY_MAX} characters.")
         if legal_basis not in hh.LEGAL_BASES:
             raise RowError(f"legal_basis: {legal_basis!r} is not one of {', '.join(hh.LEGAL_BASES)}.")
+        # a consent date is checked whatever the legal basis (the column is a date, as in the API),
+        # and kept in one form: Python reads ISO forms (20240105, 2024-W01-5) that PostgreSQL does not
+        consent = self._date(consent_date, "consent_date") if consent_date or legal_basis == "consent" else None
         if legal_basis == "consent":
-            consent = self._date(consent_date, "consent_date")
             try:
                 hh.check_legal_basis(legal_basis, consent, recorded_by, self.today)
             except hh.RuleViolation as exc:
                 raise RowError(f"{exc.field}: {exc}") from None
         return Household(kk, street, rt, rw, village, (income, f[6], f[7], f[8], f[9], f[10], f[11], assets),
-                         legal_basis, consent_date, recorded_by)
+                         legal_basis, consent.isoformat() if consent else "", recorded_by)
 
     def _nik(self, value):
         """(birth date, its ISO text, sex) that a NIK encodes; parsed once per
