@@ -106,15 +106,17 @@ def test_oversized_upload_is_413(make_database, run_service, token, tmp_path):
 
 def test_rows_with_wrong_column_count_or_encoding_inside_are_rejected(registry, token, tmp_path):
     population = Population(seed=9, provinces=("62",))
-    households = [population.household(size=1) for _ in range(4)]
-    households[3][0].update(legal_basis="public_duty", consent_date="kemarin")  # not a date: the row, not the import
+    households = [population.household(size=1) for _ in range(5)]
+    # values PostgreSQL would refuse at COPY: their rows are refused, not the import
+    households[3][0].update(legal_basis="public_duty", consent_date="kemarin")
+    households[4][0].update(name="Siti\x00Aminah")
     path = tmp_path / "mixed.csv"
     write_csv(path, households)
     with open(path, "a") as f:
         f.write("only,three,columns\n")
     state = finished(registry, token, upload(registry, token, path).json()["id"])
     assert state["status"] == "completed"
-    assert (state["households_created"], state["rejected_rows"]) == (3, 2)
+    assert (state["households_created"], state["rejected_rows"]) == (3, 3)
 
 
 def test_operator_imports_with_the_command_line_tool(registry, token, tmp_path):

@@ -160,6 +160,12 @@ def test_a_row_with_the_wrong_number_of_values_is_refused(count):
         RowValidator(TODAY).row(2, ["x"] * count, ORDER)
 
 
+@pytest.mark.parametrize("column", ["street", "name", "occupation", "consent_recorded_by"])
+def test_a_row_with_a_nul_character_is_refused(column):
+    with pytest.raises(RowError, match="NUL"):
+        validate(**{column: "A\x00B"})
+
+
 def test_the_consent_date_is_judged_against_the_validators_today():
     with pytest.raises(RowError, match="consent_date"):
         RowValidator(date(2024, 1, 4)).row(2, fields(legal_basis="consent", consent_date="2024-01-05",

@@ -196,6 +196,8 @@ class RowValidator:
         f = fields if order is IDENTITY_ORDER or order == IDENTITY_ORDER else [fields[i] for i in order]
         if (length is None or length > MAX_FIELD) and max(map(len, f)) > MAX_FIELD:
             raise RowError(f"a value is longer than {MAX_FIELD} characters.")
+        if any("\x00" in value for value in f):  # PostgreSQL stores no NUL in text, as the API says too
+            raise RowError("a value contains the NUL character (\\u0000).")
         columns = f[:16]
         if columns == self._last[0]:
             household = self._last[1]
