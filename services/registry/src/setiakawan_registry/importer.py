@@ -292,8 +292,9 @@ class Importer:
         self.stats["total_rows"] = self.stats["processed_rows"]
         self.stats["rejected_rows"] = len(self.rejected)
         with self.conn.cursor() as cur:
-            rows = "".join("\t".join(map(copy_text, (self.import_id, line, reason, row))) + "\n"
-                           for line, (reason, row) in sorted(self.rejected.items()))
+            # a refused row is kept as it was read, but for a NUL (PostgreSQL stores none): U+FFFD in its place
+            rows = "".join("\t".join(map(copy_text, (self.import_id, line, _storable(reason), _storable(row))))
+                           + "\n" for line, (reason, row) in sorted(self.rejected.items()))
             cur.execute("DELETE FROM import_rejections WHERE import_id = %s", (self.import_id,))
             cur.copy_expert("COPY import_rejections (import_id, line, reason, row_text) FROM STDIN", io.StringIO(rows))
             cur.execute("UPDATE imports SET rejected_rows = %s, total_rows = %s, households_created = %s,"
@@ -549,6 +550,10 @@ class _Writer(threading.Thread):
                 job[3].release()  # the reader waits for these
         finally:
             conn.close()
+
+
+def _storable(text):
+    return text.replace("\x00", "\ufffd")
 
 
 def _runs(indexes):
