@@ -174,6 +174,11 @@ class DueQuery(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
+class HistoryQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
 class ResolutionIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(0, 2000))
 

@@ -128,12 +128,12 @@ class RegistryService(DiagnosticsMixin, KitService):
         with self.db.transaction() as uow:
             return households.detail(uow, households.load(uow, call.identity, household_id))
 
-    @api("GET", "/households/<uuid:household_id>/history", roles=ANY, tags=["households"],
-         summary="Who changed what and when")
+    @api("GET", "/households/<uuid:household_id>/history", query=schemas.HistoryQuery, roles=ANY,
+         tags=["households"], summary="Who changed what and when, oldest first, a page at a time")
     def household_history(self, call, household_id):
         with self.db.transaction() as uow:
             households.load(uow, call.identity, household_id)
-            return {"items": storage.history(uow, household_id, 500, 0)}
+            return _history_page(uow, household_id, call.query)
 
     @api("PUT", "/households/<uuid:household_id>/indicators", body=schemas.IndicatorsIn, response=HouseholdOut,
          roles=WRITE, tags=["households"], summary="Update welfare indicators (rescores)")
@@ -214,11 +214,12 @@ class RegistryService(DiagnosticsMixin, KitService):
         with self.db.transaction() as uow:
             return groups.detail(uow, groups.load(uow, call.identity, group_id))
 
-    @api("GET", "/groups/<uuid:group_id>/history", roles=ANY, tags=["groups"], summary="Who changed what and when")
+    @api("GET", "/groups/<uuid:group_id>/history", query=schemas.HistoryQuery, roles=ANY, tags=["groups"],
+         summary="Who changed what and when, oldest first, a page at a time")
     def group_history(self, call, group_id):
         with self.db.transaction() as uow:
             groups.load(uow, call.identity, group_id)
-            return {"items": storage.history(uow, group_id, 500, 0)}
+            return _history_page(uow, group_id, call.query)
 
     @api("PATCH", "/groups/<uuid:group_id>", body=schemas.GroupUpdate, roles=WRITE, tags=["groups"])
     def update_group(self, call, group_id):
@@ -278,3 +279,9 @@ def _as_uuid(value):
         return str(uuid.UUID(str(value)))
     except ValueError:
         return None
+
+
+def _history_page(uow, entity_id, query):
+    offset = (query["page"] - 1) * query["per_page"]
+    return {"page": query["page"], "per_page": query["per_page"],
+            "items": storage.history(uow, entity_id, query["per_page"], offset)}

@@ -95,6 +95,12 @@ def test_verification_members_move_status_and_history(client, capture):
     assert [h["action"] for h in history] == ["registered", "verified", "added", "updated", "removed", "moved",
                                              "indicators_updated", "status_changed"]
     assert all(h["agency"] for h in history)
+    pages = [operator.get(f"/households/{hid}/history", params={"per_page": 3, "page": page}).json()
+             for page in (1, 2, 3, 4)]
+    assert [[h["action"] for h in p["items"]] for p in pages] == [
+        ["registered", "verified", "added"], ["updated", "removed", "moved"], ["indicators_updated", "status_changed"],
+        []]
+    assert operator.get(f"/households/{hid}/history", params={"per_page": 501}).status_code == 422
     types = [t for t, _ in capture.wait_for(10)]
     assert types == ["household.registered", "household.verified", "household.status_changed", "member.added",
                      "household.updated", "member.removed", "household.updated", "household.updated",
