@@ -22,6 +22,7 @@ import csv
 import dataclasses
 import gc
 import json
+import logging
 from datetime import datetime, timezone
 from itertools import accumulate
 from typing import NamedTuple
@@ -31,11 +32,13 @@ from setiakawan_kit.auth import Identity
 from setiakawan_kit.contract import registry as contract
 
 from .rules import households as hh
-from .rules.matching import MatchKeys, match_key
 from .rules import regions, welfare
+from .rules.matching import MatchKeys, match_key
 from .rules.rows import (COLUMNS, HOUSEHOLD_COLUMNS, IDENTITY_ORDER, MAX_FIELD, SEXES, RowError, RowValidator,
                          household_problem)
 from .rules.welfare import WelfareModel
+
+log = logging.getLogger(__name__)
 
 try:
     from ._bulktext import Writer
@@ -251,7 +254,12 @@ class ChunkBuilder:
         if not self.fast:
             return None
         if self._scanning_for != order:
-            self._writer.rules(**self._scanner_rules(order))
+            try:
+                self._writer.rules(**self._scanner_rules(order))
+            except (MemoryError, ValueError) as exc:  # rules beyond what it is built for: Python does it all
+                log.warning("the C scanner is not used: %s", exc)
+                self.fast = False
+                return None
             self._scanning_for = list(order)
         return self._writer
 

@@ -432,14 +432,18 @@ class Importer:
     def finish(self):
         """Build the dropped indexes and the foreign key, flag likely
         duplicates and analyse, on three connections at once: the foreign
-        key then the GIN index then ANALYZE members on one, the btree indexes
+        key, then the GIN index and ANALYZE members on one, the btree indexes
         then ANALYZE households on another, the flagging on a third (it joins
-        on a hash of birth date and regency: it needs none of the indexes)."""
+        on a hash of birth date and regency: it needs none of the indexes).
+        The foreign key is added in a transaction of its own, before the GIN
+        index: after it, in the same transaction, it would ask for a lock on
+        both tables while holding one, which can deadlock with the btree
+        builds."""
         created = bool(self.stats["households_created"])
         tasks = [self._flag]
         if self.rebuild:
-            tasks = [lambda conn: self._build(conn, [storage.MEMBERS_HOUSEHOLD_FK, "members_name_search"],
-                                              analyse="members" if created else None),
+            tasks = [lambda conn: (self._build(conn, [storage.MEMBERS_HOUSEHOLD_FK]),
+                                   self._build(conn, ["members_name_search"], analyse="members" if created else None)),
                      lambda conn: self._build(conn, ["members_lookalike", "members_household", "households_village"],
                                               analyse="households" if created else None),
                      self._flag]

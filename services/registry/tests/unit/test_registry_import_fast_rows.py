@@ -699,3 +699,17 @@ def test_the_scanner_refuses_bad_calls_instead_of_crashing():
     with pytest.raises(TypeError):
         scanner._writer.scan([b"bytes\n"], 2, "t")
     assert scanner._writer.scan([], 2, "t") == []
+
+
+def test_rules_the_scanner_is_not_built_for_leave_the_chunk_to_python(tmp_path, monkeypatch):
+    population = Population(seed=21, provinces=("62",))
+    path = tmp_path / "list.csv"
+    write_csv(path, [population.household() for _ in range(20)])
+    lines = open(path, newline="").readlines()
+    order = column_order(lines[0].rstrip("\r\n").split(","))
+    fast = builder(True)
+    rules = fast._scanner_rules
+    monkeypatch.setattr(fast, "_scanner_rules", lambda o: dict(rules(o), cut_points=tuple(range(1, 18))))
+    chunk = fast.chunk(2, lines[1:], order, now=NOW)
+    assert (fast.fast, fast.fast_households) == (False, 0)
+    assert same(chunk, builder(False).chunk(2, lines[1:], order, now=NOW))
