@@ -430,23 +430,13 @@ class Importer:
 
     # -- after the load ---------------------------------------------------------
     def finish(self):
-        """Build the dropped indexes and the foreign key, flag likely
-        duplicates and analyse, on three connections at once: the foreign
-        key, then the GIN index and ANALYZE members on one, the btree indexes
-        then ANALYZE households on another, the flagging on a third (it joins
-        on a hash of birth date and regency: it needs none of the indexes).
-        The foreign key is added in a transaction of its own, before the GIN
-        index: after it, in the same transaction, it would ask for a lock on
-        both tables while holding one, which can deadlock with the btree
-        builds."""
+        """Flag likely duplicates on one connection (a hash join on birth
+        date and regency: it needs none of the indexes) while this one adds
+        the foreign key; then build the GIN index and ANALYZE members on a
+        second, the btree indexes and ANALYZE households on a third. The
+        foreign key goes first, alone: adding it locks both tables against
+        index builds, and asked for during one, it would wait for all of it."""
         created = bool(self.stats["households_created"])
-        tasks = [self._flag]
-        if self.rebuild:
-            tasks = [lambda conn: (self._build(conn, [storage.MEMBERS_HOUSEHOLD_FK]),
-                                   self._build(conn, ["members_name_search"], analyse="members" if created else None)),
-                     lambda conn: self._build(conn, ["members_lookalike", "members_household", "households_village"],
-                                              analyse="households" if created else None),
-                     self._flag]
         errors = []
 
         def run(task):
@@ -458,11 +448,23 @@ class Importer:
             finally:
                 conn.close()
 
-        threads = [threading.Thread(target=run, args=(task,)) for task in tasks]
-        for thread in threads:
+        def start(task):
+            thread = threading.Thread(target=run, args=(task,))
             thread.start()
-        for thread in threads:
-            thread.join()
+            return thread
+
+        threads = [start(self._flag)]
+        try:
+            if self.rebuild:
+                self._build(self.conn, [storage.MEMBERS_HOUSEHOLD_FK])
+                threads.append(start(lambda conn: self._build(conn, ["members_name_search"],
+                                                              analyse="members" if created else None)))
+                threads.append(start(lambda conn: self._build(conn, ["members_lookalike", "members_household",
+                                                                     "households_village"],
+                                                              analyse="households" if created else None)))
+        finally:
+            for thread in threads:
+                thread.join()
         if errors:
             raise errors[0]
         self.conn.autocommit = True
