@@ -263,15 +263,24 @@ def remove_member(uow, settings, identity, household_id, member_id, reason):
 
 
 # -- searching ------------------------------------------------------------------
+def paged(query, fetch):
+    """One page of a list (``page`` and ``per_page`` from the query):
+    ``fetch(limit, offset)`` reads its rows."""
+    rows = fetch(query["per_page"], (query["page"] - 1) * query["per_page"])
+    return {"page": query["page"], "per_page": query["per_page"], "items": rows}
+
+
 def search(uow, identity, query):
     regions = _search_regions(identity, query.get("region"))
-    offset = (query["page"] - 1) * query["per_page"]
-    if query.get("nik"):
-        rows = storage.search_by_nik(uow, query["nik"], regions)
-    else:
-        rows = storage.search_by_name(uow, normalize_name(query["name"]), regions, query.get("status"),
-                                      query["per_page"], offset)
-    return {"page": query["page"], "per_page": query["per_page"], "items": rows}
+    if query.get("nik"):  # one person at most: a single page
+        return paged(query, lambda limit, offset: storage.search_by_nik(uow, query["nik"], regions))
+    return paged(query, lambda limit, offset: storage.search_by_name(
+        uow, normalize_name(query["name"]), regions, query.get("status"), limit, offset))
+
+
+def history(uow, entity_id, query):
+    """Who changed a household or group, what and when: oldest first, a page at a time."""
+    return paged(query, lambda limit, offset: storage.history(uow, entity_id, limit, offset))
 
 
 def _search_regions(identity, region):
@@ -288,6 +297,5 @@ def _search_regions(identity, region):
 
 def due_for_reverification(uow, identity, query):
     regions = _search_regions(identity, query.get("region"))
-    offset = (query["page"] - 1) * query["per_page"]
-    rows = storage.households_due(uow, regions, query["before"] or date.today(), query["per_page"], offset)
-    return {"page": query["page"], "per_page": query["per_page"], "items": rows}
+    return paged(query, lambda limit, offset: storage.households_due(
+        uow, regions, query["before"] or date.today(), limit, offset))

@@ -6,9 +6,8 @@ from . import households, storage
 
 
 def list_open(uow, identity, query):
-    offset = (query["page"] - 1) * query["per_page"]
-    rows = storage.candidates(uow, identity.regions, query["status"], query["per_page"], offset)
-    return {"page": query["page"], "per_page": query["per_page"], "items": rows}
+    return households.paged(query, lambda limit, offset: storage.candidates(
+        uow, identity.regions, query["status"], limit, offset))
 
 
 def _load(uow, identity, candidate_id):

@@ -133,7 +133,7 @@ class RegistryService(DiagnosticsMixin, KitService):
     def household_history(self, call, household_id):
         with self.db.transaction() as uow:
             households.load(uow, call.identity, household_id)
-            return _history_page(uow, household_id, call.query)
+            return households.history(uow, household_id, call.query)
 
     @api("PUT", "/households/<uuid:household_id>/indicators", body=schemas.IndicatorsIn, response=HouseholdOut,
          roles=WRITE, tags=["households"], summary="Update welfare indicators (rescores)")
@@ -219,7 +219,7 @@ class RegistryService(DiagnosticsMixin, KitService):
     def group_history(self, call, group_id):
         with self.db.transaction() as uow:
             groups.load(uow, call.identity, group_id)
-            return _history_page(uow, group_id, call.query)
+            return households.history(uow, group_id, call.query)
 
     @api("PATCH", "/groups/<uuid:group_id>", body=schemas.GroupUpdate, roles=WRITE, tags=["groups"])
     def update_group(self, call, group_id):
@@ -280,8 +280,3 @@ def _as_uuid(value):
     except ValueError:
         return None
 
-
-def _history_page(uow, entity_id, query):
-    offset = (query["page"] - 1) * query["per_page"]
-    return {"page": query["page"], "per_page": query["per_page"],
-            "items": storage.history(uow, entity_id, query["per_page"], offset)}

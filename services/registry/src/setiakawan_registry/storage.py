@@ -170,10 +170,11 @@ def record(uow, entity, entity_id, household_id, action, identity, changes):
                  identity.agency, identity.role, Json(changes, dumps=_dumps)))
 
 
-def history(uow, household_id, limit, offset):
-    """The household's changes, oldest first. A household registered by a
-    bulk import has one entry for it, made from the import's own record
-    rather than stored once per household."""
+def history(uow, entity_id, limit, offset):
+    """The changes of a household (its members' included) or a group,
+    oldest first. A household registered by a bulk import has one entry for
+    it, made from the import's own record rather than stored once per
+    household."""
     return uow.fetchall(
         "SELECT entity, entity_id, action, agency, role, changes, at FROM ("
         "  SELECT 0 AS id, 'household' AS entity, h.id AS entity_id, 'imported' AS action, i.agency, i.role,"
@@ -183,7 +184,7 @@ def history(uow, household_id, limit, offset):
         "  SELECT id, entity, entity_id, action, agency, role, changes, at FROM history"
         "   WHERE household_id = %(id)s OR entity_id = %(id)s"
         ") entries ORDER BY id LIMIT %(limit)s OFFSET %(offset)s",
-        {"id": str(household_id), "limit": limit, "offset": offset})
+        {"id": str(entity_id), "limit": limit, "offset": offset})
 
 
 # -- duplicates ---------------------------------------------------------------
