@@ -45,6 +45,19 @@ def test_token_claims_are_checked():
         auth.issue_token(SECRET, "a", "guild", "viewer", ["62"])
 
 
+@pytest.mark.parametrize("agency", ["", "  ", "Dinas\x00Sosial", 7])
+def test_a_token_must_name_an_agency_every_service_can_store(agency):
+    import jwt
+
+    token = jwt.encode({"iss": "setiakawan", "sub": agency, "kind": "ngo", "role": "viewer", "regions": ["62"],
+                        "iat": 1, "exp": 9999999999}, SECRET, algorithm="HS256")
+    with pytest.raises(Problem) as caught:
+        auth.read_token(SECRET, token)
+    assert caught.value.status == 401
+    with pytest.raises((ValueError, TypeError)):
+        auth.issue_token(SECRET, agency, "ngo", "viewer", ["62"])
+
+
 @pytest.mark.parametrize("regions,code,covered", [
     (("62",), "62.13.01.2003", True),
     (("62.13",), "62.13", True),

@@ -41,8 +41,8 @@ def issue_token(secret, agency, kind, role, regions, ttl=timedelta(hours=12), no
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     regions = [check_region_code(r) for r in regions]
-    if not agency or not regions:
-        raise ValueError("a token needs an agency and at least one region")
+    if not _agency_name(agency) or not regions:
+        raise ValueError("a token needs an agency (text without NUL) and at least one region")
     now = now or datetime.now(timezone.utc)
     claims = {"iss": ISSUER, "sub": agency, "kind": kind, "role": role, "regions": regions,
               "iat": now, "exp": now + ttl}
@@ -65,7 +65,14 @@ def read_token(secret, token):
             or not isinstance(regions, list) or not regions
             or not all(isinstance(r, str) and REGION_CODE.match(r) for r in regions)):
         raise unauthorized("The token does not name a valid kind, role and regions.")
+    if not _agency_name(claims["sub"]):
+        raise unauthorized("The token does not name an agency.")
     return Identity(agency=claims["sub"], kind=claims["kind"], role=claims["role"], regions=tuple(regions))
+
+
+def _agency_name(agency):
+    """An agency's name as every service stores it (PostgreSQL text holds no NUL)."""
+    return isinstance(agency, str) and bool(agency.strip()) and "\x00" not in agency
 
 
 def bearer(authorization_header):
