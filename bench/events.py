@@ -277,7 +277,7 @@ def verify_exactly_once(setup, producer_conn, consumer_conn, amqp_uri, lo, hi, l
         problems.append(f"{unsent} outbox rows still unsent")
     with kombu.Connection(amqp_uri) as conn:
         channel = conn.default_channel
-        for queue in (HANDLER_QUEUE, topology.dead_letter_queue(HANDLER_QUEUE).name):
+        for queue in (HANDLER_QUEUE, topology.dead_letter_queue("consumer", HANDLER_QUEUE).name):
             _, messages, _ = channel.queue_declare(queue, passive=True)
             if messages:
                 problems.append(f"{messages} messages left in {queue}")

@@ -28,7 +28,7 @@ def dead_letters(amqp_uri, queue_name, expected):
     collected = []
 
     def enough():
-        collected.extend(drain(amqp_uri, topology.dead_letter_queue(queue_name).name))
+        collected.extend(drain(amqp_uri, topology.dead_letter_queue("consumer", queue_name).name))
         return len(collected) >= expected
 
     wait_for(enough, timeout=60, interval=0.3)

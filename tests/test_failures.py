@@ -89,7 +89,7 @@ def ready_messages(amqp_uri, queue_names):
 
 
 def handler_queues():
-    retries = [topology.retry_queue(HANDLER_QUEUE, attempt, 100).name for attempt in range(1, 3)]
+    retries = [topology.retry_queue("consumer", HANDLER_QUEUE, attempt, 100).name for attempt in range(1, 3)]
     return [HANDLER_QUEUE, *retries]
 
 
@@ -171,7 +171,7 @@ def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected
     assert scalar(consumer_db, "SELECT count(*) FROM kit_inbox") == n
     assert scalar(producer_db, "SELECT count(*) FROM kit_outbox") == n
     assert unsent(producer_db) == 0
-    dead = ready_messages(amqp_uri, [topology.dead_letter_queue(HANDLER_QUEUE).name])
+    dead = ready_messages(amqp_uri, [topology.dead_letter_queue("consumer", HANDLER_QUEUE).name])
     assert not any(dead.values()), f"dead-lettered: {dead}"
 
 

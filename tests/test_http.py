@@ -1,8 +1,12 @@
 """Bad HTTP input gets a 4xx problem document and changes nothing."""
 from datetime import timedelta
 
+import jwt
 import pytest
 import requests
+
+from setiakawan_kit import auth, keys
+from setiakawan_kit.http import MAX_BODY_BYTES
 
 PROBLEM = "application/problem+json"
 
@@ -26,6 +30,8 @@ def bearer(value):
 
 def cases(token):
     good = bearer(token())
+    claims = {"iss": "setiakawan", "aud": "setiakawan", "sub": "x", "kind": "province", "role": "admin",
+              "regions": ["62"], "iat": 1, "exp": 9999999999}
     json_headers = dict(good, **{"Content-Type": "application/json"})
     return [
         ("malformed JSON", dict(data=b'{"count": 1,', headers=json_headers), 400, "bad-request"),
@@ -46,9 +52,12 @@ def cases(token):
         ("expired token", dict(json={"count": 1}, headers=bearer(token(ttl=timedelta(minutes=-5)))),
          401, "unauthorized"),
         ("tampered token", dict(json={"count": 1}, headers=bearer(token()[:-4] + "AAAA")), 401, "unauthorized"),
-        ("token signed with another secret", dict(json={"count": 1}, headers=bearer(
-            __import__("setiakawan_kit.auth", fromlist=["issue_token"]).issue_token(
-                "another-secret-another-secret-0123", "x", "ngo", "operator", ["62"]))), 401, "unauthorized"),
+        ("token signed with a key nobody trusts", dict(json={"count": 1}, headers=bearer(
+            auth.issue_token(keys.generate(), "x", "ngo", "operator", ["62"]))), 401, "unauthorized"),
+        ("token signed with the old shared secret", dict(json={"count": 1}, headers=bearer(jwt.encode(
+            claims, "setiakawan-development-secret-not-for-production", algorithm="HS256"))), 401, "unauthorized"),
+        ("unsigned token (alg none)", dict(json={"count": 1}, headers=bearer(jwt.encode(
+            claims, None, algorithm="none"))), 401, "unauthorized"),
         ("viewer may not publish", dict(json={"count": 1}, headers=bearer(token(role="viewer"))),
          403, "forbidden"),
         ("region outside the agency's", dict(json={"count": 1, "region": "62.11.01"},
@@ -76,6 +85,27 @@ def test_bad_requests_get_problem_documents_and_change_nothing(producer, token, 
                        headers=bearer(token(kind="district", regions=("62.13",))), timeout=10)
     assert ok.status_code == 201, ok.text
     assert outbox_rows(db, producer.database) == 1
+
+
+def test_a_body_over_the_limit_is_refused_whether_or_not_it_announces_its_length(producer, token, db):
+    oversize = b'{"count": 1, "subject_prefix": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    headers = dict(bearer(token()), **{"Content-Type": "application/json"})
+    announced = requests.post(producer.url + "/things", data=oversize, headers=headers, timeout=60)
+    sent = []
+
+    def chunks():  # no Content-Length: Transfer-Encoding: chunked
+        for start in range(0, len(oversize), 1 << 20):
+            sent.append(start)
+            yield oversize[start:start + (1 << 20)]
+
+    chunked = requests.post(producer.url + "/things", data=chunks(), headers=headers, timeout=60)
+    for response in (announced, chunked):
+        assert response.status_code == 413, response.text
+        assert response.headers["Content-Type"] == PROBLEM
+        assert response.json()["type"] == "urn:setiakawan:problem:content-too-large"
+    assert outbox_rows(db, producer.database) == 0
+    small = requests.post(producer.url + "/things", data=iter([b'{"count": ', b'2}']), headers=headers, timeout=10)
+    assert small.status_code == 201, small.text
 
 
 def test_unknown_field_names_the_field(producer, token):

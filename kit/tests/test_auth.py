@@ -1,91 +1,193 @@
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import stat
+import threading
 from datetime import timedelta
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
-from setiakawan_kit import auth
+from setiakawan_kit import auth, keys
 from setiakawan_kit.problems import Problem
 
-SECRET = "unit-test-secret-unit-test-secret-0123"
+
+@pytest.fixture
+def issuer(tmp_path):
+    files = keys.KeyFiles(tmp_path / "keys")
+    key, _ = files.init()
+    return files, key
 
 
-def test_token_round_trip():
-    token = auth.issue_token(SECRET, "Dinsos Bartim", "district", "field_officer", ["62.13"])
-    identity = auth.read_token(SECRET, token)
-    assert identity == auth.Identity("Dinsos Bartim", "district", "field_officer", ("62.13",))
+@pytest.fixture
+def verifier(issuer):
+    files, _ = issuer
+    return auth.TokenVerifier({"setiakawan": str(files.jwks)})
 
 
-@pytest.mark.parametrize("token", [None, "", "not-a-jwt"])
-def test_missing_or_garbage_token_is_401(token):
-    with pytest.raises(Problem) as info:
-        auth.read_token(SECRET, token)
+def refused(verifier, token, match=None):
+    with pytest.raises(Problem, match=match) as info:
+        verifier.read(token)
     assert info.value.status == 401
+    return info.value
 
 
-def test_expired_and_foreign_tokens_are_401():
-    expired = auth.issue_token(SECRET, "a", "ngo", "viewer", ["62"], ttl=timedelta(minutes=-5))
-    foreign = auth.issue_token("another-secret-another-secret-0123", "a", "ngo", "viewer", ["62"])
-    for token in (expired, foreign):
-        with pytest.raises(Problem) as info:
-            auth.read_token(SECRET, token)
-        assert info.value.status == 401
-    with pytest.raises(Problem, match="expired"):
-        auth.read_token(SECRET, expired)
+def test_token_round_trip(issuer, verifier):
+    _, key = issuer
+    token = auth.issue_token(key, "Dinsos Bartim", "district", "field_officer", ["62.13"])
+    assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
+    assert jwt.get_unverified_header(token)["kid"] == key.kid
+    assert verifier.read(token) == auth.Identity("Dinsos Bartim", "district", "field_officer", ("62.13",))
 
 
-def test_token_claims_are_checked():
-    import jwt
+def test_key_files_keep_the_private_key_private_and_publish_only_the_public_key(issuer):
+    files, key = issuer
+    assert stat.S_IMODE(files.signing_key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(files.directory.stat().st_mode) == 0o700
+    published = json.loads(files.jwks.read_text())["keys"]
+    assert published == [key.public_jwk()]
+    assert "d" not in published[0]  # the private part of an OKP key
+    again, created = files.init()
+    assert not created and again.kid == key.kid
 
-    bad = jwt.encode({"iss": "setiakawan", "sub": "a", "kind": "ngo", "role": "king", "regions": ["62"],
-                      "iat": 1, "exp": 9999999999}, SECRET, algorithm="HS256")
-    with pytest.raises(Problem):
-        auth.read_token(SECRET, bad)
+
+@pytest.mark.parametrize("token", [None, "", "not-a-jwt", "a.b.c"])
+def test_missing_or_garbage_token_is_401(verifier, token):
+    refused(verifier, token)
+
+
+def test_expired_foreign_and_misaddressed_tokens_are_401(issuer, verifier, tmp_path):
+    _, key = issuer
+    other, _ = keys.KeyFiles(tmp_path / "other").init()
+    refused(verifier, auth.issue_token(key, "a", "ngo", "viewer", ["62"], ttl=timedelta(minutes=-5)), "expired")
+    refused(verifier, auth.issue_token(other, "a", "ngo", "viewer", ["62"]), "not among the issuer's keys")
+    refused(verifier, auth.issue_token(key, "a", "ngo", "viewer", ["62"], issuer="someone-else"), "not trusted")
+    refused(verifier, auth.issue_token(key, "a", "ngo", "viewer", ["62"], audience="another-app"), "(?i)audience")
+    # another key presenting the trusted key's id: the signature fails
+    forged = jwt.encode({"iss": "setiakawan", "aud": "setiakawan", "sub": "a", "kind": "province", "role": "admin",
+                         "regions": ["62"], "iat": 1, "exp": 9999999999}, other.private_key, algorithm="EdDSA",
+                        headers={"kid": key.kid})
+    refused(verifier, forged, "not valid")
+
+
+def _claims(**extra):
+    return {"iss": "setiakawan", "aud": "setiakawan", "sub": "Dinas Sosial", "kind": "province", "role": "admin",
+            "regions": ["62"], "iat": 1, "exp": 9999999999, **extra}
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _hs256(claims, secret, kid):
+    """Signed by hand: PyJWT itself refuses a public key as an HMAC secret."""
+    signing_input = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode()) + b"." + \
+        _b64(json.dumps(claims).encode())
+    return (signing_input + b"." + _b64(hmac.new(secret, signing_input, hashlib.sha256).digest())).decode()
+
+
+def test_symmetric_and_unsigned_tokens_are_refused(issuer, verifier):
+    """The old shared-secret tokens, an HS256 token keyed with the public key
+    (algorithm confusion) and alg none."""
+    _, key = issuer
+    old_secret = jwt.encode(_claims(), "setiakawan-development-secret-not-for-production-0123", algorithm="HS256",
+                            headers={"kid": key.kid})
+    refused(verifier, old_secret, "HS256")
+    public_pem = key.private_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    raw_x = base64.urlsafe_b64decode(key.public_jwk()["x"] + "==")
+    for secret in (public_pem, raw_x, key.public_jwk()["x"].encode()):
+        refused(verifier, _hs256(_claims(), secret, key.kid), "HS256")
+    unsigned = _b64(json.dumps({"alg": "none", "kid": key.kid}).encode()) + b"." + _b64(json.dumps(_claims()).encode())
+    refused(verifier, (unsigned + b".").decode(), "none")
+
+
+def test_rotation_keeps_two_keys_valid_until_the_old_one_is_retired(issuer, verifier, monkeypatch):
+    files, old = issuer
+    old_token = auth.issue_token(old, "a", "ngo", "viewer", ["62"])
+    new = files.rotate()
+    assert new.kid != old.kid and keys.load_signing_key(files.signing_key).kid == new.kid
+    monkeypatch.setattr(auth.KeySet, "FILE_CHECK_SECONDS", 0)  # the JWKS file is read again at once
+    new_token = auth.issue_token(new, "a", "ngo", "viewer", ["62"])
+    assert verifier.read(old_token).agency == "a" and verifier.read(new_token).agency == "a"
+    with pytest.raises(keys.KeyFileError):
+        files.retire(new.kid)
+    files.retire(old.kid)
+    refused(verifier, old_token, "not among")
+    assert verifier.read(new_token).agency == "a"
+
+
+def _rsa_issuer():
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = {**RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True), "kid": "realm-key-1", "alg": "RS256",
+           "use": "sig"}
+    return private_key, {"keys": [jwk]}
+
+
+@pytest.fixture
+def jwks_server():
+    """An OpenID Connect provider's JWKS endpoint (as Keycloak publishes one)."""
+    documents = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(documents[self.path]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield lambda path, doc: (documents.__setitem__(path, doc), f"http://127.0.0.1:{server.server_port}{path}")[1]
+    server.server_close()  # its daemon thread ends with the session (shutdown() can hang once nameko is imported)
+
+
+def test_a_second_issuer_is_trusted_by_its_jwks_url(issuer, jwks_server):
+    files, key = issuer
+    private_key, document = _rsa_issuer()
+    realm = "https://sso.kalteng.example/realms/dinsos"
+    url = jwks_server("/realms/dinsos/protocol/openid-connect/certs", document)
+    verifier = auth.TokenVerifier(auth.issuers_setting({"setiakawan": str(files.jwks), realm: url}))
+    token = jwt.encode(_claims(iss=realm, sub="f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
+                               agency="Dinas Sosial Kalimantan Tengah"),
+                       private_key, algorithm="RS256", headers={"kid": "realm-key-1"})
+    assert verifier.read(token) == auth.Identity("Dinas Sosial Kalimantan Tengah", "province", "admin", ("62",))
+    # the realm's key does not sign for the setiakawan issuer, nor ours for the realm
+    refused(verifier, jwt.encode(_claims(), private_key, algorithm="RS256", headers={"kid": "realm-key-1"}))
+    refused(verifier, auth.issue_token(key, "a", "ngo", "viewer", ["62"], issuer=realm))
+    assert verifier.read(auth.issue_token(key, "a", "ngo", "viewer", ["62"])).agency == "a"
+
+
+def test_token_claims_are_checked(issuer, verifier):
+    _, key = issuer
+    bad = jwt.encode(_claims(role="king"), key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+    refused(verifier, bad, "kind, role and regions")
     with pytest.raises(ValueError):
-        auth.issue_token(SECRET, "a", "ngo", "viewer", ["62.13.1"])
+        auth.issue_token(key, "a", "ngo", "viewer", ["62.13.1"])
     with pytest.raises(ValueError):
-        auth.issue_token(SECRET, "a", "guild", "viewer", ["62"])
+        auth.issue_token(key, "a", "guild", "viewer", ["62"])
 
 
 @pytest.mark.parametrize("agency", ["", "  ", "Dinas\x00Sosial", 7])
-def test_a_token_must_name_an_agency_every_service_can_store(agency):
-    import jwt
-
-    token = jwt.encode({"iss": "setiakawan", "sub": agency, "kind": "ngo", "role": "viewer", "regions": ["62"],
-                        "iat": 1, "exp": 9999999999}, SECRET, algorithm="HS256")
-    with pytest.raises(Problem) as caught:
-        auth.read_token(SECRET, token)
-    assert caught.value.status == 401
+def test_a_token_must_name_an_agency_every_service_can_store(issuer, verifier, agency):
+    _, key = issuer
+    token = jwt.encode(_claims(agency=agency), key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+    refused(verifier, token, "agency")
     with pytest.raises((ValueError, TypeError)):
-        auth.issue_token(SECRET, agency, "ngo", "viewer", ["62"])
+        auth.issue_token(key, agency, "ngo", "viewer", ["62"])
 
 
-@pytest.mark.parametrize("regions,code,covered", [
-    (("62",), "62.13.01.2003", True),
-    (("62.13",), "62.13", True),
-    (("62.13",), "62.13.01", True),
-    (("62.13",), "62.131", False),
-    (("62.13",), "62.11.01.2001", False),
-    (("62.13.01.2003",), "62.13.01", False),
-    (("62.13", "63.01"), "63.01.02", True),
-    (("62",), None, False),
-])
-def test_a_region_covers_the_codes_below_it(regions, code, covered):
-    identity = auth.Identity("a", "district", "operator", regions)
-    assert identity.covers(code) is covered
-
-
-def test_scope_helpers_raise_403():
-    identity = auth.Identity("a", "village", "viewer", ("62.13.01.2003",))
-    with pytest.raises(Problem) as info:
-        auth.require_role(identity, "operator")
-    assert info.value.status == 403
-    with pytest.raises(Problem) as info:
-        auth.require_region(identity, "62.13.01.2004")
-    assert info.value.status == 403
-    auth.require_region(identity, "62.13.01.2003")
-
-
-def test_bearer_header_parsing():
-    assert auth.bearer("Bearer abc") == "abc"
-    assert auth.bearer("bearer  abc ") == "abc"
-    assert auth.bearer("Basic abc") is None
-    assert auth.bearer(None) is None
+def test_the_issuers_setting_needs_at_least_one_jwks():
+    for value in (None, "", {}, {"setiakawan": ""}, ["a"]):
+        with pytest.raises(ValueError):
+            auth.issuers_setting(value)
+    assert auth.issuers_setting(" /etc/setiakawan/jwks.json ") == {"setiakawan": "/etc/setiakawan/jwks.json"}

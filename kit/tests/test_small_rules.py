@@ -22,10 +22,12 @@ def test_field_errors_are_flat_and_named():
 
 def test_retry_delays_double_and_queues_are_named_by_delay():
     assert [topology.retry_delay_ms(n, 1000) for n in (1, 2, 3, 4)] == [1000, 2000, 4000, 8000]
-    queue = topology.retry_queue("evt-a-b--c.d", 2, 500)
+    queue = topology.retry_queue("c", "evt-a-b--c.d", 2, 500)
     assert queue.name == "evt-a-b--c.d.retry.1000ms"
-    assert queue.queue_arguments == {"x-message-ttl": 1000, "x-dead-letter-exchange": "",
+    # back through the consuming service's own exchange: no service may publish to the default one
+    assert queue.queue_arguments == {"x-message-ttl": 1000, "x-dead-letter-exchange": "c.retry",
                                      "x-dead-letter-routing-key": "evt-a-b--c.d"}
+    assert queue.exchange.name == "c.retry" and queue.routing_key == queue.name
     assert topology.handler_queue_name("registry", "household.verified", "distribution", "on_verified") == \
         "evt-registry-household.verified--distribution.on_verified"
 
@@ -60,13 +62,25 @@ def test_logs_are_json_with_correlation_and_without_nik_or_phone(capsys):
     assert text.count("[phone]") == 3
 
 
-def test_cli_token_prints_a_valid_token(monkeypatch):
-    monkeypatch.setenv("SETIAKAWAN_JWT_SECRET", "cli-test-secret-cli-test-secret-0123")
-    result = CliRunner().invoke(main, ["token", "--agency", "Dinsos Bartim", "--kind", "district",
-                                       "--role", "operator", "--regions", "62.13,62.13.01.2003"])
+def test_cli_token_prints_a_valid_token(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["keys", "init", "--dir", str(tmp_path / "keys")])
     assert result.exit_code == 0, result.output
-    identity = auth.read_token("cli-test-secret-cli-test-secret-0123", result.output.strip())
+    result = runner.invoke(main, ["token", "--agency", "Dinsos Bartim", "--kind", "district", "--role", "operator",
+                                  "--regions", "62.13,62.13.01.2003", "--key", str(tmp_path / "keys" / "signing-key.pem")])
+    assert result.exit_code == 0, result.output
+    verifier = auth.TokenVerifier({"setiakawan": str(tmp_path / "keys" / "jwks.json")})
+    identity = verifier.read(result.output.strip())
     assert identity.regions == ("62.13", "62.13.01.2003")
+
+
+def test_cli_token_without_a_signing_key_says_how_to_make_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("SETIAKAWAN_HOME", str(tmp_path / "nothing-here"))
+    monkeypatch.delenv("SETIAKAWAN_SIGNING_KEY", raising=False)
+    result = CliRunner().invoke(main, ["token", "--agency", "x", "--kind", "district", "--role", "operator",
+                                       "--regions", "62"])
+    assert result.exit_code == 1
+    assert "no signing key" in result.output and "setiakawan keys init" in result.output
 
 
 def test_cli_token_refuses_unknown_regions_and_kinds():
@@ -77,7 +91,9 @@ def test_cli_token_refuses_unknown_regions_and_kinds():
     result = runner.invoke(main, ["token", "--agency", "x", "--kind", "guild", "--role", "operator",
                                   "--regions", "62"])
     assert result.exit_code == 2
-    for args in (["--help"], ["token", "--help"], ["run", "--help"], ["migrate", "--help"], ["contract", "--help"]):
+    for args in (["--help"], ["token", "--help"], ["run", "--help"], ["migrate", "--help"], ["contract", "--help"],
+                 ["keys", "init", "--help"], ["keys", "rotate", "--help"], ["broker", "setup", "--help"],
+                 ["broker", "grant-partner", "--help"], ["broker", "revoke-partner", "--help"]):
         assert runner.invoke(main, args).exit_code == 0
 
 

@@ -1,17 +1,27 @@
-"""Identity and scope. Every agency request carries a JWT (HS256, PyJWT)
-naming the agency, its kind, its role and the Kemendagri region codes it
-covers; a region covers every code below it (``62.13`` covers
-``62.13.01.2003``)."""
+"""Identity and scope. Every agency request carries a JWT signed by a
+trusted issuer with its private key (EdDSA, or RS256/ES256 from an OpenID
+Connect provider such as Keycloak); services hold only public keys, read
+from each issuer's JWKS document (a file or a URL), so no service can mint
+a token. The token names the agency, its kind, its role and the Kemendagri
+region codes it covers; a region covers every code below it (``62.13``
+covers ``62.13.01.2003``)."""
+import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import jwt
 
-from .problems import forbidden, unauthorized
+from .problems import Problem, forbidden, unauthorized
 
-ISSUER = "setiakawan"
-ALGORITHM = "HS256"
+log = logging.getLogger(__name__)
+
+DEFAULT_ISSUER = "setiakawan"
+DEFAULT_AUDIENCE = "setiakawan"
+#: asymmetric only: an HS256 token "signed" with a public key, or alg none, is refused
+ALGORITHMS = ("EdDSA", "RS256", "ES256")
 KINDS = ("province", "district", "village", "ngo", "csr")
 ROLES = ("admin", "operator", "field_officer", "viewer")
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
@@ -35,7 +45,9 @@ def check_region_code(code):
     return code
 
 
-def issue_token(secret, agency, kind, role, regions, ttl=timedelta(hours=12), now=None):
+def issue_token(signing_key, agency, kind, role, regions, ttl=timedelta(hours=12), now=None,
+                issuer=DEFAULT_ISSUER, audience=DEFAULT_AUDIENCE):
+    """A token signed with ``signing_key`` (``keys.SigningKey``)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     if role not in ROLES:
@@ -44,30 +56,135 @@ def issue_token(secret, agency, kind, role, regions, ttl=timedelta(hours=12), no
     if not _agency_name(agency) or not regions:
         raise ValueError("a token needs an agency (text without NUL) and at least one region")
     now = now or datetime.now(timezone.utc)
-    claims = {"iss": ISSUER, "sub": agency, "kind": kind, "role": role, "regions": regions,
+    claims = {"iss": issuer, "aud": audience, "sub": agency, "kind": kind, "role": role, "regions": regions,
               "iat": now, "exp": now + ttl}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, signing_key.private_key, algorithm=signing_key.algorithm,
+                      headers={"kid": signing_key.kid})
 
 
-def read_token(secret, token):
-    """The identity in a token; a Problem 401 when it is missing or bad."""
-    if not token:
-        raise unauthorized("A bearer token is required (Authorization: Bearer <token>).")
-    try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                            options={"require": ["exp", "iat", "sub", "iss"]}, leeway=30)
-    except jwt.ExpiredSignatureError:
-        raise unauthorized("The token has expired.") from None
-    except jwt.InvalidTokenError as exc:
-        raise unauthorized(f"The token is not valid: {exc}.") from None
+class KeySet:
+    """The public keys of one issuer, from a JWKS file (read again when it
+    changes, so a rotation needs no restart) or URL (cached, fetched again
+    for a key id it does not know)."""
+
+    FILE_CHECK_SECONDS = 1.0
+
+    def __init__(self, location):
+        self.location = str(location)
+        self._is_url = self.location.startswith(("https://", "http://"))
+        if self._is_url:
+            self._client = jwt.PyJWKClient(self.location, cache_jwk_set=True, lifespan=300, timeout=5)
+        else:
+            self._path = Path(self.location)
+            self._keys, self._stamp, self._checked = {}, None, 0.0
+
+    def key(self, kid):
+        """The key with id ``kid``, or None."""
+        if self._is_url:
+            try:
+                return self._client.get_signing_key(kid)
+            except jwt.PyJWKClientConnectionError as exc:
+                log.warning("JWKS of %s unreachable: %s", self.location, exc)
+                raise Problem(503, "Service unavailable", "The token issuer's keys cannot be fetched now.",
+                              kind="issuer-unavailable") from None
+            except jwt.PyJWKClientError:
+                return None
+        self._reload_file()
+        return self._keys.get(kid)
+
+    def _reload_file(self):
+        now = time.monotonic()
+        if now - self._checked < self.FILE_CHECK_SECONDS and self._stamp is not None:
+            return
+        self._checked = now
+        try:
+            stat = self._path.stat()
+        except OSError as exc:
+            log.error("JWKS file %s unreadable: %s", self._path, exc)
+            self._keys, self._stamp = {}, None
+            return
+        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if stamp == self._stamp:
+            return
+        try:
+            key_set = jwt.PyJWKSet.from_json(self._path.read_text())
+        except (OSError, ValueError, jwt.PyJWKSetError) as exc:
+            log.error("JWKS file %s unusable: %s", self._path, exc)
+            self._keys, self._stamp = {}, None
+            return
+        self._keys = {k.key_id: k for k in key_set.keys if k.key_id}
+        self._stamp = stamp
+
+
+class TokenVerifier:
+    """Checks tokens against the trusted issuers' public keys."""
+
+    def __init__(self, issuers, audience=DEFAULT_AUDIENCE):
+        if not issuers:
+            raise ValueError("at least one trusted token issuer is needed")
+        self.issuers = {issuer: location if isinstance(location, KeySet) else KeySet(location)
+                        for issuer, location in issuers.items()}
+        self.audience = audience
+
+    @classmethod
+    def from_config(cls, config):
+        """``TOKEN_ISSUERS``: a mapping of issuer (the ``iss`` claim) to the
+        path or URL of its JWKS, or one path/URL for the issuer
+        ``setiakawan``; ``TOKEN_AUDIENCE``: the ``aud`` every token must carry."""
+        return cls(issuers_setting(config.get("TOKEN_ISSUERS")),
+                   config.get("TOKEN_AUDIENCE") or DEFAULT_AUDIENCE)
+
+    def read(self, token):
+        """The identity in a token; a Problem 401 when it is missing or bad."""
+        if not token:
+            raise unauthorized("A bearer token is required (Authorization: Bearer <token>).")
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError as exc:
+            raise unauthorized(f"The token is not valid: {exc}.") from None
+        algorithm = header.get("alg")
+        if algorithm not in ALGORITHMS:
+            raise unauthorized(f"Tokens signed with {algorithm!r} are not accepted; "
+                               f"only {', '.join(ALGORITHMS)}.")
+        issuer = unverified.get("iss")
+        key_set = self.issuers.get(issuer) if isinstance(issuer, str) else None
+        if key_set is None:
+            raise unauthorized(f"The token's issuer {issuer!r} is not trusted.")
+        key = key_set.key(header.get("kid"))
+        if key is None:
+            raise unauthorized(f"The token's key {header.get('kid')!r} is not among the issuer's keys.")
+        if key.algorithm_name != algorithm:
+            raise unauthorized("The token's algorithm does not match its key.")
+        try:
+            claims = jwt.decode(token, key.key, algorithms=[algorithm], issuer=issuer, audience=self.audience,
+                                options={"require": ["exp", "iat", "iss", "aud", "sub"]}, leeway=30)
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("The token has expired.") from None
+        except jwt.InvalidTokenError as exc:
+            raise unauthorized(f"The token is not valid: {exc}.") from None
+        return identity_from_claims(claims)
+
+
+def issuers_setting(value):
+    if isinstance(value, str) and value.strip():
+        return {DEFAULT_ISSUER: value.strip()}
+    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                 for k, v in value.items()):
+        return {k: v.strip() for k, v in value.items()}
+    raise ValueError("TOKEN_ISSUERS must name the JWKS (path or URL) of at least one trusted issuer")
+
+
+def identity_from_claims(claims):
     regions = claims.get("regions")
     if (claims.get("kind") not in KINDS or claims.get("role") not in ROLES
             or not isinstance(regions, list) or not regions
             or not all(isinstance(r, str) and REGION_CODE.match(r) for r in regions)):
         raise unauthorized("The token does not name a valid kind, role and regions.")
-    if not _agency_name(claims["sub"]):
+    agency = claims.get("agency", claims.get("sub"))  # an OIDC provider's sub is a user: it may name the agency apart
+    if not _agency_name(agency):
         raise unauthorized("The token does not name an agency.")
-    return Identity(agency=claims["sub"], kind=claims["kind"], role=claims["role"], regions=tuple(regions))
+    return Identity(agency=agency, kind=claims["kind"], role=claims["role"], regions=tuple(regions))
 
 
 def _agency_name(agency):

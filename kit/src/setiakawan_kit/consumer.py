@@ -33,8 +33,9 @@ from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
 from . import context, metrics, topology, wire
-from .envelope import InvalidEvent
 from .db import DatabaseProvider
+from .envelope import InvalidEvent
+from .logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class ReliableEventHandler(Entrypoint):
         self._pending = []
         self._lingering = False
         with kombu.Connection(self.amqp_uri, connect_timeout=10) as conn:
-            topology.declare_handler_topology(conn.default_channel, self.queue,
+            topology.declare_handler_topology(conn, self.service, self.queue,
                                               self.max_attempts, self.base_delay_ms)
         self.queue_consumer.register_provider(self)
 
@@ -176,16 +177,18 @@ class ReliableEventHandler(Entrypoint):
 
     def _forward(self, message, dead, error, attempt=1):
         """Copy the message to its retry or dead-letter queue, confirmed,
-        then ack the original; requeue it if the copy could not be made."""
+        then ack the original; requeue it if the copy could not be made. The
+        error travels redacted, as logs are: it can quote a NIK or a phone."""
         headers = dict(message.headers or {})
+        error = redact(error)
         if dead:
-            target = topology.dead_letter_queue(self.queue.name)
+            target = topology.dead_letter_queue(self.service, self.queue.name)
             headers.update({topology.ERROR_HEADER: error[:4000],
                             topology.FAILED_QUEUE_HEADER: self.queue.name,
                             topology.ATTEMPT_HEADER: attempt,
                             topology.DEAD_AT_HEADER: datetime.now(timezone.utc).isoformat()})
         else:
-            target = topology.retry_queue(self.queue.name, attempt, self.base_delay_ms)
+            target = topology.retry_queue(self.service, self.queue.name, attempt, self.base_delay_ms)
             headers[topology.ATTEMPT_HEADER] = attempt + 1
             headers[topology.ERROR_HEADER] = error[:4000]
         try:
@@ -201,7 +204,8 @@ class ReliableEventHandler(Entrypoint):
     def _publish_confirmed(self, queue_name, message, headers):
         conn = kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True})
         with producers[conn].acquire(block=True, timeout=10) as producer:
-            producer.publish(message.body, exchange="", routing_key=queue_name,
+            producer.publish(message.body, exchange=topology.retry_exchange_name(self.service),
+                             routing_key=queue_name,
                              headers=headers, content_type=message.content_type,
                              content_encoding=message.content_encoding or "utf-8",
                              delivery_mode=2, retry=True,

@@ -18,6 +18,7 @@ from functools import partial
 import psycopg2.errors
 from eventlet.event import Event
 from marshmallow import ValidationError
+from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
@@ -50,6 +51,10 @@ def _http_problem(exc):
 
 class ProblemWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # eventlet's input decodes the chunks and ends at the last one; told so,
+            # werkzeug reads it (else a chunked body reads as empty). read_capped caps it.
+            environ["wsgi.input_terminated"] = True
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
@@ -67,8 +72,19 @@ class ProblemWebServer(WebServer):
         return ProblemWsgiApp(self)
 
 
+class TokenVerification(SharedExtension):
+    """One token verifier per service process (its JWKS caches are shared)."""
+
+    def setup(self):
+        try:
+            self.verifier = auth.TokenVerifier.from_config(self.container.config)
+        except ValueError as exc:
+            raise RuntimeError(f"{exc} (setting TOKEN_ISSUERS)") from None
+
+
 class ApiEntrypoint(HttpRequestHandler):
     server = ProblemWebServer()
+    tokens = TokenVerification()
 
     def __init__(self, method, url, body=None, response=None, query=None, roles=None,
                  public=False, summary=None, status=200, tags=None, **kwargs):
@@ -84,12 +100,6 @@ class ApiEntrypoint(HttpRequestHandler):
         kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
         super().__init__(method, url, **kwargs)
 
-    def setup(self):
-        super().setup()
-        self.jwt_secret = self.container.config.get("JWT_SECRET")
-        if not self.public and not self.jwt_secret:
-            raise RuntimeError("JWT_SECRET is not configured")
-
     def handle_request(self, request):
         request.shallow = False
         started = time.perf_counter()
@@ -99,7 +109,7 @@ class ApiEntrypoint(HttpRequestHandler):
             response = self._run(call, request)
         except Exception as exc:  # noqa: BLE001 - every error becomes a problem document
             response = self.response_from_exception(exc)
-            _drain(request)
+            _drain(request, response)
         response.headers[CORRELATION_HEADER] = correlation_id
         metrics.HTTP_LATENCY.labels(self.container.service_name, request.method, self.url,
                                     str(response.status_code)).observe(time.perf_counter() - started)
@@ -108,7 +118,7 @@ class ApiEntrypoint(HttpRequestHandler):
     def _read(self, request, correlation_id):
         identity = None
         if not self.public:
-            identity = auth.read_token(self.jwt_secret, auth.bearer(request.headers.get("Authorization")))
+            identity = self.tokens.verifier.read(auth.bearer(request.headers.get("Authorization")))
             if self.roles:
                 auth.require_role(identity, *self.roles)
         query = request.args.to_dict()
@@ -130,9 +140,7 @@ class ApiEntrypoint(HttpRequestHandler):
         if request.mimetype != "application/json":
             raise unsupported_media_type(
                 f"The body must be application/json, not {request.mimetype or 'missing'}.")
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise content_too_large(f"The body is larger than {MAX_BODY_BYTES} bytes.")
-        raw = request.get_data(cache=True)
+        raw = read_capped(request, MAX_BODY_BYTES)
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -184,15 +192,35 @@ class ApiEntrypoint(HttpRequestHandler):
                                  "status": 500, "detail": "The service failed; the error is logged."})
 
 
-def _drain(request):
-    """Read what is left of a refused request's body, so that a client still
-    sending it receives the problem document instead of a broken pipe."""
-    if (request.content_length or 0) <= MAX_BODY_BYTES:
-        try:
-            while request.stream.read(65536):
-                pass
-        except (OSError, ValueError):
-            pass
+def read_capped(request, limit):
+    """The whole body, refused (413) past ``limit`` bytes whether or not
+    the client announced its length: a chunked body is read only up to
+    the limit."""
+    if (request.content_length or 0) > limit:
+        raise content_too_large(f"The body is larger than {limit} bytes.")
+    parts, size = [], 0
+    while block := request.stream.read(min(65536, limit + 1 - size)):
+        parts.append(block)
+        size += len(block)
+        if size > limit:
+            raise content_too_large(f"The body is larger than {limit} bytes.")
+    return b"".join(parts)
+
+
+def _drain(request, response):
+    """Read what is left of a refused request's body (up to the body limit),
+    so that a client still sending it receives the problem document instead
+    of a broken pipe; past the limit, close the connection instead."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return
+    left = MAX_BODY_BYTES
+    try:
+        while left > 0 and (block := request.stream.read(min(65536, left))):
+            left -= len(block)
+    except (OSError, ValueError):
+        return
+    if left <= 0:
+        response.headers["Connection"] = "close"
 
 
 api = ApiEntrypoint.decorator

@@ -10,8 +10,7 @@ databases, dropped afterwards, so runs never collide.
 Services run as real processes (``python -m setiakawan_kit.runner``), the way
 an operator runs them, so tests can kill and restart them.
 """
-import base64
-import json
+import importlib
 import os
 import shutil
 import signal
@@ -31,12 +30,11 @@ import psycopg2
 import pytest
 import yaml
 
-from . import auth, migrate
+from . import auth, broker as broker_accounts_, keys, migrate
 from .db import database_dsn
 
 LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
-TEST_JWT_SECRET = "setiakawan-test-secret-0123456789abcdef"
 
 
 def docker_engine_running():
@@ -68,31 +66,16 @@ class Broker:
     def uri(self, vhost):
         return f"pyamqp://{self.user}:{self.password}@{self.host}:{self.port}/{urllib.parse.quote(vhost, safe='')}"
 
-    def _api(self, method, path, body=None):
-        request = urllib.request.Request(
-            f"http://{self.host}:{self.management_port}/api/{path}", method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"content-type": "application/json",
-                     "authorization": "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.read()
+    @property
+    def admin(self):
+        return broker_accounts_.BrokerAdmin(f"http://{self.host}:{self.management_port}", self.user, self.password,
+                                            ctl=self.ctl)
 
     def add_vhost(self, name):
-        quoted = urllib.parse.quote(name, safe="")
-        try:
-            self._api("PUT", f"vhosts/{quoted}", {})
-            self._api("PUT", f"permissions/{quoted}/{self.user}", {"configure": ".*", "write": ".*", "read": ".*"})
-        except urllib.error.URLError:  # management plugin off: the slower CLI
-            self._ctl("add_vhost", name)
-            self._ctl("set_permissions", "-p", name, self.user, ".*", ".*", ".*")
+        self.admin.add_vhost(name)
 
     def delete_vhost(self, name):
-        try:
-            self._api("DELETE", f"vhosts/{urllib.parse.quote(name, safe='')}")
-        except urllib.error.HTTPError:
-            pass
-        except urllib.error.URLError:
-            self._ctl("delete_vhost", name, check=False)
+        self.admin.delete_vhost(name)
 
     def restart(self, down_seconds=1.0):
         """Stop and start the broker application (all connections drop)."""
@@ -207,14 +190,100 @@ def make_database(infrastructure):
         migrate.drop_database(infrastructure.database_url, name)
 
 
+@pytest.fixture(scope="session")
+def token_keys(tmp_path_factory):
+    """This test session's token issuer: a key pair made for it (``.jwks``
+    is what services trust, ``.signing_key`` what ``token`` signs with)."""
+    files = keys.KeyFiles(tmp_path_factory.mktemp("token-keys"))
+    files.init()
+    return files
+
+
 @pytest.fixture
-def token():
+def token(token_keys):
     """``token(role="operator", regions=("62",), kind="province", agency=...)``."""
+    signing_key = keys.load_signing_key(token_keys.signing_key)
 
     def issue(role="operator", regions=("62",), kind="province", agency="Dinas Sosial Kalimantan Tengah", **kw):
-        return auth.issue_token(TEST_JWT_SECRET, agency, kind, role, list(regions), **kw)
+        return auth.issue_token(signing_key, agency, kind, role, list(regions), **kw)
 
     return issue
+
+
+class BrokerAccounts:
+    """Broker users of one test session (``<prefix><name>``, the prefix
+    unique to the session, so sessions side by side never share one), each
+    given on a test's vhost exactly what its service or partner grant
+    allows. Users are node-wide: they are deleted when the session ends."""
+
+    def __init__(self, broker, prefix):
+        self.broker = broker
+        self.prefix = prefix
+        self.passwords = {}
+
+    def user(self, name):
+        return self.prefix + name
+
+    def _grant(self, vhost, name, grant, exchanges=()):
+        user = self.user(name)
+        password = self.passwords.setdefault(user, broker_accounts_.new_password())
+        self.broker.admin.apply(broker_accounts_.Definitions(
+            vhost, users={user: password}, grants=[grant], exchanges=[(e, "topic") for e in exchanges]))
+        return broker_accounts_.amqp_uri_for(self.broker.uri(vhost), user, password)
+
+    def for_service(self, vhost, name, service_cls):
+        """The AMQP URI of ``name``'s account on ``vhost``, allowed what
+        ``service_cls`` needs; the exchanges it consumes from are made, as
+        ``setiakawan broker setup`` makes them."""
+        needs = broker_accounts_.needs_of(service_cls, name=_service_name(name, service_cls))
+        return self._grant(vhost, name, broker_accounts_.service_grant(needs, self.user(name)),
+                           broker_accounts_.exchanges_for([needs]))
+
+    def for_partner(self, vhost, name, reads, publishes=False):
+        grant = broker_accounts_.partner_grant(name, self.user(name), reads, publishes)
+        return self._grant(vhost, name, grant, sorted(reads))
+
+    def delete_all(self):
+        self.broker.admin.delete_users(self.passwords)
+
+
+def _service_name(name, service_cls):
+    # replicas run as "producer-0", "producer-1": one nameko service, one set of queues
+    return getattr(service_cls, "name", None) or name
+
+
+def service_class(target):
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@pytest.fixture(scope="session")
+def broker_accounts(infrastructure):
+    accounts = BrokerAccounts(infrastructure.broker, f"t{uuid.uuid4().hex[:10]}-")
+    yield accounts
+    accounts.delete_all()
+
+
+@pytest.fixture
+def service_account(broker_accounts, vhost):
+    """``service_account(name, "pkg.module:Class")``: the AMQP URI of the
+    service's own account on this test's vhost."""
+
+    def make(name, target):
+        return broker_accounts.for_service(vhost, name, service_class(target) if isinstance(target, str) else target)
+
+    return make
+
+
+@pytest.fixture
+def partner_account(broker_accounts, vhost):
+    """``partner_account("wahana", {"registry.events": ("household.verified",)})``:
+    the AMQP URI of a partner's account on this test's vhost."""
+
+    def make(name, reads, publishes=False):
+        return broker_accounts.for_partner(vhost, name, reads, publishes)
+
+    return make
 
 
 class ServiceProcess:
@@ -279,13 +348,13 @@ class ServiceProcess:
             return ""
 
 
-def service_config(name, amqp_uri, database_url, database_name, port=None, **extra):
+def service_config(name, amqp_uri, database_url, database_name, jwks, port=None, **extra):
     config = {
         "AMQP_URI": amqp_uri,
         "DATABASE_URL": database_url,
         "DATABASE_NAME": database_name,
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{port or free_port()}",
-        "JWT_SECRET": TEST_JWT_SECRET,
+        "TOKEN_ISSUERS": {auth.DEFAULT_ISSUER: str(jwks)},
         "max_workers": 10,
         "EVENT_RETRY": {"max_attempts": 3, "base_delay_ms": 100},
         "LOGGING": {"version": 1, "disable_existing_loggers": False,
@@ -298,14 +367,18 @@ def service_config(name, amqp_uri, database_url, database_name, port=None, **ext
 
 
 @pytest.fixture
-def run_service(infrastructure, amqp_uri, tmp_path):
+def run_service(infrastructure, amqp_uri, tmp_path, token_keys, broker_accounts, service_account):
     """``run_service(name, "pkg.module:Class", database_name, **config)``
-    starts a service process on this test's vhost; all are stopped after
-    the test (their logs are in tmp_path)."""
+    starts a service process on this test's vhost, connected as its own
+    broker account (``own_account=False``: as the test's administrator,
+    for a plain nameko service that declares others' exchanges); all are
+    stopped after the test (their logs are in tmp_path)."""
     started = []
 
-    def run(name, target, database_name, wait=True, env=None, **extra):
-        config = service_config(name, amqp_uri, infrastructure.database_url, database_name, **extra)
+    def run(name, target, database_name, wait=True, env=None, own_account=True, **extra):
+        uri = service_account(name, target) if own_account else amqp_uri
+        extra.setdefault("BROKER_USER_PREFIX", broker_accounts.prefix)
+        config = service_config(name, uri, infrastructure.database_url, database_name, token_keys.jwks, **extra)
         proc = ServiceProcess(name, target, config, env=env, log_dir=tmp_path)
         started.append(proc)
         return proc.start(wait=wait)

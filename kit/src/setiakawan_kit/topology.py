@@ -2,16 +2,30 @@
 the topic exchange ``<service>.events`` with the event type as routing key,
 and a handler consumes from ``evt-<source>-<type>--<service>.<method>``.
 
-Each reliable handler's queue has retry queues and a dead-letter queue::
+Each reliable handler's queue has retry queues and a dead-letter queue,
+reached through the consuming service's own direct exchange
+``<service>.retry`` (routing key: the queue's name), so that no service
+needs to publish to the default exchange, which reaches every queue::
 
     <queue>.retry.<ms>ms  holds a failed message for <ms> milliseconds
                           (base_delay * 2**(attempt-1)), then dead-letters it
-                          back to <queue>; one queue per delay, since a TTL
-                          only expires messages at the head of a queue
+                          back to <queue> through ``<service>.retry``; one
+                          queue per delay, since a TTL only expires messages
+                          at the head of a queue
     <queue>.dead        messages that failed every attempt or could not be
                         read, with the error in their headers
+
+A service declares only its own exchanges and queues; another service's
+events exchange is declared passively (it must exist: the publisher, or
+``setiakawan broker setup``, creates it), since declaring it for real needs
+a permission that would also let the consumer delete it.
 """
+import logging
+
+import amqp
 from kombu import Exchange, Queue
+
+log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-setiakawan-attempt"
 ERROR_HEADER = "x-setiakawan-error"
@@ -23,10 +37,18 @@ def exchange_name(service):
     return f"{service}.events"
 
 
-def event_exchange(service):
+def event_exchange(service, passive=False):
     # Declared exactly as nameko's get_event_exchange does, so both can
     # declare it without a PRECONDITION_FAILED.
-    return Exchange(exchange_name(service), type="topic", durable=True, delivery_mode=2)
+    return Exchange(exchange_name(service), type="topic", durable=True, delivery_mode=2, passive=passive)
+
+
+def retry_exchange_name(service):
+    return f"{service}.retry"
+
+
+def retry_exchange(service):
+    return Exchange(retry_exchange_name(service), type="direct", durable=True, delivery_mode=2)
 
 
 def handler_queue_name(source_service, event_type, service, method):
@@ -35,31 +57,55 @@ def handler_queue_name(source_service, event_type, service, method):
 
 def handler_queue(source_service, event_type, service, method):
     return Queue(handler_queue_name(source_service, event_type, service, method),
-                 exchange=event_exchange(source_service), routing_key=event_type,
-                 durable=True, auto_delete=False)
+                 exchange=event_exchange(source_service, passive=source_service != service),
+                 routing_key=event_type, durable=True, auto_delete=False)
 
 
 def retry_delay_ms(attempt, base_delay_ms):
     return int(base_delay_ms * 2 ** (attempt - 1))
 
 
-def retry_queue(queue_name, attempt, base_delay_ms):
+def retry_queue(service, queue_name, attempt, base_delay_ms):
     delay = retry_delay_ms(attempt, base_delay_ms)
-    return Queue(f"{queue_name}.retry.{delay}ms", durable=True, auto_delete=False,
+    name = f"{queue_name}.retry.{delay}ms"
+    return Queue(name, exchange=retry_exchange(service), routing_key=name, durable=True, auto_delete=False,
                  queue_arguments={
                      "x-message-ttl": delay,
-                     "x-dead-letter-exchange": "",
+                     "x-dead-letter-exchange": retry_exchange_name(service),
                      "x-dead-letter-routing-key": queue_name,
                  })
 
 
-def dead_letter_queue(queue_name):
-    return Queue(f"{queue_name}.dead", durable=True, auto_delete=False)
+def dead_letter_queue(service, queue_name):
+    name = f"{queue_name}.dead"
+    return Queue(name, exchange=retry_exchange(service), routing_key=name, durable=True, auto_delete=False)
 
 
-def declare_handler_topology(channel, queue, max_attempts, base_delay_ms):
-    queue.exchange.declare(channel=channel)
+def declare_handler_topology(connection, service, queue, max_attempts, base_delay_ms):
+    """The handler's queue, bound to its source and to ``<service>.retry``
+    (the way back from a retry queue), its retry queues and its dead-letter
+    queue."""
+    channel = connection.default_channel
     queue.declare(channel=channel)
+    retry_exchange(service).declare(channel=channel)
+    channel.queue_bind(queue.name, retry_exchange_name(service), routing_key=queue.name)
     for attempt in range(1, max_attempts):
-        retry_queue(queue.name, attempt, base_delay_ms).declare(channel=channel)
-    dead_letter_queue(queue.name).declare(channel=channel)
+        _declare_own(connection, retry_queue(service, queue.name, attempt, base_delay_ms))
+    _declare_own(connection, dead_letter_queue(service, queue.name))
+
+
+def _declare_own(connection, queue):
+    """Declare one of the service's own queues. A retry queue made by an
+    earlier version (dead-lettering through the default exchange) has other
+    arguments: it is replaced when empty."""
+    try:
+        queue.declare(channel=connection.default_channel)
+    except amqp.exceptions.PreconditionFailed:
+        connection.default_channel.close()  # the broker closed it; a new one is opened below
+        channel = connection.channel()
+        try:
+            channel.queue_delete(queue.name, if_empty=True)
+        finally:
+            channel.close()
+        log.warning("replaced queue %s, declared with other arguments by an earlier version", queue.name)
+        queue.declare(channel=connection.default_channel)

@@ -1,11 +1,15 @@
 import json
 import time
+import uuid
 
+import amqp
 import kombu
 import pytest
 import requests
 
 from setiakawan_kit import topology
+from setiakawan_kit.rpc import RpcClient
+from setiakawan_kit.service import KitService
 from setiakawan_registry import SERVICE
 
 from registry_samples import household_body  # noqa: F401 - the integration tests import it from here
@@ -81,3 +85,58 @@ def count_rows(db, database, table):
     with db(database).cursor() as cur:
         cur.execute(f"SELECT count(*) FROM {table}")
         return cur.fetchone()[0]
+
+
+class Notifications(KitService):
+    """The registry's RPC callers as their accounts see them (the real services are shells)."""
+
+    name = "notifications"
+    registry = RpcClient("registry", methods=("contact_details",))
+
+
+class Distribution(KitService):
+    name = "distribution"
+    registry = RpcClient("registry", methods=("nik_belongs_to",))
+
+
+def rpc_call(uri, service, method, *args, user_id=None, timeout=20):
+    """nameko's RPC protocol by hand, as ``service``'s account in ``uri``
+    (its ``user_id`` unless given); the reply body."""
+    exchange = kombu.Exchange("nameko-rpc", type="topic", durable=True, passive=True)
+    routing_key = str(uuid.uuid4())
+    user = kombu.Connection(uri).userid if user_id is None else user_id
+    with kombu.Connection(uri) as conn:
+        channel = conn.channel()
+        reply = kombu.Queue(f"rpc.reply-{service}-{routing_key}", exchange=exchange, routing_key=routing_key,
+                            exclusive=True, auto_delete=True)(channel)
+        reply.declare()
+        properties = {"reply_to": routing_key, "correlation_id": str(uuid.uuid4()),
+                      "content_type": "application/json"}
+        if user:
+            properties["user_id"] = user
+        channel.confirm_select()
+        channel.basic_publish(amqp.Message(json.dumps({"args": list(args), "kwargs": {}}), **properties),
+                              exchange="nameko-rpc", routing_key=f"registry.{method}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = reply.get(no_ack=True)
+            if message is not None:
+                return json.loads(message.body)
+            time.sleep(0.05)
+    raise AssertionError(f"no reply to registry.{method}")
+
+
+@pytest.fixture
+def call_registry(service_account):
+    """``call_registry(method, *args)``: the RPC as the service allowed to
+    make it (contact_details: notifications; nik_belongs_to: distribution);
+    the result, or the error raised."""
+    callers = {"contact_details": Notifications, "nik_belongs_to": Distribution}
+
+    def call(method, *args):
+        caller = callers[method]
+        reply = rpc_call(service_account(caller.name, caller), caller.name, method, *args)
+        assert reply["error"] is None, reply["error"]
+        return reply["result"]
+
+    return call

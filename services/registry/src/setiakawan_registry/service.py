@@ -6,12 +6,12 @@ import uuid
 import eventlet
 from marshmallow import Schema, fields
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
 from setiakawan_kit.db import dsn_from_config
 from setiakawan_kit.diagnostics import DiagnosticsMixin
 from setiakawan_kit.http import api
+from setiakawan_kit.rpc import rpc
 from setiakawan_kit.service import KitService
 
 from . import groups, households, imports, review, schemas, storage
@@ -248,8 +248,8 @@ class RegistryService(DiagnosticsMixin, KitService):
                         headers={"Content-Disposition": f'attachment; filename="rejections-{import_id}.csv"'})
 
     # -- for other services -------------------------------------------------
-    @rpc
-    def contact_details(self, person_ref):
+    @rpc(callers=("notifications",))
+    def contact_details(self, caller, person_ref):
         """Name, phone and village of a current member, for notifications;
         None for an unknown or removed person."""
         person_ref = _as_uuid(person_ref)
@@ -262,8 +262,8 @@ class RegistryService(DiagnosticsMixin, KitService):
         return {"person_ref": str(row["id"]), "name": row["name"], "phone": row["phone"],
                 "village_code": row["village_code"]}
 
-    @rpc
-    def nik_belongs_to(self, nik, person_ref):
+    @rpc(callers=("distribution",))
+    def nik_belongs_to(self, caller, nik, person_ref):
         """Whether a NIK shown at a delivery is this person's (proof of delivery)."""
         person_ref = _as_uuid(person_ref)
         if person_ref is None or not isinstance(nik, str) or "\x00" in nik:

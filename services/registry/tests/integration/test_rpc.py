@@ -1,45 +1,21 @@
 """The registry's RPC for other services, called over AMQP the way any
 client can (nameko's RPC protocol: exchange ``nameko-rpc``, routing key
-``registry.<method>``, reply to a queue bound to that exchange)."""
-import json
+``registry.<method>``, reply to a queue bound to that exchange), as the
+broker account of the service allowed to make each call."""
 import uuid
-
-import kombu
 
 from conftest import household_body
 
 
-def call(amqp_uri, method, *args):
-    exchange = kombu.Exchange("nameko-rpc", type="topic", durable=True)
-    reply_queue = kombu.Queue(f"rpc-reply-{uuid.uuid4()}", exchange=exchange, exclusive=True, auto_delete=True)
-    reply_queue.routing_key = reply_queue.name
-    correlation = str(uuid.uuid4())
-    with kombu.Connection(amqp_uri) as conn:
-        channel = conn.channel()
-        bound = reply_queue(channel)
-        bound.declare()
-        kombu.Producer(channel).publish(json.dumps({"args": list(args), "kwargs": {}}), exchange=exchange,
-                                        routing_key=f"registry.{method}", reply_to=reply_queue.name,
-                                        correlation_id=correlation, content_type="application/json")
-        replies = []
-        with conn.Consumer(bound, callbacks=[lambda body, message: (replies.append(body), message.ack())],
-                           accept=["application/json"]):
-            while not replies:
-                conn.drain_events(timeout=20)
-    reply = replies[0]
-    assert reply["error"] is None, reply["error"]
-    return reply["result"]
-
-
-def test_contact_details_and_nik_check_keep_personal_data_in_the_registry(client, amqp_uri):
+def test_contact_details_and_nik_check_keep_personal_data_in_the_registry(client, call_registry):
     household = client().post("/households", household_body()).json()
     head = household["members"][0]
-    details = call(amqp_uri, "contact_details", head["person_ref"])
+    details = call_registry("contact_details", head["person_ref"])
     assert details == {"person_ref": head["person_ref"], "name": "Siti Aminah", "phone": "+6281234567890",
                        "village_code": "62.13.01.2003"}
-    assert call(amqp_uri, "contact_details", str(uuid.uuid4())) is None
-    assert call(amqp_uri, "contact_details", "not-a-reference") is None
-    assert call(amqp_uri, "contact_details", "urn:uuid:" + head["person_ref"])["name"] == "Siti Aminah"
-    assert call(amqp_uri, "nik_belongs_to", "6213014107850003", head["person_ref"]) is True
-    assert call(amqp_uri, "nik_belongs_to", "6213011503100002", head["person_ref"]) is False
-    assert call(amqp_uri, "nik_belongs_to", "6213014107850003", "junk") is False
+    assert call_registry("contact_details", str(uuid.uuid4())) is None
+    assert call_registry("contact_details", "not-a-reference") is None
+    assert call_registry("contact_details", "urn:uuid:" + head["person_ref"])["name"] == "Siti Aminah"
+    assert call_registry("nik_belongs_to", "6213014107850003", head["person_ref"]) is True
+    assert call_registry("nik_belongs_to", "6213011503100002", head["person_ref"]) is False
+    assert call_registry("nik_belongs_to", "6213014107850003", "junk") is False

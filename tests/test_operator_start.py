@@ -1,0 +1,111 @@
+"""How an operator starts Setiakawan: in development `setiakawan run` (what
+`make run` calls) needs no configuration and makes its keys and broker
+accounts once, in a git-ignored folder; in production nothing secret has a
+default, and a start without keys fails with one line naming what is
+missing."""
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+import urllib.request
+
+import requests
+
+from setiakawan_kit import migrate
+from setiakawan_kit.testing import free_port
+from setiakawan_registry import SERVICE
+
+SECRET_SETTINGS = ("SETIAKAWAN_TOKEN_ISSUERS", "SETIAKAWAN_SIGNING_KEY", "AMQP_URI", "REGISTRY_AMQP_URI",
+                   "DISTRIBUTION_AMQP_URI", "TRAINING_AMQP_URI", "NOTIFICATIONS_AMQP_URI")
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_SETTINGS and k != "SETIAKAWAN_ENV"}
+    env.setdefault("PYTHONPATH", os.pathsep.join(sys.path))
+    env.update(extra)
+    return env
+
+
+def setiakawan(*args, env, timeout=120):
+    return subprocess.run([sys.executable, "-m", "setiakawan_kit.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_a_service_without_keys_refuses_to_start_in_one_line():
+    for env in (clean_env(SETIAKAWAN_ENV="production"), clean_env()):
+        result = subprocess.run([sys.executable, "-m", "setiakawan_kit.runner", "--config", str(SERVICE.config),
+                                 SERVICE.module], env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("Error: RegistryService cannot start: ")
+        assert "REGISTRY_AMQP_URI" in line and "SETIAKAWAN_TOKEN_ISSUERS" in line
+
+
+def test_setiakawan_run_in_production_makes_nothing_and_names_what_is_missing(tmp_path):
+    result = setiakawan("run", env=clean_env(SETIAKAWAN_ENV="production", SETIAKAWAN_HOME=str(tmp_path / "home")))
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: cannot start in production: ")
+    for name in ("SETIAKAWAN_TOKEN_ISSUERS", "REGISTRY_AMQP_URI", "DISTRIBUTION_AMQP_URI", "TRAINING_AMQP_URI",
+                 "NOTIFICATIONS_AMQP_URI"):
+        assert name in line
+    assert not (tmp_path / "home").exists()
+    guest = setiakawan("run", "registry", env=clean_env(
+        SETIAKAWAN_ENV="production", SETIAKAWAN_TOKEN_ISSUERS=str(tmp_path / "jwks.json"),
+        REGISTRY_AMQP_URI="pyamqp://guest:guest@127.0.0.1:5672/"))
+    assert guest.returncode == 1 and "logs in as guest" in guest.stderr and "does not exist" in guest.stderr
+
+
+def test_development_run_makes_its_keys_and_accounts_once(tmp_path, amqp_uri, infrastructure, broker_accounts):
+    home = tmp_path / "home"
+    prefix = broker_accounts.prefix + "dev-"
+    database = f"setiakawan_dev_{os.getpid()}_{time.monotonic_ns() % 10**8}"
+    address = f"127.0.0.1:{free_port()}"
+    env = clean_env(SETIAKAWAN_HOME=str(home), AMQP_URI=amqp_uri, SETIAKAWAN_BROKER_USER_PREFIX=prefix,
+                    DATABASE_URL=infrastructure.database_url, REGISTRY_DATABASE=database,
+                    REGISTRY_HTTP_ADDRESS=address)
+    log = tmp_path / "run.log"
+    try:
+        for round_ in (1, 2):
+            with open(log, "w") as out:
+                process = subprocess.Popen([sys.executable, "-m", "setiakawan_kit.cli", "run", "registry"], env=env,
+                                           stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                wait_healthy(f"http://{address}", process, log)
+                token = setiakawan("token", "--agency", "Dinas Sosial Barito Timur", "--kind", "district", "--role",
+                                   "operator", "--regions", "62.13", env=env).stdout.strip()
+                pings = requests.get(f"http://{address}/diagnostics/pings", timeout=10,
+                                     headers={"Authorization": f"Bearer {token}"})
+                assert pings.status_code == 200, pings.text
+            finally:
+                process.send_signal(signal.SIGINT)
+                assert process.wait(timeout=60) == 0
+            said = log.read_text()
+            if round_ == 1:
+                assert "made a development signing key" in said and "made development broker accounts" in said
+                key_mode = stat.S_IMODE((home / "keys" / "signing-key.pem").stat().st_mode)
+                assert key_mode == 0o600 and stat.S_IMODE((home / "broker.env").stat().st_mode) == 0o600
+                assert stat.S_IMODE(home.stat().st_mode) == 0o700
+                accounts = (home / "broker.env").read_text()
+            else:
+                assert "made" not in said
+                assert (home / "broker.env").read_text() == accounts
+    finally:
+        infrastructure.broker.admin.delete_users([prefix + "registry"])
+        migrate.drop_database(infrastructure.database_url, database)
+
+
+def wait_healthy(url, process, log, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"not healthy after {timeout}s:\n{log.read_text()}")
