@@ -55,11 +55,11 @@ if str(ROOT) not in sys.path:
 import kombu  # noqa: E402
 import psycopg2  # noqa: E402
 
-from setiakawan_kit import migrate, outbox, topology, wire  # noqa: E402
+from setiakawan_kit import broker, keys, migrate, outbox, topology, wire  # noqa: E402
 from setiakawan_kit.db import database_dsn  # noqa: E402
 from setiakawan_kit.envelope import make_event  # noqa: E402
-from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker,  # noqa: E402
-                                    ServiceProcess, service_config)
+from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,  # noqa: E402
+                                    ServiceProcess, service_class, service_config)
 from tests.support.services import THING_HAPPENED  # noqa: E402
 
 SUPPORT_MIGRATIONS = ROOT / "tests" / "support" / "migrations"
@@ -97,6 +97,9 @@ class Setup:
         self.run_id = uuid.uuid4().hex[:10]
         self.log_dir = Path(tempfile.mkdtemp(prefix=f"setiakawan-bench-{self.run_id}-"))
         self.vhosts, self.databases, self.services, self.connections = [], [], [], []
+        self.token_keys = keys.KeyFiles(self.log_dir / "keys")
+        self.token_keys.init()
+        self.accounts = BrokerAccounts(self.broker, f"bench-{self.run_id}-")  # services run as their own users
 
     def vhost(self, purpose):
         name = f"setiakawan-bench-{purpose}-{self.run_id}"
@@ -105,7 +108,7 @@ class Setup:
         if self.args.queue_version:
             # A policy, as an operator would set it: classic queue storage version.
             quoted = urllib.parse.quote(name, safe="")
-            self.broker._api("PUT", f"policies/{quoted}/bench-queue-version",
+            self.broker.admin._api("PUT", f"policies/{quoted}/bench-queue-version",
                              {"pattern": ".*", "apply-to": "queues",
                               "definition": {"queue-version": self.args.queue_version}})
         return name, self.broker.uri(name)
@@ -123,7 +126,9 @@ class Setup:
         return conn
 
     def service(self, name, target, amqp_uri, database, **extra):
-        config = service_config(name, amqp_uri, self.database_url, database, **extra)
+        account = self.accounts.for_service(broker.vhost_of(amqp_uri), name, service_class(target))
+        config = service_config(name, account, self.database_url, database, self.token_keys.jwks,
+                                BROKER_USER_PREFIX=self.accounts.prefix, **extra)
         config["LOGGING"]["root"]["level"] = "WARNING"
         env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
                "PYTHONWARNINGS": "ignore"}
@@ -152,6 +157,10 @@ class Setup:
                 self.broker.delete_vhost(name)
             except Exception as exc:  # noqa: BLE001
                 context(f"could not delete vhost {name}: {exc}")
+        try:
+            self.accounts.delete_all()
+        except Exception as exc:  # noqa: BLE001
+            context(f"could not delete the bench's broker users: {exc}")
         if keep_logs:
             context(f"service logs kept in {self.log_dir}")
         else:

@@ -54,7 +54,9 @@ def ce_headers(**overrides):
 
 def test_handler_that_always_fails_is_dead_lettered_after_its_attempts(pair, token, db, amqp_uri):
     producer, consumer, _, consumer_db = pair()
-    assert publish(producer, token, count=2, poisoned=True, start=900).status_code == 201
+    # the error quotes personal data: it is redacted in the dead letter as in logs
+    note = " of member 6213014107850003 (phone 0812-3456-7890)"
+    assert publish(producer, token, count=2, poisoned=True, start=900, note=note).status_code == 201
     assert publish(producer, token, count=20).status_code == 201
 
     # Healthy messages keep flowing while the poisoned ones are retried.
@@ -63,7 +65,10 @@ def test_handler_that_always_fails_is_dead_lettered_after_its_attempts(pair, tok
     assert len(dead) == 2
     for headers, body in dead:
         assert headers[topology.ATTEMPT_HEADER] == 3  # EVENT_RETRY.max_attempts in the test config
-        assert "RuntimeError: cannot handle thing 90" in headers[topology.ERROR_HEADER]
+        error = headers[topology.ERROR_HEADER]
+        assert "RuntimeError: cannot handle thing 90" in error
+        assert "6213014107850003" not in error and "3456-7890" not in error
+        assert "of member 6213************ (phone [phone])" in error
         assert headers[topology.FAILED_QUEUE_HEADER] == POISON_QUEUE
         assert headers["ce-type"] == "thing.poisoned"
         assert json.loads(body)["seq"] in (900, 901)

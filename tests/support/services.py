@@ -36,6 +36,7 @@ class PublishRequest(Schema):
     poisoned = fields.Boolean(load_default=False)
     fail_after_publishing = fields.Boolean(load_default=False)
     region = fields.String(load_default=None)
+    note = fields.String(load_default="")
 
 
 class Producer(KitService):
@@ -49,7 +50,7 @@ class Producer(KitService):
         event_type = THING_POISONED if body["poisoned"] else THING_HAPPENED
         with self.db.transaction() as uow:
             ids = [uow.publish(event_type, f"{body['subject_prefix']}-{(body['start'] + i) % body['subjects']}",
-                               {"seq": body["start"] + i}).id
+                               {"seq": body["start"] + i, "note": body["note"]}).id
                    for i in range(body["count"])]
             if body["fail_after_publishing"]:
                 raise conflict("Failing on purpose after publishing; the transaction rolls back.")
@@ -71,7 +72,7 @@ class Consumer(KitService):
 
     @handles("producer", "thing.poisoned")
     def on_poisoned(self, uow, event):
-        raise RuntimeError(f"cannot handle thing {event.data['seq']}")
+        raise RuntimeError(f"cannot handle thing {event.data['seq']}{event.data['note']}")
 
 
 class NamekoListener:
