@@ -1,4 +1,5 @@
 """Bad HTTP input gets a 4xx problem document and changes nothing."""
+import secrets
 from datetime import timedelta
 
 import jwt
@@ -55,7 +56,7 @@ def cases(token):
         ("token signed with a key nobody trusts", dict(json={"count": 1}, headers=bearer(
             auth.issue_token(keys.generate(), "x", "ngo", "operator", ["62"]))), 401, "unauthorized"),
         ("token signed with the old shared secret", dict(json={"count": 1}, headers=bearer(jwt.encode(
-            claims, "setiakawan-development-secret-not-for-production", algorithm="HS256"))), 401, "unauthorized"),
+            claims, secrets.token_hex(32), algorithm="HS256"))), 401, "unauthorized"),
         ("unsigned token (alg none)", dict(json={"count": 1}, headers=bearer(jwt.encode(
             claims, None, algorithm="none"))), 401, "unauthorized"),
         ("viewer may not publish", dict(json={"count": 1}, headers=bearer(token(role="viewer"))),

@@ -1,6 +1,7 @@
 import base64
 import hashlib
 import hmac
+import secrets
 import http.server
 import json
 import stat
@@ -95,7 +96,7 @@ def test_symmetric_and_unsigned_tokens_are_refused(issuer, verifier):
     """The old shared-secret tokens, an HS256 token keyed with the public key
     (algorithm confusion) and alg none."""
     _, key = issuer
-    old_secret = jwt.encode(_claims(), "setiakawan-development-secret-not-for-production-0123", algorithm="HS256",
+    old_secret = jwt.encode(_claims(), secrets.token_hex(32), algorithm="HS256",
                             headers={"kid": key.kid})
     refused(verifier, old_secret, "HS256")
     public_pem = key.private_key.public_key().public_bytes(serialization.Encoding.PEM,
