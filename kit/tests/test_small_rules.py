@@ -70,7 +70,8 @@ def test_cli_token_prints_a_valid_token(tmp_path):
                                   "--regions", "62.13,62.13.01.2003", "--key", str(tmp_path / "keys" / "signing-key.pem")])
     assert result.exit_code == 0, result.output
     verifier = auth.TokenVerifier({"setiakawan": str(tmp_path / "keys" / "jwks.json")})
-    identity = verifier.read(result.output.strip())
+    identity = verifier.read(result.stdout.strip())
+    assert "signed by issuer 'setiakawan' with key" in result.stderr
     assert identity.regions == ("62.13", "62.13.01.2003")
 
 

@@ -81,6 +81,7 @@ def token(agency, kind, role, regions, hours, key_path, issuer, audience):
         raise click.ClickException(str(exc)) from None
     click.echo(auth.issue_token(signing_key, agency, kind, role, codes, ttl=timedelta(hours=hours),
                                 issuer=issuer, audience=audience))
+    click.echo(f"signed by issuer {issuer!r} with key {signing_key.kid} ({key_path})", err=True)
 
 
 @main.group("keys")
