@@ -17,6 +17,7 @@ account is allowed to publish (``broker.needs_of``)::
 """
 import logging
 import urllib.parse
+import uuid
 
 from kombu import Exchange, Queue
 from nameko.constants import RPC_EXCHANGE_CONFIG_KEY
@@ -94,8 +95,6 @@ rpc = CallerCheckedRpc.decorator
 
 class KitReplyListener(ReplyListener):
     def setup(self):
-        import uuid
-
         self.routing_key = str(uuid.uuid4())
         self.queue = Queue(RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, self.routing_key),
                            exchange=_rpc_exchange(self.container.config), routing_key=self.routing_key,

@@ -30,7 +30,9 @@ import psycopg2
 import pytest
 import yaml
 
-from . import auth, broker as broker_accounts_, keys, migrate
+from . import auth, keys, migrate
+from .broker import (BrokerAdmin, Definitions, amqp_uri_for, exchanges_for, needs_of, new_password, partner_grant,
+                     service_grant)
 from .db import database_dsn
 
 LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -68,7 +70,7 @@ class Broker:
 
     @property
     def admin(self):
-        return broker_accounts_.BrokerAdmin(f"http://{self.host}:{self.management_port}", self.user, self.password,
+        return BrokerAdmin(f"http://{self.host}:{self.management_port}", self.user, self.password,
                                             ctl=self.ctl)
 
     def add_vhost(self, name):
@@ -226,21 +228,21 @@ class BrokerAccounts:
 
     def _grant(self, vhost, name, grant, exchanges=()):
         user = self.user(name)
-        password = self.passwords.setdefault(user, broker_accounts_.new_password())
-        self.broker.admin.apply(broker_accounts_.Definitions(
+        password = self.passwords.setdefault(user, new_password())
+        self.broker.admin.apply(Definitions(
             vhost, users={user: password}, grants=[grant], exchanges=[(e, "topic") for e in exchanges]))
-        return broker_accounts_.amqp_uri_for(self.broker.uri(vhost), user, password)
+        return amqp_uri_for(self.broker.uri(vhost), user, password)
 
     def for_service(self, vhost, name, service_cls):
         """The AMQP URI of ``name``'s account on ``vhost``, allowed what
         ``service_cls`` needs; the exchanges it consumes from are made, as
         ``setiakawan broker setup`` makes them."""
-        needs = broker_accounts_.needs_of(service_cls, name=_service_name(name, service_cls))
-        return self._grant(vhost, name, broker_accounts_.service_grant(needs, self.user(name)),
-                           broker_accounts_.exchanges_for([needs]))
+        needs = needs_of(service_cls, name=_service_name(name, service_cls))
+        return self._grant(vhost, name, service_grant(needs, self.user(name)),
+                           exchanges_for([needs]))
 
     def for_partner(self, vhost, name, reads, publishes=False):
-        grant = broker_accounts_.partner_grant(name, self.user(name), reads, publishes)
+        grant = partner_grant(name, self.user(name), reads, publishes)
         return self._grant(vhost, name, grant, sorted(reads))
 
     def delete_all(self):
