@@ -391,8 +391,6 @@ write_household(Writer *self, const HouseholdIn *hh, MemberIn *members, Py_ssize
             W(PUT_LIT(j, ","));
         W(PUT_LIT(j, "{\"person_ref\":\""));
         W(put(j, member_id, member_id_n));
-        W(PUT_LIT(j, "\",\"nik_match\":\""));
-        W(put(j, nik_match, 64));
         W(PUT_LIT(j, "\",\"age\":"));
         W(put_ll(j, age));
         W(PUT_LIT(j, ",\"sex\":\""));
@@ -432,9 +430,7 @@ write_household(Writer *self, const HouseholdIn *hh, MemberIn *members, Py_ssize
     W(put_c(e, self->agency_json));
     W(PUT_LIT(e, "}\tapplication/json\t{\"household\":{\"household_id\":\""));
     W(put(e, household_id, household_id_n));
-    W(PUT_LIT(e, "\",\"version\":1,\"kk_match\":\""));
-    W(put(e, kk_match, 64));
-    W(PUT_LIT(e, "\",\"village_code\":\""));
+    W(PUT_LIT(e, "\",\"version\":1,\"village_code\":\""));
     W(put(e, village.s, village.n));
     W(PUT_LIT(e, "\",\"district_code\":\""));
     W(put(e, village.s, village.n < 8 ? village.n : 8));

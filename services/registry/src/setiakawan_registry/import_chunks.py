@@ -349,11 +349,11 @@ class ChunkBuilder:
                 f"{m.sex}\t{m.relationship}\t{m.disability}\t{_esc(m.occupation)}\t{m.education}\t{m.phone or NULL}\t"
                 f"{village[:5]}\t{village}\n")
             member_json.append(
-                f'{{"person_ref":"{member_id}","nik_match":"{nik_match}","age":{age},"sex":"{m.sex}",'
-                f'"relationship":"{m.relationship}","disability":{"true" if disability else "false"}}}')
-        body = (f'{{"household":{{"household_id":"{household_id}","version":1,"kk_match":"{kk_match}",'
-                f'"village_code":"{village}","district_code":"{village[:8]}","regency_code":"{village[:5]}",'
-                f'"province_code":"{village[:2]}","status":"registered","welfare_score":{score!r},'
+                f'{{"person_ref":"{member_id}","age":{age},"sex":"{m.sex}","relationship":"{m.relationship}",'
+                f'"disability":{"true" if disability else "false"}}}')
+        body = (f'{{"household":{{"household_id":"{household_id}","version":1,"village_code":"{village}",'
+                f'"district_code":"{village[:8]}","regency_code":"{village[:5]}","province_code":"{village[:2]}",'
+                f'"status":"registered","welfare_score":{score!r},'
                 f'"decile":{decile},"size":{len(rows)},"children":{children},"elderly":{elderly},'
                 f'"disabled":{disabled},"registering_agency":{self.agency_json},'
                 f'"members":[{",".join(member_json)}]}}}}')
@@ -374,12 +374,11 @@ class ChunkBuilder:
         income, *choices, assets = first.indicators
         indicators = {"monthly_income": income, **dict(zip(INDICATOR_NAMES[1:7], choices)), "assets": list(assets)}
         score = self.model.score(indicators, len(rows))
-        stored = {"id": household_id, "kk_number": first.kk_number, "kk_match": self._match("kk", first.kk_number),
-                  "village_code": first.village_code, "welfare_score": score, "decile": self.model.decile(score),
-                  "status": "registered", "registering_agency": self.agency, "version": 1}
-        members = [{"id": row_id(self.import_id, "member", m.line), "nik_match": self._match("nik", m.nik),
-                    "birth_date": m.birth_date, "sex": m.sex, "relationship": m.relationship,
-                    "disability": m.disability} for _, m in rows]
+        stored = {"id": household_id, "kk_number": first.kk_number, "village_code": first.village_code,
+                  "welfare_score": score, "decile": self.model.decile(score), "status": "registered",
+                  "registering_agency": self.agency, "version": 1}
+        members = [{"id": row_id(self.import_id, "member", m.line), "birth_date": m.birth_date, "sex": m.sex,
+                    "relationship": m.relationship, "disability": m.disability} for _, m in rows]
         event = outbox.new_event(self.event_type, household_id, {"household": hh.snapshot(stored, members, self.today)},
                                  service="registry", agency=self.agency, correlationid=self.import_id, plain=True)
         event = dataclasses.replace(event, id=row_id(self.import_id, "event", rows[0][1].line), time=time)
@@ -387,7 +386,7 @@ class ChunkBuilder:
         got = _unescape(fast[2]).rstrip("\n").split("\t")
         same = (len(got) == len(reference) and got[:4] + got[5:6] == reference[:4] + reference[5:6]
                 and json.loads(got[4]) == json.loads(reference[4]) and json.loads(got[6]) == json.loads(reference[6])
-                and fast[0].split("\t")[:3] == [household_id, first.kk_number, stored["kk_match"]]
+                and fast[0].split("\t")[:3] == [household_id, first.kk_number, self._match("kk", first.kk_number)]
                 and json.loads(fast[0].split("\t")[7]) == indicators)
         if not same:
             raise BuilderMismatch(f"the bulk text of household {household_id} differs from the HTTP path's")

@@ -6,7 +6,7 @@ from datetime import date
 
 import requests
 
-from conftest import count_rows
+from conftest import assert_no_identifiers, count_rows
 from tests.support.population import Population, write_csv
 
 
@@ -70,6 +70,8 @@ def test_import_validates_commits_reports_and_reruns_without_duplicates(registry
 
     events = capture.wait_for(state["households_created"], timeout=30)
     assert len([t for t, _ in events if t == "household.registered"]) == state["households_created"]
+    assert_no_identifiers(capture.messages, {row[c] for household in households for row in household
+                                             for c in ("kk_number", "nik")})
 
     again = finished(registry, token, upload(registry, token, path).json()["id"])
     assert again["status"] == "completed"

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import random
+import re
 from datetime import date
 
 import pytest
@@ -81,6 +82,11 @@ def test_every_household_of_a_chunk_matches_the_http_paths_snapshot_and_event(tm
         rows = [r for r in by_first_line[kk] if r[1].nik in niks]
         text = (household_lines[index], "", event_lines[index])
         builder.check_against_reference(rows, _event_time(event_lines[index]), text)
+    # the events carry no KK number or NIK, nor a digest of one
+    events = chunk.blocks[2].decode()
+    for kk, niks, _ in chunk.households:
+        assert kk not in events and not any(nik in events for nik in niks)
+    assert not re.search(r"[0-9a-fA-F]{17,}", events)
     # and the offsets cut the blocks at household boundaries
     members = chunk.blocks[1]
     ends = chunk.offsets[1]
