@@ -22,16 +22,11 @@ MEMBER_FIELDS = ("name", "relationship", "disability", "occupation", "education"
 @dataclass(frozen=True)
 class Settings:
     welfare: WelfareModel
-    match_secret: str
     reverify_months: int = 12
 
     @classmethod
     def from_config(cls, config):
-        secret = config.get("MATCH_SECRET")
-        if not secret:
-            raise RuntimeError("MATCH_SECRET is not configured")
-        return cls(WelfareModel.from_config(config.get("WELFARE")), secret,
-                   int(config.get("REVERIFY_MONTHS") or 12))
+        return cls(WelfareModel.from_config(config.get("WELFARE")), int(config.get("REVERIFY_MONTHS") or 12))
 
 
 def rule_problem(exc):

@@ -270,3 +270,12 @@ def test_a_merged_household_cannot_change_status():
         hh.check_transition("inactive", "registered", merged=True)
     assert hh.check_transition("inactive", "registered") is None
 
+
+
+# the use cases' settings ---------------------------------------------------------------------------------------
+
+def test_the_use_cases_need_no_secret_from_the_config():
+    from setiakawan_registry.households import Settings
+    settings = Settings.from_config({"REVERIFY_MONTHS": "6", "WELFARE": {"poverty_line": 650000}})
+    assert settings.reverify_months == 6 and settings.welfare.poverty_line == 650000
+    assert Settings.from_config({}).reverify_months == 12
