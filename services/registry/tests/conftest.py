@@ -1,4 +1,5 @@
 import json
+import re
 import time
 import uuid
 
@@ -25,11 +26,15 @@ def capture(amqp_uri):
     queue(channel).declare()
 
     class Capture:
+        def __init__(self):
+            self.messages = []  # (headers, body bytes) of every event got so far, as on the wire
+
         def events(self, settle=0.5):
             time.sleep(settle)
             out = []
             bound = queue(channel)
             while (message := bound.get(no_ack=True)) is not None:
+                self.messages.append((message.headers, message.body))
                 out.append((message.headers["ce-type"], json.loads(message.body)))
             return out
 
@@ -79,6 +84,17 @@ def client(registry, token):
         return Client(registry.url, token(role=role, regions=regions, agency=agency, kind=kind))
 
     return make
+
+
+def assert_no_identifiers(messages, numbers):
+    """No event (headers or body, as on the wire) holds one of these NIKs or
+    KK numbers, or a value that could be a digest of one (64 hex digits)."""
+    assert messages
+    for headers, body in messages:
+        text = json.dumps(headers) + (body.decode() if isinstance(body, bytes) else body)
+        leaked = [number for number in numbers if number in text]
+        assert not leaked, f"{headers['ce-type']} carries {leaked}"
+        assert not re.search(r"[0-9a-fA-F]{64}", text), f"{headers['ce-type']} carries a 64-hex-digit value"
 
 
 def count_rows(db, database, table):

@@ -6,5 +6,4 @@ from setiakawan_kit.service import ServiceInfo
 _HERE = Path(__file__).parent
 
 SERVICE = ServiceInfo(name="registry", module="setiakawan_registry.service:RegistryService", default_port=8001,
-                      migrations=_HERE / "migrations", config=_HERE / "config.yaml",
-                      test_config={"MATCH_SECRET": "setiakawan-test-match-secret"})
+                      migrations=_HERE / "migrations", config=_HERE / "config.yaml")

@@ -21,7 +21,6 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
-#include <openssl/sha.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +93,6 @@ typedef struct {
     Py_ssize_t head_n;
     char *agency_copy, *agency_json, *import_id, *exchange, *event_type, *dataschema, *source;
     int today_y, today_m, today_d, child_under, elderly_from;
-    SHA256_CTX inner, outer;  /* HMAC-SHA256 states after the padded key */
     Buf household, members, event, json;
     Rules *rules;          /* scan()'s, once rules() is called */
 } Writer;
@@ -138,16 +136,12 @@ static int
 Writer_init(Writer *self, PyObject *args, PyObject *kwds)
 {
     static char *names[] = {"head", "agency_copy", "agency_json", "import_id", "exchange", "event_type",
-                            "dataschema", "source", "today", "child_under", "elderly_from", "secret", NULL};
+                            "dataschema", "source", "today", "child_under", "elderly_from", NULL};
     PyObject *head, *agency_copy, *agency_json, *import_id, *exchange, *event_type, *dataschema, *source, *today;
-    const char *secret;
-    Py_ssize_t secret_n;
-    unsigned char key[64], pad[64];
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "UUUUUUUUO!iiy#", names, &head, &agency_copy, &agency_json,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "UUUUUUUUO!ii", names, &head, &agency_copy, &agency_json,
                                      &import_id, &exchange, &event_type, &dataschema, &source,
-                                     PyDateTimeAPI->DateType, &today, &self->child_under, &self->elderly_from,
-                                     &secret, &secret_n))
+                                     PyDateTimeAPI->DateType, &today, &self->child_under, &self->elderly_from))
         return -1;
     if (self->head != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a Writer is initialised once");
@@ -161,42 +155,7 @@ Writer_init(Writer *self, PyObject *args, PyObject *kwds)
     self->today_y = PyDateTime_GET_YEAR(today);
     self->today_m = PyDateTime_GET_MONTH(today);
     self->today_d = PyDateTime_GET_DAY(today);
-
-    /* as rules.matching.MatchKeys: a key longer than a block is hashed first */
-    memset(key, 0, sizeof key);
-    if (secret_n > 64)
-        SHA256((const unsigned char *)secret, secret_n, key);
-    else
-        memcpy(key, secret, secret_n);
-    for (int i = 0; i < 64; i++)
-        pad[i] = key[i] ^ 0x36;
-    SHA256_Init(&self->inner);
-    SHA256_Update(&self->inner, pad, 64);
-    for (int i = 0; i < 64; i++)
-        pad[i] = key[i] ^ 0x5c;
-    SHA256_Init(&self->outer);
-    SHA256_Update(&self->outer, pad, 64);
     return 0;
-}
-
-/* HMAC-SHA256 of "<kind>:<number>" in lowercase hex, written into out[64]. */
-static void
-match_key(Writer *self, const char *kind, const char *s, Py_ssize_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256_CTX ctx = self->inner;
-    SHA256_Update(&ctx, kind, strlen(kind));
-    SHA256_Update(&ctx, ":", 1);
-    SHA256_Update(&ctx, s, n);
-    SHA256_Final(digest, &ctx);
-    ctx = self->outer;
-    SHA256_Update(&ctx, digest, sizeof digest);
-    SHA256_Final(digest, &ctx);
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 15];
-    }
 }
 
 static int
@@ -207,21 +166,6 @@ initialised(Writer *self)
         return 0;
     }
     return 1;
-}
-
-static PyObject *
-Writer_match(Writer *self, PyObject *args)
-{
-    const char *kind, *s;
-    PyObject *number;
-    Py_ssize_t n;
-    char out[64];
-    if (!initialised(self) || !PyArg_ParseTuple(args, "sU", &kind, &number))
-        return NULL;
-    if ((s = PyUnicode_AsUTF8AndSize(number, &n)) == NULL)
-        return NULL;
-    match_key(self, kind, s, n, out);
-    return PyUnicode_FromStringAndSize(out, 64);
 }
 
 /* ---- one household's text, from the fields of its rows ------------------ */
@@ -295,11 +239,10 @@ write_household(Writer *self, const HouseholdIn *hh, MemberIn *members, Py_ssize
                 double score, long decile)
 {
     long long first_line = members[0].line;
-    char household_id[96], kk_match[64], nik_match[64];
+    char household_id[96];
     int household_id_n = snprintf(household_id, sizeof household_id, "%s100-8000-%012llx", self->head,
                                   (unsigned long long)first_line);
     Slice village = hh->village;
-    match_key(self, "kk", hh->kk.s, hh->kk.n, kk_match);
     char *score_text = PyOS_double_to_string(score, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
     if (score_text == NULL)
         return -1;
@@ -313,8 +256,6 @@ write_household(Writer *self, const HouseholdIn *hh, MemberIn *members, Py_ssize
     W(put(h, household_id, household_id_n));
     W(PUT_LIT(h, "\t"));
     W(field(h, hh->kk, 0, 0));
-    W(put(h, kk_match, 64));
-    W(PUT_LIT(h, "\t"));
     W(field(h, hh->street, 1, 0));
     W(field(h, hh->rt, 0, 0));
     W(field(h, hh->rw, 0, 0));
@@ -358,7 +299,6 @@ write_household(Writer *self, const HouseholdIn *hh, MemberIn *members, Py_ssize
         elderly += age >= self->elderly_from;
         int has_disability = !is(mem->disability, "none");
         disabled += has_disability;
-        match_key(self, "nik", mem->nik.s, mem->nik.n, nik_match);
         char date_text[16];
         int date_n = snprintf(date_text, sizeof date_text, "%04d-%02d-%02d", mem->by, mem->bm, mem->bd);
 
@@ -370,8 +310,6 @@ write_household(Writer *self, const HouseholdIn *hh, MemberIn *members, Py_ssize
         W(put(m, household_id, household_id_n));
         W(PUT_LIT(m, "\t"));
         W(field(m, mem->nik, 0, 0));
-        W(put(m, nik_match, 64));
-        W(PUT_LIT(m, "\t"));
         W(field(m, mem->name, 1, 0));
         W(field(m, mem->name_norm, 0, 0));
         W(put(m, date_text, date_n));
@@ -391,8 +329,6 @@ write_household(Writer *self, const HouseholdIn *hh, MemberIn *members, Py_ssize
             W(PUT_LIT(j, ","));
         W(PUT_LIT(j, "{\"person_ref\":\""));
         W(put(j, member_id, member_id_n));
-        W(PUT_LIT(j, "\",\"nik_match\":\""));
-        W(put(j, nik_match, 64));
         W(PUT_LIT(j, "\",\"age\":"));
         W(put_ll(j, age));
         W(PUT_LIT(j, ",\"sex\":\""));
@@ -432,9 +368,7 @@ write_household(Writer *self, const HouseholdIn *hh, MemberIn *members, Py_ssize
     W(put_c(e, self->agency_json));
     W(PUT_LIT(e, "}\tapplication/json\t{\"household\":{\"household_id\":\""));
     W(put(e, household_id, household_id_n));
-    W(PUT_LIT(e, "\",\"version\":1,\"kk_match\":\""));
-    W(put(e, kk_match, 64));
-    W(PUT_LIT(e, "\",\"village_code\":\""));
+    W(PUT_LIT(e, "\",\"version\":1,\"village_code\":\""));
     W(put(e, village.s, village.n));
     W(PUT_LIT(e, "\",\"district_code\":\""));
     W(put(e, village.s, village.n < 8 ? village.n : 8));
@@ -1452,7 +1386,6 @@ fail:
 static PyMethodDef Writer_methods[] = {
     {"household", (PyCFunction)Writer_household, METH_VARARGS,
      "household(rows, time_text, score, decile) -> (households line, members lines, outbox line), UTF-8"},
-    {"match", (PyCFunction)Writer_match, METH_VARARGS, "match(kind, number) -> HMAC-SHA256 match key (hex)"},
     {"rules", (PyCFunction)(void (*)(void))Writer_rules, METH_VARARGS | METH_KEYWORDS,
      "rules(**what scan() checks rows against)"},
     {"scan", (PyCFunction)Writer_scan, METH_VARARGS,

@@ -12,7 +12,6 @@ from setiakawan_kit.problems import Problem, conflict, forbidden, not_found
 from . import storage
 from .rules import duplicates, households as hh
 from .rules.identity import normalize_name
-from .rules.matching import match_key
 from .rules.welfare import WelfareModel
 
 HOUSEHOLD_FIELDS = ("street", "rt", "rw", "village_code", "indicators", "welfare_score", "decile", "status",
@@ -23,16 +22,11 @@ MEMBER_FIELDS = ("name", "relationship", "disability", "occupation", "education"
 @dataclass(frozen=True)
 class Settings:
     welfare: WelfareModel
-    match_secret: str
     reverify_months: int = 12
 
     @classmethod
     def from_config(cls, config):
-        secret = config.get("MATCH_SECRET")
-        if not secret:
-            raise RuntimeError("MATCH_SECRET is not configured")
-        return cls(WelfareModel.from_config(config.get("WELFARE")), secret,
-                   int(config.get("REVERIFY_MONTHS") or 12))
+        return cls(WelfareModel.from_config(config.get("WELFARE")), int(config.get("REVERIFY_MONTHS") or 12))
 
 
 def rule_problem(exc):
@@ -61,11 +55,11 @@ def publish_household(uow, event_type, row, members=None, **extra):
 
 
 # -- registering ----------------------------------------------------------------
-def member_row(settings, household_id, village_code, member):
+def member_row(household_id, village_code, member):
     return {
         "id": str(uuid.uuid4()), "household_id": str(household_id), "nik": member["nik"],
-        "nik_match": match_key(settings.match_secret, "nik", member["nik"]), "name": member["name"].strip(),
-        "name_norm": normalize_name(member["name"]), "birth_date": member["birth_date"], "sex": member["sex"],
+        "name": member["name"].strip(), "name_norm": normalize_name(member["name"]),
+        "birth_date": member["birth_date"], "sex": member["sex"],
         "relationship": member["relationship"], "disability": member["disability"],
         "occupation": member["occupation"], "education": member["education"], "phone": member.get("phone"),
         "regency_code": village_code[:5], "village_code": village_code,
@@ -108,14 +102,13 @@ def register(uow, settings, identity, body):
     score = settings.welfare.score(body["indicators"], len(body["members"]))
     row = {
         "id": household_id, "kk_number": body["kk_number"],
-        "kk_match": match_key(settings.match_secret, "kk", body["kk_number"]),
         **{k: body["address"][k] for k in ("street", "rt", "rw", "village_code")},
         "indicators": body["indicators"], "welfare_score": score, "decile": settings.welfare.decile(score),
         "status": "registered", "registering_agency": identity.agency, "legal_basis": body["legal_basis"],
         "consent_date": body.get("consent_date"), "consent_recorded_by": body.get("consent_recorded_by"),
     }
     storage.insert_household(uow, row)
-    members = [member_row(settings, household_id, village, m) for m in body["members"]]
+    members = [member_row(household_id, village, m) for m in body["members"]]
     storage.insert_members(uow, members)
     storage.record(uow, "household", household_id, household_id, "registered", identity,
                    {"kk_number": row["kk_number"], "village_code": village, "members": len(members),
@@ -205,7 +198,7 @@ def add_member(uow, settings, identity, household_id, member):
     except hh.RuleViolation as exc:
         raise rule_problem(exc) from None
     _refuse_registered(uow, identity, niks=[member["nik"]])
-    row = member_row(settings, household_id, before["village_code"], member)
+    row = member_row(household_id, before["village_code"], member)
     storage.insert_members(uow, [row])
     after = storage.update_household(uow, household_id, **_rescored(
         settings, before, before["indicators"], len(members) + 1))

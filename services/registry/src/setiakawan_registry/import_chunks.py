@@ -33,7 +33,6 @@ from setiakawan_kit.contract import registry as contract
 
 from .rules import households as hh
 from .rules import regions, welfare
-from .rules.matching import MatchKeys, match_key
 from .rules.rows import (COLUMNS, HOUSEHOLD_COLUMNS, IDENTITY_ORDER, MAX_FIELD, SEXES, RowError, RowValidator,
                          household_problem)
 from .rules.welfare import WelfareModel
@@ -46,10 +45,10 @@ except ImportError:  # built without a C compiler: the Python definition does it
     Writer = None
 
 INDICATOR_NAMES = ("monthly_income", "floor", "wall", "roof", "electricity", "water", "sanitation", "assets")
-HOUSEHOLD_COPY = ("households", "id, kk_number, kk_match, street, rt, rw, village_code, indicators, welfare_score,"
+HOUSEHOLD_COPY = ("households", "id, kk_number, street, rt, rw, village_code, indicators, welfare_score,"
                                 " decile, status, registering_agency, legal_basis, consent_date,"
                                 " consent_recorded_by, import_id")
-MEMBER_COPY = ("members", "id, household_id, nik, nik_match, name, name_norm, birth_date, sex, relationship,"
+MEMBER_COPY = ("members", "id, household_id, nik, name, name_norm, birth_date, sex, relationship,"
                           " disability, occupation, education, phone, regency_code, village_code")
 OUTBOX_COPY = ("kit_outbox", outbox.COPY_COLUMNS)
 TABLES = (HOUSEHOLD_COPY, MEMBER_COPY, OUTBOX_COPY)
@@ -142,8 +141,6 @@ class ChunkBuilder:
         self.import_id = import_id
         self.model = WelfareModel.from_config(settings["welfare"])
         self._score = self.model.scorer()
-        self.secret = settings["match_secret"]
-        self.match = MatchKeys(self.secret)
         self.agency_copy = _esc(self.agency)
         self.agency_json = _esc(json.dumps(self.agency, ensure_ascii=False))  # inside COPY text
         self.exchange = topology.exchange_name("registry")
@@ -154,8 +151,7 @@ class ChunkBuilder:
         self._writer = None if Writer is None else Writer(
             head=self._id_head, agency_copy=self.agency_copy, agency_json=self.agency_json, import_id=import_id,
             exchange=self.exchange, event_type=self.event_type.name, dataschema=self.event_type.dataschema,
-            source=self.source, today=today, child_under=hh.CHILD_UNDER, elderly_from=hh.ELDERLY_FROM,
-            secret=self.secret.encode() if isinstance(self.secret, str) else self.secret)
+            source=self.source, today=today, child_under=hh.CHILD_UNDER, elderly_from=hh.ELDERLY_FROM)
         self.fast = fast and self._writer is not None
         self.fast_households = 0  # written by the C scanner
         self._scanning_for = None
@@ -318,14 +314,13 @@ class ChunkBuilder:
     def household_text(self, rows, time_text):
         """(household line, member lines, outbox line) of one household."""
         first = rows[0][0]
-        head, village, match = self._id_head, first.village_code, self.match
+        head, village = self._id_head, first.village_code
         household_id = f"{head}100-8000-{rows[0][1].line:012x}"
-        kk_match = match("kk", first.kk_number)
         income, floor, wall, roof, electricity, water, sanitation, assets = first.indicators
         score, decile = self.score(rows)
         assets_json = ",".join(f'"{a}"' for a in assets)
         household_line = (
-            f"{household_id}\t{first.kk_number}\t{kk_match}\t{_esc(first.street)}\t{first.rt}\t{first.rw}\t{village}\t"
+            f"{household_id}\t{first.kk_number}\t{_esc(first.street)}\t{first.rt}\t{first.rw}\t{village}\t"
             f'{{"monthly_income":{income},"floor":"{floor}","wall":"{wall}","roof":"{roof}",'
             f'"electricity":"{electricity}","water":"{water}","sanitation":"{sanitation}",'
             f'"assets":[{assets_json}]}}\t'
@@ -335,7 +330,6 @@ class ChunkBuilder:
         children = elderly = disabled = 0
         for _, m in rows:
             member_id = f"{head}200-8000-{m.line:012x}"
-            nik_match = match("nik", m.nik)
             born = m.birth_date
             age = self._ages.get(born)
             if age is None:
@@ -345,15 +339,15 @@ class ChunkBuilder:
             disability = m.disability != "none"
             disabled += disability
             member_lines.append(
-                f"{member_id}\t{household_id}\t{m.nik}\t{nik_match}\t{_esc(m.name)}\t{m.name_norm}\t{born.isoformat()}\t"
+                f"{member_id}\t{household_id}\t{m.nik}\t{_esc(m.name)}\t{m.name_norm}\t{born.isoformat()}\t"
                 f"{m.sex}\t{m.relationship}\t{m.disability}\t{_esc(m.occupation)}\t{m.education}\t{m.phone or NULL}\t"
                 f"{village[:5]}\t{village}\n")
             member_json.append(
-                f'{{"person_ref":"{member_id}","nik_match":"{nik_match}","age":{age},"sex":"{m.sex}",'
-                f'"relationship":"{m.relationship}","disability":{"true" if disability else "false"}}}')
-        body = (f'{{"household":{{"household_id":"{household_id}","version":1,"kk_match":"{kk_match}",'
-                f'"village_code":"{village}","district_code":"{village[:8]}","regency_code":"{village[:5]}",'
-                f'"province_code":"{village[:2]}","status":"registered","welfare_score":{score!r},'
+                f'{{"person_ref":"{member_id}","age":{age},"sex":"{m.sex}","relationship":"{m.relationship}",'
+                f'"disability":{"true" if disability else "false"}}}')
+        body = (f'{{"household":{{"household_id":"{household_id}","version":1,"village_code":"{village}",'
+                f'"district_code":"{village[:8]}","regency_code":"{village[:5]}","province_code":"{village[:2]}",'
+                f'"status":"registered","welfare_score":{score!r},'
                 f'"decile":{decile},"size":{len(rows)},"children":{children},"elderly":{elderly},'
                 f'"disabled":{disabled},"registering_agency":{self.agency_json},'
                 f'"members":[{",".join(member_json)}]}}}}')
@@ -374,12 +368,11 @@ class ChunkBuilder:
         income, *choices, assets = first.indicators
         indicators = {"monthly_income": income, **dict(zip(INDICATOR_NAMES[1:7], choices)), "assets": list(assets)}
         score = self.model.score(indicators, len(rows))
-        stored = {"id": household_id, "kk_number": first.kk_number, "kk_match": self._match("kk", first.kk_number),
-                  "village_code": first.village_code, "welfare_score": score, "decile": self.model.decile(score),
-                  "status": "registered", "registering_agency": self.agency, "version": 1}
-        members = [{"id": row_id(self.import_id, "member", m.line), "nik_match": self._match("nik", m.nik),
-                    "birth_date": m.birth_date, "sex": m.sex, "relationship": m.relationship,
-                    "disability": m.disability} for _, m in rows]
+        stored = {"id": household_id, "kk_number": first.kk_number, "village_code": first.village_code,
+                  "welfare_score": score, "decile": self.model.decile(score), "status": "registered",
+                  "registering_agency": self.agency, "version": 1}
+        members = [{"id": row_id(self.import_id, "member", m.line), "birth_date": m.birth_date, "sex": m.sex,
+                    "relationship": m.relationship, "disability": m.disability} for _, m in rows]
         event = outbox.new_event(self.event_type, household_id, {"household": hh.snapshot(stored, members, self.today)},
                                  service="registry", agency=self.agency, correlationid=self.import_id, plain=True)
         event = dataclasses.replace(event, id=row_id(self.import_id, "event", rows[0][1].line), time=time)
@@ -387,13 +380,10 @@ class ChunkBuilder:
         got = _unescape(fast[2]).rstrip("\n").split("\t")
         same = (len(got) == len(reference) and got[:4] + got[5:6] == reference[:4] + reference[5:6]
                 and json.loads(got[4]) == json.loads(reference[4]) and json.loads(got[6]) == json.loads(reference[6])
-                and fast[0].split("\t")[:3] == [household_id, first.kk_number, stored["kk_match"]]
-                and json.loads(fast[0].split("\t")[7]) == indicators)
+                and fast[0].split("\t")[:2] == [household_id, first.kk_number]
+                and json.loads(fast[0].split("\t")[6]) == indicators)
         if not same:
             raise BuilderMismatch(f"the bulk text of household {household_id} differs from the HTTP path's")
-
-    def _match(self, kind, number):
-        return match_key(self.secret, kind, number)
 
 
 def _records(first_line, lines, tail=0):

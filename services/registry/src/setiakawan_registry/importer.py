@@ -96,7 +96,7 @@ class Importer:
         self.dsn = dsn
         self.import_id = str(import_id)
         self.path = path
-        self.settings = {"welfare": settings.get("welfare") or {}, "match_secret": settings["match_secret"]}
+        self.settings = {"welfare": settings.get("welfare") or {}}
         self.rebuild_min_rows = int(settings.get("rebuild_min_rows") or REBUILD_MIN_ROWS)
         self.identity = identity
         self.scope = Identity(identity["agency"], identity.get("kind", ""), identity["role"],

@@ -83,7 +83,7 @@ def receive(stream, content_length, max_bytes, directory):
     return path, digest.hexdigest(), max(data_rows, 0)
 
 
-def upload(db, settings, identity, request, config):
+def upload(db, identity, request, config):
     """Receive an uploaded list, record the import and start its importer;
     the import's progress as the answer."""
     if request.mimetype != "text/csv":
@@ -98,7 +98,7 @@ def upload(db, settings, identity, request, config):
         path.unlink(missing_ok=True)
         raise
     try:
-        process = start(dsn_from_config(config), import_id, path, settings, identity, config)
+        process = start(dsn_from_config(config), import_id, path, identity, config)
     except OSError as exc:
         with db.transaction() as uow:
             mark_failed(uow, import_id, f"The importer could not start: {exc}")
@@ -134,11 +134,11 @@ def create(uow, identity, filename, sha256, total_rows):
     return import_id
 
 
-def start(dsn, import_id, path, settings, identity, config):
-    """Start the importer process; the job (with the database address and
-    the match secret) goes on its standard input, not its command line."""
-    job = {"dsn": dsn, "settings": {"welfare": config.get("WELFARE") or {}, "match_secret": settings.match_secret,
-                        "rebuild_min_rows": config.get("IMPORT_REBUILD_MIN_ROWS")},
+def start(dsn, import_id, path, identity, config):
+    """Start the importer process; the job (with the database address, which
+    may hold a password) goes on its standard input, not its command line."""
+    job = {"dsn": dsn, "settings": {"welfare": config.get("WELFARE") or {},
+                                    "rebuild_min_rows": config.get("IMPORT_REBUILD_MIN_ROWS")},
            "identity": {"agency": identity.agency, "kind": identity.kind, "role": identity.role,
                         "regions": list(identity.regions)},
            "delete_file": True}

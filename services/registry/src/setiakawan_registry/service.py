@@ -230,7 +230,7 @@ class RegistryService(DiagnosticsMixin, KitService):
     @api("POST", "/imports", roles=MANAGE, status=202, tags=["imports"],
          summary="Upload a CSV list (text/csv, one row per member); it is imported in the background")
     def upload_import(self, call):
-        row = imports.upload(self.db, self.settings, call.identity, call.request, self.introspection.config)
+        row = imports.upload(self.db, call.identity, call.request, self.introspection.config)
         return 202, {"Location": f"/imports/{row['id']}"}, row
 
     @api("GET", "/imports/<uuid:import_id>", roles=ANY, tags=["imports"], summary="Progress and counts")

@@ -5,12 +5,10 @@ from psycopg2.extras import Json, execute_values
 
 from .rules.regions import regencies_covering
 
-HOUSEHOLD_COLUMNS = ("id", "kk_number", "kk_match", "street", "rt", "rw", "village_code", "indicators",
-                     "welfare_score", "decile", "status", "registering_agency", "legal_basis", "consent_date",
-                     "consent_recorded_by")
-MEMBER_COLUMNS = ("id", "household_id", "nik", "nik_match", "name", "name_norm", "birth_date", "sex",
-                  "relationship", "disability", "occupation", "education", "phone", "regency_code",
-                  "village_code")
+HOUSEHOLD_COLUMNS = ("id", "kk_number", "street", "rt", "rw", "village_code", "indicators", "welfare_score",
+                     "decile", "status", "registering_agency", "legal_basis", "consent_date", "consent_recorded_by")
+MEMBER_COLUMNS = ("id", "household_id", "nik", "name", "name_norm", "birth_date", "sex", "relationship",
+                  "disability", "occupation", "education", "phone", "regency_code", "village_code")
 
 
 def scope_patterns(regions):

@@ -6,7 +6,7 @@ from datetime import date
 
 import requests
 
-from conftest import count_rows
+from conftest import assert_no_identifiers, count_rows
 from tests.support.population import Population, write_csv
 
 
@@ -70,6 +70,8 @@ def test_import_validates_commits_reports_and_reruns_without_duplicates(registry
 
     events = capture.wait_for(state["households_created"], timeout=30)
     assert len([t for t, _ in events if t == "household.registered"]) == state["households_created"]
+    assert_no_identifiers(capture.messages, {row[c] for household in households for row in household
+                                             for c in ("kk_number", "nik")})
 
     again = finished(registry, token, upload(registry, token, path).json()["id"])
     assert again["status"] == "completed"
@@ -317,7 +319,7 @@ def test_a_failing_writer_stops_the_import_cleanly(make_database, infrastructure
         return original(self, conn, chunk, keep, text)
 
     monkeypatch.setattr(importer.Importer, "write", failing)
-    run = importer.Importer(dsn, import_id, path, {"match_secret": "s" * 32, "rebuild_min_rows": 1},
+    run = importer.Importer(dsn, import_id, path, {"rebuild_min_rows": 1},
                             {"agency": "Dinas Sosial", "role": "operator", "regions": ["62"]}, workers=2)
     with pytest.raises(RuntimeError, match="disk is full"):
         run.run()
@@ -354,20 +356,19 @@ def test_a_nik_registered_by_a_request_during_the_import_is_reported_not_fatal(
 
     def register_first(self, conn, chunk, keep, text):
         with db(database).cursor() as cur:
-            cur.execute("INSERT INTO households (id, kk_number, kk_match, village_code, indicators, welfare_score,"
-                        " decile, status, registering_agency, legal_basis) VALUES (gen_random_uuid(),"
-                        " '6213010101990001', repeat('0', 64), '62.13.01.2003', '{}', 1, 1, 'registered',"
-                        " 'LSM Peduli', 'public_duty') RETURNING id")
+            cur.execute("INSERT INTO households (id, kk_number, village_code, indicators, welfare_score, decile,"
+                        " status, registering_agency, legal_basis) VALUES (gen_random_uuid(), '6213010101990001',"
+                        " '62.13.01.2003', '{}', 1, 1, 'registered', 'LSM Peduli', 'public_duty') RETURNING id")
             household = cur.fetchone()[0]
-            cur.execute("INSERT INTO members (id, household_id, nik, nik_match, name, name_norm, birth_date, sex,"
-                        " relationship, regency_code, village_code) VALUES (gen_random_uuid(), %s, %s,"
-                        " repeat('0', 64), 'X', 'x', '1980-01-01', 'M', 'head', '62.13', '62.13.01.2003')",
+            cur.execute("INSERT INTO members (id, household_id, nik, name, name_norm, birth_date, sex, relationship,"
+                        " regency_code, village_code) VALUES (gen_random_uuid(), %s, %s, 'X', 'x', '1980-01-01',"
+                        " 'M', 'head', '62.13', '62.13.01.2003')",
                         (household, taken))
         monkeypatch.setattr(importer.Importer, "write", original)
         return original(self, conn, chunk, keep, text)
 
     monkeypatch.setattr(importer.Importer, "write", register_first)
-    stats = importer.Importer(dsn, import_id, path, {"match_secret": "s" * 32},
+    stats = importer.Importer(dsn, import_id, path, {},
                               {"agency": "Dinas Sosial", "role": "operator", "regions": ["62"]}, workers=2).run()
     assert stats["households_created"] == 29
     with db(database).cursor() as cur:

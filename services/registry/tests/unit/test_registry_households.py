@@ -1,5 +1,6 @@
 """Household rules (rules/households.py): statuses, verification due dates,
 members, counts and the personal-data-free snapshot."""
+import re
 import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -8,7 +9,6 @@ import pytest
 from setiakawan_kit.contract.registry import STATUSES, HouseholdSnapshot
 
 from setiakawan_registry.rules import households as hh
-from setiakawan_registry.rules.matching import match_key
 
 TODAY = date(2026, 11, 24)
 
@@ -148,9 +148,8 @@ def test_age_on_counts_completed_years(born, on, age):
 
 def member(born, relationship="child", disability="none", sex="M", nik="6213011503100002", name="Budi Santoso",
            phone=None):
-    return {"id": uuid.uuid4(), "nik": nik, "nik_match": match_key("secret", "nik", nik), "name": name,
-            "name_norm": name.lower(), "birth_date": born, "sex": sex, "relationship": relationship,
-            "disability": disability, "occupation": "petani", "education": "sd", "phone": phone,
+    return {"id": uuid.uuid4(), "nik": nik, "name": name, "name_norm": name.lower(), "birth_date": born, "sex": sex,
+            "relationship": relationship, "disability": disability, "occupation": "petani", "education": "sd", "phone": phone,
             "regency_code": "62.13", "village_code": "62.13.01.2003"}
 
 
@@ -177,8 +176,7 @@ GRANDFATHER = dict(nik="6213010101500001", name="Hasan Rahman", phone=None)
 
 def snapshot_fixture():
     household = {"id": uuid.uuid4(), "version": 3, "kk_number": "6213010107200001",
-                 "kk_match": match_key("secret", "kk", "6213010107200001"), "street": "Jl. Tjilik Riwut No. 5",
-                 "rt": "001", "rw": "002", "village_code": "62.13.01.2003", "status": "verified",
+                 "street": "Jl. Tjilik Riwut No. 5", "rt": "001", "rw": "002", "village_code": "62.13.01.2003", "status": "verified",
                  "welfare_score": Decimal("41.25"), "decile": 4, "registering_agency": "Dinas Sosial Barito Timur",
                  "legal_basis": "consent", "consent_date": date(2024, 1, 5), "consent_recorded_by": "Pak Lurah",
                  "verified_by": "Ibu Ratna", "verification_notes": "Rumah Siti Aminah di tepi sungai",
@@ -200,7 +198,7 @@ def leaves(value):
         yield value
 
 
-def test_snapshot_contains_no_nik_name_or_phone():
+def test_snapshot_contains_no_nik_kk_number_name_or_phone_nor_a_hash():
     household, members = snapshot_fixture()
     snap = hh.snapshot(household, members, TODAY)
     personal = {household["kk_number"], household["street"], household["consent_recorded_by"],
@@ -217,6 +215,8 @@ def test_snapshot_contains_no_nik_name_or_phone():
                 assert secret.lstrip("+") not in value
         if isinstance(value, str) and value.isdigit():
             assert len(value) < 16, f"{value!r} looks like a NIK or KK number"
+        if isinstance(value, str):  # a digest of a NIK or KK number gives it back to whoever tries them all
+            assert not re.search(r"[0-9a-fA-F]{17,}", value), f"{value!r} looks like a digest"
 
 
 def test_snapshot_is_a_valid_contract_household_snapshot():
@@ -237,7 +237,6 @@ def test_snapshot_derives_regions_counts_and_member_facts():
         (str(members[0]["id"]), 41, "F", "head", False),
         (str(members[1]["id"]), 16, "M", "child", False),
         (str(members[2]["id"]), 76, "M", "parent", True)]
-    assert [m["nik_match"] for m in snap["members"]] == [m["nik_match"] for m in members]
 
 
 # changes -------------------------------------------------------------------------------------------------------
@@ -271,3 +270,12 @@ def test_a_merged_household_cannot_change_status():
         hh.check_transition("inactive", "registered", merged=True)
     assert hh.check_transition("inactive", "registered") is None
 
+
+
+# the use cases' settings ---------------------------------------------------------------------------------------
+
+def test_the_use_cases_need_no_secret_from_the_config():
+    from setiakawan_registry.households import Settings
+    settings = Settings.from_config({"REVERIFY_MONTHS": "6", "WELFARE": {"poverty_line": 650000}})
+    assert settings.reverify_months == 6 and settings.welfare.poverty_line == 650000
+    assert Settings.from_config({}).reverify_months == 12

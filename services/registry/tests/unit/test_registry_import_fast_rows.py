@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(import_chunks.Writer is None, reason="setiakawan
 TODAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 3, 4, 5, 678901, tzinfo=timezone.utc)
 IMPORT_ID = "01a2102c-4b51-766f-a1fb-3d8a6686a149"
-SETTINGS = {"welfare": {}, "match_secret": "s" * 32}
+SETTINGS = {"welfare": {}}
 IDENTITY = {"agency": 'Dinas Sosial "Kalteng"\\Pusat', "role": "operator", "regions": ["62", "63.03"]}
 
 

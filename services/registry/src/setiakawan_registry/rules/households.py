@@ -109,18 +109,18 @@ def counts(members, today):
 
 
 def snapshot(household, members, today):
-    """The household as other services see it: no NIK, name or phone."""
+    """The household as other services see it: no NIK or KK number, nothing
+    derived from one, no name or phone."""
     c = counts(members, today)
     village = household["village_code"]
     return {
         "household_id": str(household["id"]), "version": household["version"],
-        "kk_match": household["kk_match"], "village_code": village, "district_code": village[:8],
-        "regency_code": village[:5], "province_code": village[:2], "status": household["status"],
+        "village_code": village, "district_code": village[:8], "regency_code": village[:5],
+        "province_code": village[:2], "status": household["status"],
         "welfare_score": float(household["welfare_score"]), "decile": household["decile"],
         "size": c.size, "children": c.children, "elderly": c.elderly, "disabled": c.disabled,
         "registering_agency": household["registering_agency"],
-        "members": [{"person_ref": str(m["id"]), "nik_match": m["nik_match"],
-                     "age": age_on(m["birth_date"], today), "sex": m["sex"],
+        "members": [{"person_ref": str(m["id"]), "age": age_on(m["birth_date"], today), "sex": m["sex"],
                      "relationship": m["relationship"], "disability": m["disability"] != "none"}
                     for m in members],
     }
