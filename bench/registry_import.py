@@ -47,8 +47,9 @@ import requests  # noqa: E402
 
 from setiakawan_kit import auth, migrate  # noqa: E402
 from setiakawan_kit.db import UnitOfWork, database_dsn  # noqa: E402
-from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, TEST_JWT_SECRET, Broker,  # noqa: E402
-                                    ServiceProcess, service_config)
+from setiakawan_kit import keys  # noqa: E402
+from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,  # noqa: E402
+                                    ServiceProcess, service_class, service_config)
 from setiakawan_registry import SERVICE, storage  # noqa: E402
 from setiakawan_registry.rules import duplicates  # noqa: E402
 from setiakawan_registry.rules.rows import COLUMNS  # noqa: E402
@@ -182,14 +183,18 @@ def main():
     broker.add_vhost(vhost)
     service = None
     upload_dir = tempfile.mkdtemp(prefix="setiakawan-bench-")
+    token_keys = keys.KeyFiles(Path(upload_dir) / "keys")  # the bench's own token issuer
+    signing_key, _ = token_keys.init()
+    accounts = BrokerAccounts(broker, f"bench-{uuid.uuid4().hex[:8]}-")  # the registry runs as its own user
     try:
         migrate.migrate(database_url, name, SERVICE.migrations)
         dsn = database_dsn(database_url, name)
         copy_seconds = raw_copy(dsn, path)
-        config = service_config("registry", broker.uri(vhost), database_url, name, **SERVICE.test_config,
-                                IMPORT_DIR=upload_dir)
+        account = accounts.for_service(vhost, "registry", service_class(SERVICE.module))
+        config = service_config("registry", account, database_url, name, token_keys.jwks, **SERVICE.test_config,
+                                BROKER_USER_PREFIX=accounts.prefix, IMPORT_DIR=str(Path(upload_dir) / "uploads"))
         service = ServiceProcess("registry", SERVICE.module, config).start()
-        token = auth.issue_token(TEST_JWT_SECRET, "Dinas Sosial Provinsi", "province", "operator",
+        token = auth.issue_token(signing_key, "Dinas Sosial Provinsi", "province", "operator",
                                  ["61", "62", "63", "64", "65"])
         checkpoint(dsn)
         seconds, state = import_through_http(service, path, token)
@@ -214,6 +219,7 @@ def main():
             service.stop()
         migrate.drop_database(database_url, name)
         broker.delete_vhost(vhost)
+        accounts.delete_all()
 
 
 if __name__ == "__main__":
