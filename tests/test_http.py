@@ -1,5 +1,6 @@
 """Bad HTTP input gets a 4xx problem document and changes nothing."""
 import secrets
+import time
 from datetime import timedelta
 
 import jwt
@@ -31,8 +32,9 @@ def bearer(value):
 
 def cases(token):
     good = bearer(token())
+    now = int(time.time())
     claims = {"iss": "setiakawan", "aud": "setiakawan", "sub": "x", "kind": "province", "role": "admin",
-              "regions": ["62"], "iat": 1, "exp": 9999999999}
+              "regions": ["62"], "iat": now, "exp": now + 3600}
     json_headers = dict(good, **{"Content-Type": "application/json"})
     return [
         ("malformed JSON", dict(data=b'{"count": 1,', headers=json_headers), 400, "bad-request"),

@@ -6,6 +6,7 @@ import http.server
 import json
 import stat
 import threading
+import time
 from datetime import timedelta
 
 import jwt
@@ -70,15 +71,14 @@ def test_expired_foreign_and_misaddressed_tokens_are_401(issuer, verifier, tmp_p
     refused(verifier, auth.issue_token(key, "a", "ngo", "viewer", ["62"], issuer="someone-else"), "not trusted")
     refused(verifier, auth.issue_token(key, "a", "ngo", "viewer", ["62"], audience="another-app"), "(?i)audience")
     # another key presenting the trusted key's id: the signature fails
-    forged = jwt.encode({"iss": "setiakawan", "aud": "setiakawan", "sub": "a", "kind": "province", "role": "admin",
-                         "regions": ["62"], "iat": 1, "exp": 9999999999}, other.private_key, algorithm="EdDSA",
-                        headers={"kid": key.kid})
+    forged = jwt.encode(_claims(), other.private_key, algorithm="EdDSA", headers={"kid": key.kid})
     refused(verifier, forged, "not valid")
 
 
 def _claims(**extra):
+    now = int(time.time())
     return {"iss": "setiakawan", "aud": "setiakawan", "sub": "Dinas Sosial", "kind": "province", "role": "admin",
-            "regions": ["62"], "iat": 1, "exp": 9999999999, **extra}
+            "regions": ["62"], "iat": now, "exp": now + 3600, **extra}
 
 
 def _b64(data):
@@ -192,3 +192,45 @@ def test_the_issuers_setting_needs_at_least_one_jwks():
         with pytest.raises(ValueError):
             auth.issuers_setting(value)
     assert auth.issuers_setting(" /etc/setiakawan/jwks.json ") == {"setiakawan": "/etc/setiakawan/jwks.json"}
+
+
+def test_a_token_may_not_live_longer_than_the_limit(issuer, verifier):
+    _, key = issuer
+    refused(verifier, auth.issue_token(key, "a", "ngo", "viewer", ["62"], ttl=timedelta(days=365)), "longer")
+    assert verifier.read(auth.issue_token(key, "a", "ngo", "viewer", ["62"], ttl=timedelta(days=30))).agency == "a"
+
+
+def test_an_agencys_own_issuer_asserts_only_what_its_policy_allows(issuer, tmp_path):
+    """An NGO's identity provider speaks for the NGO's staff in its regions,
+    never for the province."""
+    files, _ = issuer
+    ngo_files = keys.KeyFiles(tmp_path / "ngo")
+    ngo_key, _ = ngo_files.init()
+    realm = "https://sso.wahanavisi.example/realms/staff"
+    verifier = auth.TokenVerifier(auth.issuers_setting({
+        "setiakawan": str(files.jwks),
+        realm: {"jwks": str(ngo_files.jwks), "kinds": ["ngo"], "roles": ["operator", "viewer"],
+                "regions": ["62.13"], "agencies": ["Wahana Visi Indonesia"]}}))
+
+    def ngo_token(**claims):
+        return jwt.encode(_claims(iss=realm, **claims), ngo_key.private_key, algorithm="EdDSA",
+                          headers={"kid": ngo_key.kid})
+
+    allowed = dict(agency="Wahana Visi Indonesia", kind="ngo", role="operator", regions=["62.13.01"])
+    assert verifier.read(ngo_token(**allowed)) == auth.Identity("Wahana Visi Indonesia", "ngo", "operator",
+                                                                ("62.13.01",))
+    for change in ({"kind": "province"}, {"role": "admin"}, {"regions": ["62"]}, {"regions": ["62.13", "62.11"]},
+                   {"agency": "Dinas Sosial Kalimantan Tengah"}):
+        refused(verifier, ngo_token(**dict(allowed, **change)), "may not assert")
+
+
+def test_a_jwks_url_must_be_https_unless_on_this_host():
+    with pytest.raises(ValueError, match="https"):
+        auth.issuers_setting({"sso": "http://sso.example/certs"})
+    with pytest.raises(ValueError, match="https"):
+        auth.issuers_setting({"sso": {"jwks": "http://sso.example/certs", "kinds": ["ngo"]}})
+    assert auth.issuers_setting({"sso": "http://127.0.0.1:8080/certs"})
+    with pytest.raises(ValueError):
+        auth.issuers_setting({"sso": {"jwks": "/x", "regions": ["sixty-two"]}})
+    with pytest.raises(ValueError):
+        auth.issuers_setting({"sso": {"jwks": "/x", "roles": "admin"}})

@@ -13,6 +13,7 @@ from setiakawan_kit.consumer import handles
 from setiakawan_kit.envelope import event_types
 from setiakawan_kit.http import api
 from setiakawan_kit.problems import conflict
+from setiakawan_kit.rpc import RpcClient
 from setiakawan_kit.service import KitService
 
 
@@ -85,3 +86,19 @@ class NamekoListener:
     def on_thing(self, payload):
         with open(os.environ["LISTENER_OUT"], "a") as out:
             out.write(json.dumps(payload) + "\n")
+
+
+class ContactLookup(KitService):
+    """Stands in for the notifications service: asks the registry for a
+    person's contact details through the kit's RpcClient, as its own account."""
+
+    name = "notifications"
+    registry = RpcClient("registry", methods=("contact_details",))
+
+    @api("GET", "/contacts/<person_ref>", roles=("admin",))
+    def contact(self, call, person_ref):
+        return self.registry.contact_details(person_ref)
+
+    @api("GET", "/undeclared/<person_ref>", roles=("admin",))
+    def undeclared(self, call, person_ref):
+        return self.registry.nik_belongs_to("6213014107850003", person_ref)

@@ -8,6 +8,7 @@ covers ``62.13.01.2003``)."""
 import logging
 import re
 import time
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ISSUER = "setiakawan"
 DEFAULT_AUDIENCE = "setiakawan"
+#: a token lives at most this long (a key's retirement is the only other way to end it)
+MAX_TOKEN_HOURS = 720
 #: asymmetric only: an HS256 token "signed" with a public key, or alg none, is refused
 ALGORITHMS = ("EdDSA", "RS256", "ES256")
 KINDS = ("province", "district", "village", "ngo", "csr")
@@ -73,7 +76,10 @@ class KeySet:
         self.location = str(location)
         self._is_url = self.location.startswith(("https://", "http://"))
         if self._is_url:
-            self._client = jwt.PyJWKClient(self.location, cache_jwk_set=True, lifespan=300, timeout=5)
+            _check_jwks_url(self.location)
+            # a token with an unknown key id fetches the JWKS again at most once in 30 s
+            self._client = jwt.PyJWKClient(self.location, cache_jwk_set=True, lifespan=300, timeout=5,
+                                           cooldown_duration=30)
         else:
             self._path = Path(self.location)
             self._keys, self._stamp, self._checked = {}, None, 0.0
@@ -116,23 +122,67 @@ class KeySet:
         self._stamp = stamp
 
 
-class TokenVerifier:
-    """Checks tokens against the trusted issuers' public keys."""
+def _check_jwks_url(url):
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"a JWKS URL must be https (anyone on the way could swap the keys): {url}")
 
-    def __init__(self, issuers, audience=DEFAULT_AUDIENCE):
+
+@dataclass(frozen=True)
+class IssuerPolicy:
+    """What one issuer may assert. An agency's own identity provider is
+    trusted for its own staff, not to speak for the province: each limit
+    left empty is no limit."""
+
+    kinds: tuple = ()
+    roles: tuple = ()
+    regions: tuple = ()  # every region of a token must lie within one of these
+    agencies: tuple = ()
+
+    def check(self, identity, issuer):
+        outside = []
+        if self.kinds and identity.kind not in self.kinds:
+            outside.append(f"kind {identity.kind!r}")
+        if self.roles and identity.role not in self.roles:
+            outside.append(f"role {identity.role!r}")
+        if self.agencies and identity.agency not in self.agencies:
+            outside.append(f"agency {identity.agency!r}")
+        if self.regions:
+            bounds = Identity("", "", "", self.regions)
+            outside.extend(f"region {r}" for r in identity.regions if not bounds.covers(r))
+        if outside:
+            raise unauthorized(f"Issuer {issuer!r} may not assert {', '.join(outside)}.")
+
+
+class TokenVerifier:
+    """Checks tokens against the trusted issuers' public keys, and what each
+    issuer may assert."""
+
+    def __init__(self, issuers, audience=DEFAULT_AUDIENCE, max_hours=MAX_TOKEN_HOURS):
         if not issuers:
             raise ValueError("at least one trusted token issuer is needed")
-        self.issuers = {issuer: location if isinstance(location, KeySet) else KeySet(location)
-                        for issuer, location in issuers.items()}
+        self.issuers, self.policies = {}, {}
+        for issuer, trusted in issuers.items():
+            if isinstance(trusted, dict):
+                self.issuers[issuer] = KeySet(trusted["jwks"])
+                self.policies[issuer] = IssuerPolicy(**{k: tuple(trusted.get(k) or ()) for k in POLICY_KEYS})
+            else:
+                self.issuers[issuer] = trusted if isinstance(trusted, KeySet) else KeySet(trusted)
+                self.policies[issuer] = IssuerPolicy()
         self.audience = audience
+        self.max_seconds = float(max_hours) * 3600
 
     @classmethod
     def from_config(cls, config):
         """``TOKEN_ISSUERS``: a mapping of issuer (the ``iss`` claim) to the
-        path or URL of its JWKS, or one path/URL for the issuer
-        ``setiakawan``; ``TOKEN_AUDIENCE``: the ``aud`` every token must carry."""
+        path or URL of its JWKS, or to ``{jwks: …, kinds: […], roles: […],
+        regions: […], agencies: […]}`` limiting what it may assert; or one
+        path/URL for the issuer ``setiakawan``. ``TOKEN_AUDIENCE``: the
+        ``aud`` every token must carry; ``TOKEN_MAX_HOURS``: the longest a
+        token may live."""
         return cls(issuers_setting(config.get("TOKEN_ISSUERS")),
-                   config.get("TOKEN_AUDIENCE") or DEFAULT_AUDIENCE)
+                   config.get("TOKEN_AUDIENCE") or DEFAULT_AUDIENCE,
+                   config.get("TOKEN_MAX_HOURS") or MAX_TOKEN_HOURS)
 
     def read(self, token):
         """The identity in a token; a Problem 401 when it is missing or bad."""
@@ -163,16 +213,44 @@ class TokenVerifier:
             raise unauthorized("The token has expired.") from None
         except jwt.InvalidTokenError as exc:
             raise unauthorized(f"The token is not valid: {exc}.") from None
-        return identity_from_claims(claims)
+        if not isinstance(claims["iat"], (int, float)) or claims["exp"] - claims["iat"] > self.max_seconds:
+            raise unauthorized(f"The token lives longer than {self.max_seconds / 3600:g} hours.")
+        identity = identity_from_claims(claims)
+        self.policies[issuer].check(identity, issuer)
+        return identity
+
+
+POLICY_KEYS = ("kinds", "roles", "regions", "agencies")
 
 
 def issuers_setting(value):
+    """The ``TOKEN_ISSUERS`` setting as {issuer: JWKS location or policy
+    mapping}; ValueError when it names none or names one badly."""
     if isinstance(value, str) and value.strip():
-        return {DEFAULT_ISSUER: value.strip()}
-    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                                 for k, v in value.items()):
-        return {k: v.strip() for k, v in value.items()}
-    raise ValueError("TOKEN_ISSUERS must name the JWKS (path or URL) of at least one trusted issuer")
+        value = {DEFAULT_ISSUER: value.strip()}
+    if not isinstance(value, dict) or not value:
+        raise ValueError("TOKEN_ISSUERS must name the JWKS (path or URL) of at least one trusted issuer")
+    issuers = {}
+    for issuer, trusted in value.items():
+        if isinstance(trusted, str) and trusted.strip():
+            issuers[issuer] = trusted.strip()
+        elif isinstance(trusted, dict) and isinstance(trusted.get("jwks"), str) and trusted["jwks"].strip() \
+                and set(trusted) <= {"jwks", *POLICY_KEYS} \
+                and all(isinstance(trusted.get(k) or [], list) for k in POLICY_KEYS):
+            if any(not isinstance(r, str) or not REGION_CODE.match(r) for r in trusted.get("regions") or []):
+                raise ValueError(f"TOKEN_ISSUERS: the regions of issuer {issuer!r} are not Kemendagri codes")
+            issuers[issuer] = dict(trusted, jwks=trusted["jwks"].strip())
+        else:
+            raise ValueError(f"TOKEN_ISSUERS: issuer {issuer!r} needs a JWKS path or URL, or "
+                             f"{{jwks: ..., {', '.join(k + ': [...]' for k in POLICY_KEYS)}}}")
+        location = issuers[issuer] if isinstance(issuers[issuer], str) else issuers[issuer]["jwks"]
+        if location.startswith(("https://", "http://")):
+            _check_jwks_url(location)
+    return issuers
+
+
+def jwks_locations(issuers):
+    return {issuer: trusted if isinstance(trusted, str) else trusted["jwks"] for issuer, trusted in issuers.items()}
 
 
 def identity_from_claims(claims):

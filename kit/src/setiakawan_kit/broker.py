@@ -17,8 +17,15 @@ permissions (regular expressions over routing keys, per exchange):
   exchanges it consumes from, where topic permissions limit the routing
   keys it may bind to the event types it handles.
 
-A partner may bind queues of its own (``<partner>.…``) to the routing keys
-it was granted and publish nothing under our exchanges.
+A partner ``P`` is the account ``partner-P`` (no service name holds a
+``-``, so the two never meet); it may bind queues of its own
+(``partner-P.…``) to the routing keys it was granted and publish nothing
+under our exchanges.
+
+Patterns end with ``\z``: in RabbitMQ's regular expressions ``$`` also
+matches before a final newline. Our users carry the tag ``setiakawan``
+(tags beyond RabbitMQ's own grant nothing), and a user without it is never
+overwritten.
 
 Accounts are made by importing a definitions document (users with salted
 password hashes, permissions, topic permissions, exchanges), through the
@@ -28,12 +35,10 @@ import base64
 import hashlib
 import inspect
 import json
-import os
 import re
 import secrets
 import shutil
 import subprocess
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,13 +52,14 @@ from .rpc import DEFAULT_EXCHANGE as RPC_EXCHANGE
 from .rpc import RpcClient
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-PARTNER_NAME = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+PARTNER_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+PARTNER_PREFIX = "partner-"
 EVENTS_EXCHANGE = re.compile(r"^[a-z][a-z0-9_]{0,39}\.events$")
 ROUTING_KEY = re.compile(r"^[a-z0-9_*#]+(\.[a-z0-9_*#]+)*$")
-#: names a partner may not take: they begin our own exchanges and queues
-RESERVED = ("evt", "rpc", "amq", "nameko")
+USER_TAG = "setiakawan"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-NOTHING = "^$"
+END = r"\z"
+NOTHING = "^" + END
 
 
 class BrokerSetupError(RuntimeError):
@@ -106,7 +112,7 @@ class Grant:
 
 def _any_of(patterns):
     patterns = sorted(set(patterns))
-    return "^(" + "|".join(patterns) + ")$" if patterns else NOTHING
+    return "^(" + "|".join(patterns) + ")" + END if patterns else NOTHING
 
 
 def _keys(keys):
@@ -118,8 +124,9 @@ def service_grant(needs, user, rpc_exchange=RPC_EXCHANGE):
     if not SERVICE_NAME.match(service):
         raise BrokerSetupError(f"{service!r} is not a service name (lower-case letters, digits, _)")
     s = re.escape(service)
+    own_queues = rf"evt-[a-z0-9_-]+-[a-z0-9_.]+--{s}\.[A-Za-z0-9_]+(\.retry\.[0-9]+ms|\.dead)?"
     own = [re.escape(topology.exchange_name(service)), re.escape(topology.retry_exchange_name(service)),
-           rf"evt-[a-z0-9_-]+-[a-z0-9_.]+--{s}\.[A-Za-z0-9_]+(\.retry\.[0-9]+ms|\.dead)?"]
+           own_queues]
     if needs.serves_rpc:
         own.append(rf"rpc-{s}")
     if needs.calls:
@@ -133,6 +140,11 @@ def service_grant(needs, user, rpc_exchange=RPC_EXCHANGE):
               for source in sorted(sources)]
     if service not in sources:
         topics.append(TopicGrant(topology.exchange_name(service), write=".*", read=NOTHING))
+    # <service>.retry is a topic exchange only so that this can hold: its routing keys are the
+    # service's own queues, so it cannot be bound to another exchange (nameko-rpc) as a way round
+    # that exchange's topic permissions
+    topics.append(TopicGrant(topology.retry_exchange_name(service), write=_any_of([own_queues]),
+                             read=_any_of([own_queues])))
     if uses_rpc:
         topics.append(TopicGrant(
             rpc_exchange,
@@ -144,12 +156,12 @@ def service_grant(needs, user, rpc_exchange=RPC_EXCHANGE):
                  topics=tuple(topics))
 
 
-def check_partner_name(name, services=()):
-    if not PARTNER_NAME.match(name or "") or name.split("-")[0] in RESERVED or name in services:
-        raise BrokerSetupError(
-            f"{name!r} cannot name a partner: use 2-40 lower-case letters, digits and '-', not starting "
-            f"with {', '.join(RESERVED)} and not a service's name")
-    return name
+def partner_account(name):
+    """The account (and resource) name of partner ``name``: ``partner-<name>``."""
+    if not isinstance(name, str) or not PARTNER_NAME.match(name) or len(name) > 40:
+        raise BrokerSetupError(f"{name!r} cannot name a partner: use up to 40 lower-case letters and digits, "
+                               "words joined by '-'")
+    return PARTNER_PREFIX + name
 
 
 def parse_reads(spec):
@@ -171,12 +183,14 @@ def parse_reads(spec):
 
 
 def partner_grant(name, user, reads, publishes=False):
-    """Queues (and, with ``publishes``, an events exchange ``<name>.events``)
-    of its own; binding only the granted routing keys of our exchanges."""
-    own = rf"{re.escape(name)}\..*"
+    """Queues ``partner-<name>.…`` (and, with ``publishes``, the events
+    exchange ``partner-<name>.events``) of its own; binding only the
+    granted routing keys of our exchanges."""
+    account = re.escape(partner_account(name))
+    own = rf"{account}\..*" if publishes else rf"{account}\.(?!events{END}).*"
     topics = tuple(TopicGrant(exchange, write=NOTHING, read=_keys(keys)) for exchange, keys in sorted(reads.items()))
     if publishes:
-        topics += (TopicGrant(topology.exchange_name(name), write=".*", read=NOTHING),)
+        topics += (TopicGrant(topology.exchange_name(partner_account(name)), write=".*", read=NOTHING),)
     return Grant(user, configure=_any_of([own]), write=_any_of([own]),
                  read=_any_of([own, *(re.escape(e) for e in reads)]), topics=topics)
 
@@ -218,7 +232,7 @@ class Definitions:
     def document(self):
         doc = {
             "users": [{"name": name, "password_hash": password_hash(password),
-                       "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []}
+                       "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": [USER_TAG]}
                       for name, password in self.users.items()],
             "permissions": [{"user": g.user, "vhost": self.vhost, "configure": g.configure, "write": g.write,
                              "read": g.read} for g in self.grants],
@@ -279,8 +293,8 @@ class BrokerAdmin:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read()
 
-    def _rabbitmqctl(self, *args, check=True):
-        result = subprocess.run([*self.ctl, *args], capture_output=True, text=True, timeout=120)
+    def _rabbitmqctl(self, *args, check=True, input=None):
+        result = subprocess.run([*self.ctl, *args], capture_output=True, text=True, timeout=120, input=input)
         if check and result.returncode != 0:
             raise BrokerSetupError(f"{' '.join([*self.ctl, args[0]])} failed: "
                                    f"{(result.stderr or result.stdout).strip()[-500:]}")
@@ -294,24 +308,60 @@ class BrokerAdmin:
                 self._api("PUT", f"vhosts/{_q(definitions.vhost)}", {})
             self._api("POST", "definitions", document)
             return
-        fd, path = tempfile.mkstemp(prefix="setiakawan-definitions-", suffix=".json")  # 0600: it holds hashes
-        try:
-            with os.fdopen(fd, "w") as out:
-                json.dump(document, out)
-            os.chmod(path, 0o644)  # the CLI may hand the path to the broker, which runs as its own user
-            self._rabbitmqctl("import_definitions", path)
-        finally:
-            os.unlink(path)
+        # on standard input: the document holds password hashes, which no file should
+        self._rabbitmqctl("import_definitions", "-", "--format", "json", input=json.dumps(document))
 
     def delete_users(self, names):
-        names = list(names)
-        if not names:
-            return
-        if self.api_available():
-            self._api("POST", "users/bulk-delete", {"users": names})
-            return
+        """Delete these users (those that exist); their connections close."""
         for name in names:
-            self._rabbitmqctl("delete_user", name, check=False)
+            if self.api_available():
+                try:
+                    self._api("DELETE", f"users/{_q(name)}")
+                except urllib.error.HTTPError as exc:
+                    if exc.code != 404:
+                        raise BrokerSetupError(f"could not delete broker user {name}: {exc.code} {exc.reason}") \
+                            from None
+            else:
+                self._rabbitmqctl("delete_user", name, check=False)
+
+    def user_tags(self, names):
+        """{name: tags} of those of ``names`` that exist."""
+        if self.api_available():
+            users = json.loads(self._api("GET", "users"))
+            found = {u["name"]: _tags(u.get("tags")) for u in users}
+        else:
+            result = self._rabbitmqctl("list_users", "--silent")
+            found = {}
+            for line in result.stdout.splitlines():
+                name, _, tags = line.partition("\t")
+                found[name] = _tags(tags.strip("[] ").replace(" ", ""))
+        return {name: found[name] for name in names if name in found}
+
+    def refuse_foreign_users(self, names):
+        """Refuse to touch a user this tool did not make (``guest``, another
+        deployment's service): a definitions import would replace its
+        password, tags and permissions."""
+        foreign = sorted(name for name, tags in self.user_tags(names).items() if USER_TAG not in tags)
+        if foreign:
+            raise BrokerSetupError(f"the broker user(s) {', '.join(foreign)} exist and were not made by setiakawan: "
+                                   "choose another name or SETIAKAWAN_BROKER_USER_PREFIX")
+
+    def delete_queues(self, vhost, prefix):
+        """Delete the queues of ``vhost`` whose names begin with ``prefix``."""
+        if self.api_available():
+            queues = [q["name"] for q in json.loads(self._api("GET", f"queues/{_q(vhost)}?columns=name"))]
+        else:
+            result = self._rabbitmqctl("list_queues", "--silent", "-p", vhost, "name")
+            queues = [line.strip() for line in result.stdout.splitlines()]
+        for name in (q for q in queues if q.startswith(prefix)):
+            if self.api_available():
+                try:
+                    self._api("DELETE", f"queues/{_q(vhost)}/{_q(name)}")
+                except urllib.error.HTTPError as exc:
+                    if exc.code != 404:
+                        raise
+            else:
+                self._rabbitmqctl("delete_queue", "-p", vhost, name, check=False)
 
     def user_exists(self, name):
         if self.api_available():
@@ -354,11 +404,19 @@ def _q(name):
     return urllib.parse.quote(name, safe="")
 
 
+def _tags(value):
+    if isinstance(value, list):
+        return set(value)
+    return {t for t in (value or "").split(",") if t}
+
+
 def amqp_uri_for(base_uri, user, password):
-    """``base_uri`` (host, port, vhost) logged in as ``user``."""
+    """``base_uri`` (host, port, vhost, options) logged in as ``user``."""
     parts = urllib.parse.urlsplit(base_uri)
-    netloc = f"{_q(user)}:{_q(password)}@{parts.hostname or '127.0.0.1'}:{parts.port or 5672}"
-    return urllib.parse.urlunsplit((parts.scheme or "pyamqp", netloc, parts.path or "/", "", ""))
+    host = parts.hostname or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{_q(user)}:{_q(password)}@{host}:{parts.port or 5672}"
+    return urllib.parse.urlunsplit((parts.scheme or "pyamqp", netloc, parts.path or "/", parts.query, ""))
 
 
 def vhost_of(amqp_uri):

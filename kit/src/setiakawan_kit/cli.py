@@ -52,7 +52,8 @@ def main():
 @click.option("--role", required=True, type=click.Choice(auth.ROLES), help="Role of the caller.")
 @click.option("--regions", required=True,
               help="Comma-separated Kemendagri codes the agency covers, e.g. 62.13 or 62.13.01.2003.")
-@click.option("--hours", default=12.0, show_default=True, help="Hours until the token expires.")
+@click.option("--hours", default=12.0, show_default=True, type=click.FloatRange(0, auth.MAX_TOKEN_HOURS, min_open=True),
+              help=f"Hours until the token expires (at most {auth.MAX_TOKEN_HOURS}).")
 @click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), envvar="SETIAKAWAN_SIGNING_KEY",
               help="The issuer's private key (or SETIAKAWAN_SIGNING_KEY; default: the development key "
                    "in $SETIAKAWAN_HOME/keys, made by 'make run').")
@@ -349,8 +350,8 @@ def _development_settings(selected):
 def setup_service_accounts(selected, admin_uri, env_file=None, dry_run=False, echo=None):
     """Make (or update) each selected service's broker account on the vhost
     of ADMIN_URI; returns (the services given a new account, {<SVC>_AMQP_URI: uri})."""
-    prefix = os.environ.get("SETIAKAWAN_BROKER_USER_PREFIX", "")
-    admin = broker.BrokerAdmin.for_amqp_uri(admin_uri, os.environ.get("RABBITMQ_MANAGEMENT_URL"))
+    prefix = _user_prefix()
+    admin = _admin(admin_uri)
     known = envfile.read(env_file) if env_file else {}
     definitions = broker.Definitions(broker.vhost_of(admin_uri))
     needs_list, uris, made = [], {}, []
@@ -372,6 +373,7 @@ def setup_service_accounts(selected, admin_uri, env_file=None, dry_run=False, ec
     if dry_run:
         return made, uris
     try:
+        admin.refuse_foreign_users(definitions.users)
         admin.apply(definitions)
     except broker.BrokerSetupError as exc:
         raise click.ClickException(str(exc)) from None
@@ -433,17 +435,18 @@ def broker_setup(services, env_file, dry_run):
 @click.option("--read", "reads", required=True,
               help="Comma-separated EXCHANGE:ROUTING_KEY the partner may bind, "
                    "e.g. registry.events:household.verified,registry.events:household.registered.")
-@click.option("--publish", is_flag=True, help="Also let it publish its own events on the exchange NAME.events.")
+@click.option("--publish", is_flag=True, help="Also let it publish its own events on partner-NAME.events.")
 @click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write its AMQP URI to this file instead of printing it.")
+              help="Write its AMQP URI to this file (PARTNER_<NAME>_AMQP_URI) instead of printing it.")
 def grant_partner(name, reads, publish, env_file):
-    """Make (or update) the broker account of partner NAME: queues of its own
-    (NAME.…) bound only to the routing keys granted, nothing published under
-    our exchanges. Prints its AMQP URI, password included: hand it over privately."""
+    """Make (or update) the broker account of partner NAME (user and queues
+    partner-NAME…): its own queues bound only to the routing keys granted,
+    nothing published under our exchanges. Prints its AMQP URI, password
+    included: hand it over privately."""
     from .contract import event_types
 
     try:
-        broker.check_partner_name(name, [s.name for s in installed_services()])
+        account = broker.partner_account(name)
         granted = broker.parse_reads(reads)
     except broker.BrokerSetupError as exc:
         raise click.BadParameter(str(exc)) from None
@@ -455,15 +458,17 @@ def grant_partner(name, reads, publish, env_file):
             if exchange in known and "*" not in key and "#" not in key and key not in known[exchange]:
                 raise click.BadParameter(f"{exchange} carries no event type {key!r}", param_hint="--read")
     admin_uri = _admin_uri()
-    user = os.environ.get("SETIAKAWAN_BROKER_USER_PREFIX", "") + name
-    variable = f"{name.upper().replace('-', '_')}_AMQP_URI"
+    user = _user_prefix() + account
+    variable = f"{account.upper().replace('-', '_')}_AMQP_URI"
     password = _known_password(envfile.read(env_file).get(variable), user) if env_file else None
     password = password or broker.new_password()
     grant = broker.partner_grant(name, user, granted, publish)
     definitions = broker.Definitions(broker.vhost_of(admin_uri), users={user: password}, grants=[grant],
                                      exchanges=[(e, "topic") for e in sorted(granted)])
+    admin = _admin(admin_uri)
     try:
-        broker.BrokerAdmin.for_amqp_uri(admin_uri, os.environ.get("RABBITMQ_MANAGEMENT_URL")).apply(definitions)
+        admin.refuse_foreign_users([user])
+        admin.apply(definitions)
     except broker.BrokerSetupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(_describe(grant), err=True)
@@ -478,16 +483,33 @@ def grant_partner(name, reads, publish, env_file):
 @broker_group.command("revoke-partner")
 @click.argument("name")
 def revoke_partner(name):
-    """Delete partner NAME's broker account (its connections are closed)."""
-    user = os.environ.get("SETIAKAWAN_BROKER_USER_PREFIX", "") + name
-    admin = broker.BrokerAdmin.for_amqp_uri(_admin_uri(), os.environ.get("RABBITMQ_MANAGEMENT_URL"))
+    """Delete partner NAME's broker account (its connections close) and its queues."""
     try:
-        if not admin.user_exists(user):
+        account = broker.partner_account(name)
+    except broker.BrokerSetupError as exc:
+        raise click.BadParameter(str(exc)) from None
+    user = _user_prefix() + account
+    admin_uri = _admin_uri()
+    admin = _admin(admin_uri)
+    try:
+        tags = admin.user_tags([user])
+        if user not in tags:
             raise click.ClickException(f"no broker account {user}")
+        if broker.USER_TAG not in tags[user]:
+            raise click.ClickException(f"the broker user {user} was not made by setiakawan; not deleting it")
         admin.delete_users([user])
+        admin.delete_queues(broker.vhost_of(admin_uri), account + ".")
     except broker.BrokerSetupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"deleted broker account {user}", err=True)
+    click.echo(f"deleted broker account {user} and its queues", err=True)
+
+
+def _user_prefix():
+    return os.environ.get("SETIAKAWAN_BROKER_USER_PREFIX", "")
+
+
+def _admin(admin_uri):
+    return broker.BrokerAdmin.for_amqp_uri(admin_uri, os.environ.get("RABBITMQ_MANAGEMENT_URL"))
 
 
 def _healthy(address):

@@ -14,19 +14,30 @@ A calling service declares what it calls, which is also what its broker
 account is allowed to publish (``broker.needs_of``)::
 
     registry = RpcClient("registry", methods=("contact_details",))
+
+Replies carry the answering account's ``user_id`` too, and a client takes
+only replies from the service it called. A request the callee cannot
+answer (no reply address, or one its account may not publish to) is
+dropped with a warning: nameko would otherwise stop the whole service on
+the failed reply, and again on every redelivery.
 """
 import logging
+import re
 import urllib.parse
 import uuid
 
+import kombu.serialization
 from kombu import Exchange, Queue
-from nameko.constants import RPC_EXCHANGE_CONFIG_KEY
+from nameko.amqp.publish import Publisher
+from nameko.constants import DEFAULT_SERIALIZER, RPC_EXCHANGE_CONFIG_KEY, SERIALIZER_CONFIG_KEY
+from nameko.exceptions import MalformedRequest, UnserializableValueError, serialize
 from nameko.rpc import (RPC_QUEUE_TEMPLATE, RPC_REPLY_QUEUE_TEMPLATE, RPC_REPLY_QUEUE_TTL, Rpc, RpcConsumer,
                         RpcProxy, ReplyListener, ServiceProxy)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EXCHANGE = "nameko-rpc"
+REPLY_ADDRESS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class CallerRefused(Exception):
@@ -63,6 +74,39 @@ class KitRpcConsumer(RpcConsumer):
             self.queue_consumer.register_provider(self)
             self._registered = True
 
+    def handle_message(self, body, message):
+        reply_to = message.properties.get("reply_to")
+        if not isinstance(reply_to, str) or not REPLY_ADDRESS.fullmatch(reply_to) \
+                or not message.properties.get("correlation_id"):
+            log.warning("dropped an RPC request to %s without a usable reply address (from %r)",
+                        message.delivery_info.get("routing_key"), message.properties.get("user_id"))
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message, result, exc_info):
+        """Reply as this service's account; a reply the broker refuses is
+        logged, and the request acked all the same."""
+        config = self.container.config
+        error = serialize(exc_info[1]) if exc_info is not None else None
+        serializer = kombu.serialization.registry.type_to_name.get(
+            message.properties.get("content_type"), config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER))
+        try:
+            kombu.serialization.dumps(result, serializer)
+        except Exception:  # noqa: BLE001 - as nameko's Responder: never die on a bad result
+            error, result = serialize(UnserializableValueError(result)), None
+        try:
+            Publisher(config["AMQP_URI"]).publish(
+                {"result": result, "error": error}, serializer=serializer, exchange=_rpc_exchange(config),
+                routing_key=message.properties["reply_to"],
+                correlation_id=message.properties.get("correlation_id"),
+                user_id=broker_user(config["AMQP_URI"]))
+        except Exception as exc:  # noqa: BLE001 - one bad request must not stop the service
+            log.warning("could not reply to an RPC request to %s: %s", message.delivery_info.get("routing_key"),
+                        exc)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
 
 class CallerCheckedRpc(Rpc):
     rpc_consumer = KitRpcConsumer()
@@ -85,9 +129,10 @@ class CallerCheckedRpc(Rpc):
                         self.method_name, message.properties.get("user_id"))
             raise CallerRefused(f"{caller or 'an unnamed caller'} may not call "
                                 f"{self.container.service_name}.{self.method_name}")
-        if isinstance(body, dict) and isinstance(body.get("args"), (list, tuple)):
-            body = dict(body, args=[caller, *body["args"]])
-        super().handle_message(body, message)
+        if not isinstance(body, dict) or not isinstance(body.get("args"), list) \
+                or not isinstance(body.get("kwargs"), dict) or "caller" in body["kwargs"]:
+            raise MalformedRequest("an RPC request is {args: [...], kwargs: {...}}, and the caller is not an argument")
+        super().handle_message(dict(body, args=[caller, *body["args"]]), message)
 
 
 rpc = CallerCheckedRpc.decorator
@@ -99,7 +144,23 @@ class KitReplyListener(ReplyListener):
         self.queue = Queue(RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, self.routing_key),
                            exchange=_rpc_exchange(self.container.config), routing_key=self.routing_key,
                            queue_arguments={"x-expires": RPC_REPLY_QUEUE_TTL})
+        self.prefix = self.container.config.get("BROKER_USER_PREFIX") or ""
+        self._expected = {}
         self.queue_consumer.register_provider(self)
+
+    def get_reply_event(self, correlation_id, target=None):
+        self._expected[correlation_id] = target
+        return super().get_reply_event(correlation_id)
+
+    def handle_message(self, body, message):
+        correlation_id = message.properties.get("correlation_id")
+        target = self._expected.pop(correlation_id, None)
+        if target is not None and message.properties.get("user_id") != self.prefix + target:
+            log.warning("dropped an RPC reply from %r posing as %s", message.properties.get("user_id"), target)
+            self._reply_events.pop(correlation_id, None)
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
 
 
 class RpcClient(RpcProxy):
@@ -116,8 +177,23 @@ class RpcClient(RpcProxy):
         self.options["user_id"] = broker_user(self.container.config["AMQP_URI"])
 
     def get_dependency(self, worker_ctx):
-        return _DeclaredMethods(ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
-                                             **self.options), self.target_service, self.methods)
+        listener = _TargetedReplies(self.rpc_reply_listener, self.target_service)
+        return _DeclaredMethods(ServiceProxy(worker_ctx, self.target_service, listener, **self.options),
+                                self.target_service, self.methods)
+
+
+class _TargetedReplies:
+    """The shared reply listener, told which service each call went to."""
+
+    def __init__(self, listener, target):
+        self._listener, self._target = listener, target
+
+    @property
+    def routing_key(self):
+        return self._listener.routing_key
+
+    def get_reply_event(self, correlation_id):
+        return self._listener.get_reply_event(correlation_id, self._target)
 
 
 class _DeclaredMethods:

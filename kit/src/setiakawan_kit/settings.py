@@ -62,7 +62,7 @@ def missing(config, env_names=None, is_production=None):
     issuers = config.get("TOKEN_ISSUERS")
     if issuers not in (None, ""):
         try:
-            locations = auth.issuers_setting(issuers)
+            locations = auth.jwks_locations(auth.issuers_setting(issuers))
         except ValueError as exc:
             found.append(f"{named('TOKEN_ISSUERS')}: {exc}")
         else:

@@ -33,6 +33,7 @@ import yaml
 from . import auth, keys, migrate
 from .broker import (BrokerAdmin, Definitions, amqp_uri_for, exchanges_for, needs_of, new_password, partner_grant,
                      service_grant)
+from .broker import partner_account as partner_account_name
 from .db import database_dsn
 
 LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -242,8 +243,9 @@ class BrokerAccounts:
                            exchanges_for([needs]))
 
     def for_partner(self, vhost, name, reads, publishes=False):
-        grant = partner_grant(name, self.user(name), reads, publishes)
-        return self._grant(vhost, name, grant, sorted(reads))
+        account = partner_account_name(name)
+        grant = partner_grant(name, self.user(account), reads, publishes)
+        return self._grant(vhost, account, grant, sorted(reads))
 
     def delete_all(self):
         self.broker.admin.delete_users(self.passwords)
@@ -280,7 +282,7 @@ def service_account(broker_accounts, vhost):
 @pytest.fixture
 def partner_account(broker_accounts, vhost):
     """``partner_account("wahana", {"registry.events": ("household.verified",)})``:
-    the AMQP URI of a partner's account on this test's vhost."""
+    the AMQP URI of partner wahana's account (``partner-wahana``) on this test's vhost."""
 
     def make(name, reads, publishes=False):
         return broker_accounts.for_partner(vhost, name, reads, publishes)

@@ -4,7 +4,8 @@ and a handler consumes from ``evt-<source>-<type>--<service>.<method>``.
 
 Each reliable handler's queue has retry queues and a dead-letter queue,
 reached through the consuming service's own direct exchange
-``<service>.retry`` (routing key: the queue's name), so that no service
+``<service>.retry`` (routing key: the queue's name; a topic exchange only
+so that topic permissions apply to it), so that no service
 needs to publish to the default exchange, which reaches every queue::
 
     <queue>.retry.<ms>ms  holds a failed message for <ms> milliseconds
@@ -48,7 +49,9 @@ def retry_exchange_name(service):
 
 
 def retry_exchange(service):
-    return Exchange(retry_exchange_name(service), type="direct", durable=True, delivery_mode=2)
+    # topic, though used as a direct one: RabbitMQ checks topic permissions only on topic
+    # exchanges, and they keep the service from binding it anywhere but its own queues
+    return Exchange(retry_exchange_name(service), type="topic", durable=True, delivery_mode=2)
 
 
 def handler_queue_name(source_service, event_type, service, method):
@@ -85,27 +88,36 @@ def declare_handler_topology(connection, service, queue, max_attempts, base_dela
     """The handler's queue, bound to its source and to ``<service>.retry``
     (the way back from a retry queue), its retry queues and its dead-letter
     queue."""
-    channel = connection.default_channel
-    queue.declare(channel=channel)
-    retry_exchange(service).declare(channel=channel)
-    channel.queue_bind(queue.name, retry_exchange_name(service), routing_key=queue.name)
+    with connection.channel() as channel:
+        queue.declare(channel=channel)
+        retry_exchange(service).declare(channel=channel)
+        channel.queue_bind(queue.name, retry_exchange_name(service), routing_key=queue.name)
     for attempt in range(1, max_attempts):
-        _declare_own(connection, retry_queue(service, queue.name, attempt, base_delay_ms))
-    _declare_own(connection, dead_letter_queue(service, queue.name))
+        _declare_own(connection, service, retry_queue(service, queue.name, attempt, base_delay_ms))
+    _declare_own(connection, service, dead_letter_queue(service, queue.name))
 
 
-def _declare_own(connection, queue):
+def _declare_own(connection, service, queue):
     """Declare one of the service's own queues. A retry queue made by an
     earlier version (dead-lettering through the default exchange) has other
-    arguments: it is replaced when empty."""
+    arguments: it is replaced when empty; while it holds messages it is
+    kept, bound to ``<service>.retry`` (a binding compares no arguments),
+    and the broker still returns its messages to the handler's queue."""
     try:
-        queue.declare(channel=connection.default_channel)
+        with connection.channel() as channel:
+            queue.declare(channel=channel)
+        return
     except amqp.exceptions.PreconditionFailed:
-        connection.default_channel.close()  # the broker closed it; a new one is opened below
-        channel = connection.channel()
-        try:
+        pass  # the broker closed that channel
+    try:
+        with connection.channel() as channel:
             channel.queue_delete(queue.name, if_empty=True)
-        finally:
-            channel.close()
-        log.warning("replaced queue %s, declared with other arguments by an earlier version", queue.name)
-        queue.declare(channel=connection.default_channel)
+    except amqp.exceptions.PreconditionFailed:
+        with connection.channel() as channel:
+            channel.queue_bind(queue.name, retry_exchange_name(service), routing_key=queue.name)
+        log.warning("kept queue %s, declared with other arguments by an earlier version, until it is empty",
+                    queue.name)
+        return
+    with connection.channel() as channel:
+        queue.declare(channel=channel)
+    log.warning("replaced queue %s, declared with other arguments by an earlier version", queue.name)

@@ -118,6 +118,10 @@ class Distribution(KitService):
 def rpc_call(uri, service, method, *args, user_id=None, timeout=20):
     """nameko's RPC protocol by hand, as ``service``'s account in ``uri``
     (its ``user_id`` unless given); the reply body."""
+    return rpc_call_raw(uri, service, method, {"args": list(args), "kwargs": {}}, user_id, timeout)
+
+
+def rpc_call_raw(uri, service, method, body, user_id=None, timeout=20):
     exchange = kombu.Exchange("nameko-rpc", type="topic", durable=True, passive=True)
     routing_key = str(uuid.uuid4())
     user = kombu.Connection(uri).userid if user_id is None else user_id
@@ -131,7 +135,7 @@ def rpc_call(uri, service, method, *args, user_id=None, timeout=20):
         if user:
             properties["user_id"] = user
         channel.confirm_select()
-        channel.basic_publish(amqp.Message(json.dumps({"args": list(args), "kwargs": {}}), **properties),
+        channel.basic_publish(amqp.Message(json.dumps(body), **properties),
                               exchange="nameko-rpc", routing_key=f"registry.{method}")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
