@@ -23,7 +23,8 @@ from setiakawan_kit.db import dsn_from_config
 from setiakawan_kit.problems import (Problem, bad_request, content_too_large, length_required, not_found,
                                      unsupported_media_type)
 
-from . import storage
+from . import personal_data, storage
+from .rules import disclosure
 from .rules.rows import COLUMNS, HeaderError, column_order
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ def import_dir(config):
 
 
 def receive(stream, content_length, max_bytes, directory):
-    """Write an uploaded CSV to ``directory``; returns (path, sha256, data rows).
-    Refuses (4xx) what is too large, not UTF-8 or lacks our header."""
+    """Write an uploaded CSV to ``directory``; returns (path, sha256, data
+    rows, the header's column names). Refuses (4xx) what is too large, not
+    UTF-8 or lacks our header."""
     if content_length is None:
         raise length_required("Send the file with a Content-Length.")
     if content_length > max_bytes:
@@ -80,7 +82,7 @@ def receive(stream, content_length, max_bytes, directory):
         path.unlink(missing_ok=True)
         raise
     data_rows = lines + (0 if last == b"\n" else 1) - 1
-    return path, digest.hexdigest(), max(data_rows, 0)
+    return path, digest.hexdigest(), max(data_rows, 0), [h.strip().lower() for h in header]
 
 
 def upload(db, settings, identity, request, config):
@@ -89,11 +91,11 @@ def upload(db, settings, identity, request, config):
     if request.mimetype != "text/csv":
         raise unsupported_media_type("Upload the list as text/csv.")
     max_bytes = int(config.get("IMPORT_MAX_BYTES") or DEFAULT_MAX_BYTES)
-    path, sha256, rows = receive(request.stream, request.content_length, max_bytes, import_dir(config))
+    path, sha256, rows, header = receive(request.stream, request.content_length, max_bytes, import_dir(config))
     filename = (request.args.get("filename") or "upload.csv")[:200]
     try:
         with db.transaction() as uow:
-            import_id = create(uow, identity, filename, sha256, rows)
+            import_id = create(uow, identity, filename, sha256, rows, header)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -126,11 +128,11 @@ def new_import_id():
     return str(uuid.UUID(int=value))
 
 
-def create(uow, identity, filename, sha256, total_rows):
+def create(uow, identity, filename, sha256, total_rows, header):
     import_id = new_import_id()
-    uow.execute("INSERT INTO imports (id, agency, role, regions, filename, sha256, status, total_rows)"
-                " VALUES (%s, %s, %s, %s, %s, %s, 'queued', %s)",
-                (import_id, identity.agency, identity.role, list(identity.regions), filename, sha256, total_rows))
+    storage.insert_import(uow, {"id": import_id, "agency": identity.agency, "role": identity.role,
+                                "regions": list(identity.regions), "filename": filename, "sha256": sha256,
+                                "total_rows": total_rows, "header": header})
     return import_id
 
 
@@ -201,14 +203,29 @@ def progress(row):
     return out
 
 
-def rejections_csv(uow, import_id):
+def rejections(uow, identity, audit, import_id):
+    """The rejected rows of an import with their reasons, as CSV under our
+    column order, as the caller may see them (``disclosure.import_row``);
+    the read is logged once per region of the import."""
+    row = load(uow, identity, import_id)
+    shown = personal_data.level(identity)
+    personal_data.record(uow, identity, audit, personal_data.REJECTIONS, shown,
+                         [personal_data.entry(None, region, import_id=row["id"]) for region in row["regions"]])
+    return rejections_csv(uow, import_id, row["header"] or list(COLUMNS), shown)
+
+
+def rejections_csv(uow, import_id, header, shown):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["line", "reason", *COLUMNS])
-    for row in uow.fetchall("SELECT line, reason, row_text FROM import_rejections WHERE import_id = %s ORDER BY line",
-                            (str(import_id),)):
+    positions = [header.index(c) for c in COLUMNS]
+    for row in storage.import_rejections(uow, import_id):
         fields = next(csv.reader([row["row_text"]]), [])
-        writer.writerow([row["line"], row["reason"], *fields])
+        if len(fields) == len(header):  # in our column order
+            fields = disclosure.import_row(COLUMNS, [fields[i] for i in positions], shown)
+        else:
+            fields = disclosure.import_row(header, fields, shown)
+        writer.writerow([row["line"], disclosure.reason(row["reason"], shown), *fields])
     return out.getvalue()
 
 

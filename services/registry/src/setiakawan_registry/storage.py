@@ -200,9 +200,16 @@ def insert_candidates(uow, candidates, reason_for):
 
 
 def candidates(uow, regions, status, limit, offset):
+    """Candidates either of whose members lies in the regions, with both
+    members' identifying details."""
     patterns = scope_patterns(regions)
     return uow.fetchall(
-        "SELECT d.*, m.household_id, o.household_id AS other_household_id FROM duplicate_candidates d"
+        "SELECT d.*, m.household_id, o.household_id AS other_household_id,"
+        "       m.name AS member_name, m.nik AS member_nik, m.birth_date AS member_birth_date,"
+        "       m.sex AS member_sex, m.village_code AS member_village,"
+        "       o.name AS other_name, o.nik AS other_nik, o.birth_date AS other_birth_date,"
+        "       o.sex AS other_sex, o.village_code AS other_village"
+        "  FROM duplicate_candidates d"
         " JOIN members m ON m.id = d.member_id JOIN members o ON o.id = d.other_id"
         " WHERE d.status = %s AND (d.village_code LIKE ANY(%s) OR d.other_village_code LIKE ANY(%s))"
         " ORDER BY d.created_at, d.id LIMIT %s OFFSET %s", (status, patterns, patterns, limit, offset))
@@ -258,6 +265,38 @@ def groups_in(uow, regions, limit, offset):
 
 def _dumps(value):
     return json.dumps(value, default=str)
+
+
+# -- imports -------------------------------------------------------------------
+IMPORT_COLUMNS = ("id", "agency", "role", "regions", "filename", "sha256", "total_rows", "header")
+
+
+def insert_import(uow, row):
+    uow.execute(f"INSERT INTO imports ({', '.join(IMPORT_COLUMNS)}, status)"
+                f" VALUES ({', '.join(['%s'] * len(IMPORT_COLUMNS))}, 'queued')",
+                [row[c] for c in IMPORT_COLUMNS])
+
+
+def import_rejections(uow, import_id):
+    return uow.fetchall("SELECT line, reason, row_text FROM import_rejections WHERE import_id = %s ORDER BY line",
+                        (str(import_id),))
+
+
+# -- personal data access -------------------------------------------------------
+ACCESS_COLUMNS = ("agency", "kind", "role", "action", "disclosure", "household_id", "person_ref", "import_id",
+                  "region_code", "purpose", "correlation_id")
+
+
+def record_access(uow, rows):
+    """Log reads of personal data, all in one statement."""
+    if rows:
+        execute_values(uow.cursor, f"INSERT INTO personal_data_access ({', '.join(ACCESS_COLUMNS)}) VALUES %s",
+                       [[_text(row.get(c)) for c in ACCESS_COLUMNS] for row in rows], page_size=len(rows))
+    return len(rows)
+
+
+def _text(value):
+    return None if value is None else str(value)
 
 
 # -- bulk loads -------------------------------------------------------------------
