@@ -2,7 +2,8 @@
 (``rules.disclosure``) and logged, one row per household or person, in the
 access log (UU PDP 27/2022: who saw whose data, when, why). Every use case
 that answers with NIKs, KK numbers, names, birth dates or phones goes
-through here."""
+through here, and so do the RPC methods other services call."""
+import uuid
 from dataclasses import dataclass
 
 from . import storage
@@ -15,6 +16,11 @@ SEARCH = "household.search"
 HISTORY = "household.history"
 DUPLICATES = "duplicates.list"
 REJECTIONS = "import.rejections"
+CONTACT = "contact_details"          # RPC
+NIK_CHECK = "nik_belongs_to"         # RPC
+
+# the access log's ``disclosure`` besides the policy's levels
+CHECK = "check"          # whether a NIK is a person's: yes or no
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,15 @@ class Audit:
 
     purpose: str = None
     correlation_id: str = None
+
+
+@dataclass(frozen=True)
+class Service:
+    """Another service calling by RPC, in the access log's terms."""
+
+    agency: str
+    kind: str = "service"
+    role: str = "rpc"
 
 
 def level(identity):
@@ -37,7 +52,7 @@ def entry(household_id, region_code, person_ref=None, import_id=None):
 
 
 def record(uow, actor, audit, action, shown, entries):
-    """Log that ``actor`` (an Identity) was shown ``entries``
+    """Log that ``actor`` (an Identity or a Service) was shown ``entries``
     at level ``shown``; one row each, in one statement."""
     storage.record_access(uow, [dict(e, agency=actor.agency, kind=actor.kind, role=actor.role, action=action,
                                      disclosure=shown, purpose=audit.purpose,
@@ -76,3 +91,38 @@ def history_page(uow, identity, audit, household, page):
     if page["items"]:
         record(uow, identity, audit, HISTORY, shown, [entry(household["id"], household["village_code"])])
     return dict(page, items=[disclosure.history_entry(e, shown) for e in page["items"]], disclosure=shown)
+
+
+# -- RPC for other services ------------------------------------------------------------
+def contact_details(uow, caller, person_ref, audit=Audit()):
+    """Name, phone and village of a current member, for notifications;
+    None for an unknown or removed person (or a reference that is none)."""
+    person_ref = _as_uuid(person_ref)
+    row = storage.contact(uow, person_ref) if person_ref else None
+    if row is None:
+        return None
+    record(uow, Service(caller), audit, CONTACT, disclosure.CLEAR,
+           [entry(row["household_id"], row["village_code"], row["id"])])
+    return {"person_ref": str(row["id"]), "name": row["name"], "phone": row["phone"],
+            "village_code": row["village_code"]}
+
+
+def nik_belongs_to(uow, caller, nik, person_ref, audit=Audit()):
+    """Whether a NIK shown at a delivery is this person's (proof of delivery)."""
+    person_ref = _as_uuid(person_ref)
+    if person_ref is None or not isinstance(nik, str) or "\x00" in nik:
+        return False
+    row = storage.nik_check(uow, nik, person_ref)
+    if row is None:
+        return False
+    record(uow, Service(caller), audit, NIK_CHECK, CHECK, [entry(row["household_id"], row["village_code"], row["id"])])
+    return bool(row["matches"])
+
+
+def _as_uuid(value):
+    """The canonical form of a UUID (any form Python reads, such as
+    ``urn:uuid:…``, which PostgreSQL would refuse), or None."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None

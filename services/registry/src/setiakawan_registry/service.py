@@ -1,20 +1,20 @@
 """The registry's nameko entrypoints: thin translations from HTTP and RPC
-to the use cases in households, review, groups and imports."""
+to the use cases in households, review, groups, imports and personal_data."""
 import logging
-import uuid
 
 import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
+from setiakawan_kit import context
 from setiakawan_kit.db import dsn_from_config
 from setiakawan_kit.diagnostics import DiagnosticsMixin
 from setiakawan_kit.http import api
 from setiakawan_kit.problems import invalid
 from setiakawan_kit.service import KitService
 
-from . import groups, households, imports, personal_data, review, schemas, storage
+from . import groups, households, imports, personal_data, review, schemas
 from .rules import access
 
 log = logging.getLogger(__name__)
@@ -226,26 +226,18 @@ class RegistryService(DiagnosticsMixin, KitService):
     def contact_details(self, person_ref):
         """Name, phone and village of a current member, for notifications;
         None for an unknown or removed person."""
-        person_ref = _as_uuid(person_ref)
-        if person_ref is None:
-            return None
         with self.db.transaction() as uow:
-            row = storage.contact(uow, person_ref)
-        if row is None:
-            return None
-        return {"person_ref": str(row["id"]), "name": row["name"], "phone": row["phone"],
-                "village_code": row["village_code"]}
+            return personal_data.contact_details(uow, CALLER, person_ref, _rpc_audit())
 
     @rpc
     def nik_belongs_to(self, nik, person_ref):
         """Whether a NIK shown at a delivery is this person's (proof of delivery)."""
-        person_ref = _as_uuid(person_ref)
-        if person_ref is None or not isinstance(nik, str) or "\x00" in nik:
-            return False
         with self.db.transaction() as uow:
-            return storage.nik_is_of(uow, nik, person_ref)
+            return personal_data.nik_belongs_to(uow, CALLER, nik, person_ref, _rpc_audit())
 
 
+# which service calls by RPC: told by a kit mechanism still to come
+CALLER = "unknown"
 PURPOSE_HEADER = "X-Purpose"
 
 
@@ -259,10 +251,5 @@ def _audit(call):
     return personal_data.Audit(purpose, call.correlation_id)
 
 
-def _as_uuid(value):
-    """The canonical form of a UUID (any form Python reads, such as
-    ``urn:uuid:…``, which PostgreSQL would refuse), or None."""
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return None
+def _rpc_audit():
+    return personal_data.Audit(correlation_id=context.current().correlation_id)

@@ -153,13 +153,15 @@ def search_by_name(uow, name_norm, regions, status, limit, offset):
 
 
 def contact(uow, person_ref):
-    return uow.fetchone("SELECT id, name, phone, village_code FROM members"
+    return uow.fetchone("SELECT id, household_id, name, phone, village_code FROM members"
                         " WHERE id = %s::uuid AND removed_at IS NULL", (str(person_ref),))
 
 
-def nik_is_of(uow, nik, person_ref):
-    return uow.fetchone("SELECT 1 AS ok FROM members WHERE id = %s::uuid AND nik = %s AND removed_at IS NULL",
-                        (str(person_ref), str(nik))) is not None
+def nik_check(uow, nik, person_ref):
+    """The current member ``person_ref`` (household, village) and whether
+    ``nik`` is theirs; None for no such member."""
+    return uow.fetchone("SELECT id, household_id, village_code, nik = %s AS matches FROM members"
+                        " WHERE id = %s::uuid AND removed_at IS NULL", (str(nik), str(person_ref)))
 
 
 # -- history ------------------------------------------------------------------

@@ -31,7 +31,7 @@ def call(amqp_uri, method, *args):
     return reply["result"]
 
 
-def test_contact_details_and_nik_check_keep_personal_data_in_the_registry(client, amqp_uri):
+def test_contact_details_and_nik_check_keep_personal_data_in_the_registry(client, amqp_uri, access_rows):
     household = client().post("/households", household_body()).json()
     head = household["members"][0]
     details = call(amqp_uri, "contact_details", head["person_ref"])
@@ -43,3 +43,11 @@ def test_contact_details_and_nik_check_keep_personal_data_in_the_registry(client
     assert call(amqp_uri, "nik_belongs_to", "6213014107850003", head["person_ref"]) is True
     assert call(amqp_uri, "nik_belongs_to", "6213011503100002", head["person_ref"]) is False
     assert call(amqp_uri, "nik_belongs_to", "6213014107850003", "junk") is False
+
+    # each call that returned or checked a person's data is in the access log
+    rows = access_rows(kind="service")
+    assert [(r["agency"], r["role"], r["action"], r["disclosure"], str(r["person_ref"]), str(r["household_id"]),
+             r["region_code"]) for r in rows] == [
+        ("unknown", "rpc", action, disclosure, head["person_ref"], household["id"], "62.13.01.2003")
+        for action, disclosure in (("contact_details", "clear"), ("contact_details", "clear"),
+                                   ("nik_belongs_to", "check"), ("nik_belongs_to", "check"))]
