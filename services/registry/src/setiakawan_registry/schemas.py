@@ -1,7 +1,7 @@
 """HTTP bodies of the registry, validated with the registry's rules so that
 bad input comes back as field-level 422 errors, and its answers (which the
 OpenAPI document describes from these schemas)."""
-from datetime import date
+from datetime import date, timezone
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
@@ -203,6 +203,21 @@ class GroupUpdate(Schema):
     member_refs = fields.List(fields.UUID(), validate=validate.Length(0, 500))
 
 
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class AccessLogQuery(PageQuery):
+    household = fields.UUID(metadata={"description": "Reads of this household"})
+    person_ref = fields.UUID(metadata={"description": "Reads concerning this person"})
+    agency = fields.String(validate=validate.Length(1, 200), metadata={"description": "Reads by this agency "
+                                                                                      "(or calling service)"})
+    since = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "At or after (UTC "
+                                                                                         "unless given)"})
+    until = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "Before"})
+
+
 # -- answers --------------------------------------------------------------------------
 _LEVEL = {"description": "How personal data is shown to the caller (the disclosure policy): clear, or masked: "
                          "NIK and KK number as the first 4 and last 4 digits with 8 bullets (U+2022) between, "
@@ -344,3 +359,26 @@ class DuplicateOut(Schema):
 class DuplicatePage(Page):
     items = fields.List(fields.Nested(DuplicateOut))
     disclosure = _disclosure()
+
+
+class AccessLogEntry(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    agency = fields.String(metadata={"description": "The agency, or for RPC the calling service"})
+    kind = fields.String(metadata={"description": "The agency's kind; service for RPC"})
+    role = fields.String(metadata={"description": "The token's role; rpc for RPC"})
+    action = fields.String(metadata={"description": "household.read, household.write, household.search, "
+                                                    "household.history, duplicates.list, import.rejections, "
+                                                    "match, contact_details, nik_belongs_to"})
+    disclosure = fields.String(metadata={"description": "clear or masked; reference for a match, check for a "
+                                                        "NIK check"})
+    household_id = fields.UUID(allow_none=True)
+    person_ref = fields.UUID(allow_none=True)
+    import_id = fields.UUID(allow_none=True)
+    region_code = fields.String(metadata={"description": "The household's village (an import's region)"})
+    purpose = fields.String(allow_none=True, metadata={"description": "The X-Purpose header"})
+    correlation_id = fields.String(allow_none=True)
+
+
+class AccessLogPage(Page):
+    items = fields.List(fields.Nested(AccessLogEntry))

@@ -1,5 +1,6 @@
 """The registry's nameko entrypoints: thin translations from HTTP and RPC
-to the use cases in households, review, groups, imports and personal_data."""
+to the use cases in households, review, groups, imports, access_log and
+personal_data."""
 import logging
 
 import eventlet
@@ -14,7 +15,7 @@ from setiakawan_kit.http import api
 from setiakawan_kit.problems import invalid
 from setiakawan_kit.service import KitService
 
-from . import groups, households, imports, personal_data, review, schemas
+from . import access_log, groups, households, imports, personal_data, review, schemas
 from .rules import access
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,13 @@ class RegistryService(DiagnosticsMixin, KitService):
             text = imports.rejections(uow, call.identity, audit, import_id)
         return Response(text, status=200, content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="rejections-{import_id}.csv"'})
+
+    # -- personal data --------------------------------------------------------
+    @api("GET", "/access-log", query=schemas.AccessLogQuery, response=schemas.AccessLogPage, roles=access_log.ROLES,
+         tags=["personal data"], summary="Who read whose personal data in your regions, newest first")
+    def read_access_log(self, call):
+        with self.db.transaction() as uow:
+            return access_log.entries(uow, call.identity, call.query)
 
     # -- for other services -------------------------------------------------
     @rpc

@@ -297,6 +297,22 @@ def record_access(uow, rows):
     return len(rows)
 
 
+def access_log(uow, regions, household_id, person_ref, agency, since, until, limit, offset):
+    """Entries of the access log in the regions, newest first."""
+    return uow.fetchall(
+        "SELECT id, at, agency, kind, role, action, disclosure, household_id, person_ref, import_id,"
+        "       region_code, purpose, correlation_id FROM personal_data_access"
+        " WHERE region_code LIKE ANY(%(patterns)s)"
+        "   AND (%(household)s::uuid IS NULL OR household_id = %(household)s::uuid)"
+        "   AND (%(person)s::uuid IS NULL OR person_ref = %(person)s::uuid)"
+        "   AND (%(agency)s::text IS NULL OR agency = %(agency)s)"
+        "   AND (%(since)s::timestamptz IS NULL OR at >= %(since)s)"
+        "   AND (%(until)s::timestamptz IS NULL OR at < %(until)s)"
+        " ORDER BY at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s",
+        {"patterns": scope_patterns(regions), "household": _text(household_id), "person": _text(person_ref),
+         "agency": agency, "since": since, "until": until, "limit": limit, "offset": offset})
+
+
 def _text(value):
     return None if value is None else str(value)
 

@@ -241,3 +241,52 @@ def test_the_purpose_is_capped_and_refused_with_nul_and_then_nothing_happens(cli
             assert response.json()["errors"][0]["field"] == "X-Purpose"
     assert count_rows(db, registry.database, "households") == 1
     assert count_rows(db, registry.database, "personal_data_access") == 2  # the registration's and the read's
+
+
+def test_the_access_log_shows_admins_who_read_what_in_their_regions(client, access_rows):
+    district = client()
+    hid = district.post("/households", household_body()).json()["id"]
+    kapuas = client(agency="Dinas Sosial Kapuas", regions=("62.03",))
+    other = kapuas.post("/households", household_body(kk="6203010107200001", village="62.03.01.1006", members=[
+        {"nik": "6203014107850003", "name": "Dewi Lestari", "birth_date": "1985-07-01", "sex": "F",
+         "relationship": "head"}])).json()["id"]
+    ngo = client(kind="ngo", role="viewer", agency="Yayasan Peduli", regions=("62",))
+    ngo.get(f"/households/{hid}", headers={"X-Purpose": "survei"})
+    ngo.get(f"/households/{other}")
+    person = ngo.get("/households", params={"nik": NIK}).json()["items"][0]["person_ref"]
+
+    def log(bearer_client, **params):
+        response = bearer_client.get("/access-log", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    barito_admin = client(role="admin", agency="Dinas Sosial Barito Timur")
+    entries = log(barito_admin)
+    assert [(e["agency"], e["action"]) for e in entries] == [  # newest first, Kapuas's left out
+        ("Yayasan Peduli", "household.search"), ("Yayasan Peduli", "household.read"),
+        ("Dinas Sosial Kabupaten Barito Timur", "household.write")]
+    assert entries[1]["purpose"] == "survei" and entries[1]["disclosure"] == "masked"
+    assert entries[0]["person_ref"] == person and entries[0]["kind"] == "ngo" and entries[0]["role"] == "viewer"
+    province_admin = client(role="admin", kind="province", agency="Dinas Sosial Provinsi", regions=("62",))
+    assert len(log(province_admin)) == 5
+    kapuas_admin = client(role="admin", agency="Dinas Sosial Kapuas", regions=("62.03",))
+    assert [e["household_id"] for e in log(kapuas_admin)] == [other, other]
+    # filters and pages
+    assert [e["action"] for e in log(province_admin, household=hid)] == ["household.search", "household.read",
+                                                                         "household.write"]
+    assert [e["action"] for e in log(province_admin, person_ref=person)] == ["household.search"]
+    assert {e["household_id"] for e in log(province_admin, agency="Dinas Sosial Kapuas")} == {other}
+    assert log(province_admin, agency="nobody") == []
+    newest = entries[0]["at"]
+    assert [e["action"] for e in log(province_admin, since=newest)] == ["household.search"]
+    assert len(log(province_admin, until=newest)) == 4
+    pages = [log(province_admin, per_page=2, page=p) for p in (1, 2, 3)]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [e["id"] for p in pages for e in p] == [e["id"] for e in log(province_admin)]
+    # admins only, and checked
+    assert district.get("/access-log").status_code == 403
+    assert ngo.get("/access-log").status_code == 403
+    assert province_admin.get("/access-log", params={"household": "nope"}).status_code == 422
+    assert province_admin.get("/access-log", params={"since": "yesterday"}).status_code == 422
+    assert province_admin.get("/access-log", params={"agency": "a\x00"}).status_code == 422
+    assert province_admin.get("/access-log", params={"per_page": 501}).status_code == 422
