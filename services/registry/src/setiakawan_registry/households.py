@@ -11,6 +11,7 @@ from setiakawan_kit.problems import Problem, conflict, forbidden, not_found
 
 from . import personal_data, storage
 from .rules import duplicates, households as hh
+from .rules.access import MATCH_RATE_PER_HOUR
 from .rules.identity import normalize_name
 from .rules.matching import match_key
 from .rules.welfare import WelfareModel
@@ -25,14 +26,17 @@ class Settings:
     welfare: WelfareModel
     match_secret: str
     reverify_months: int = 12
+    match_rate_per_hour: int = MATCH_RATE_PER_HOUR
 
     @classmethod
     def from_config(cls, config):
         secret = config.get("MATCH_SECRET")
         if not secret:
             raise RuntimeError("MATCH_SECRET is not configured")
+        rate = config.get("MATCH_RATE_PER_HOUR")
         return cls(WelfareModel.from_config(config.get("WELFARE")), secret,
-                   int(config.get("REVERIFY_MONTHS") or 12))
+                   int(config.get("REVERIFY_MONTHS") or 12),
+                   MATCH_RATE_PER_HOUR if rate in (None, "") else int(rate))
 
 
 def rule_problem(exc):

@@ -16,10 +16,12 @@ SEARCH = "household.search"
 HISTORY = "household.history"
 DUPLICATES = "duplicates.list"
 REJECTIONS = "import.rejections"
+MATCH = "match"
 CONTACT = "contact_details"          # RPC
 NIK_CHECK = "nik_belongs_to"         # RPC
 
 # the access log's ``disclosure`` besides the policy's levels
+REFERENCE = "reference"  # a match: the caller's own number, answered with references
 CHECK = "check"          # whether a NIK is a person's: yes or no
 
 

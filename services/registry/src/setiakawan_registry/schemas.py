@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from setiakawan_kit.auth import REGION_CODE
 from setiakawan_kit.contract.registry import GROUP_KINDS, STATUSES
 
-from .rules import disclosure, households as hh
+from .rules import access, disclosure, households as hh
 from .rules import identity, regions, welfare
 
 REGION = validate.Regexp(REGION_CODE, error="Not a Kemendagri region code.")
@@ -218,6 +218,27 @@ class AccessLogQuery(PageQuery):
     until = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "Before"})
 
 
+def _sixteen_digits(value):
+    if not (len(value) == 16 and value.isascii() and value.isdigit()):
+        raise ValidationError("A NIK or KK number has exactly 16 digits (0-9).")
+
+
+def _number():
+    return fields.String(validate=_sixteen_digits, metadata={"pattern": "^[0-9]{16}$"})
+
+
+class MatchesIn(Schema):
+    niks = fields.List(_number(), validate=validate.Length(1, access.MATCH_BATCH_MAX),
+                       metadata={"description": f"Up to {access.MATCH_BATCH_MAX} NIKs"})
+    kk_numbers = fields.List(_number(), validate=validate.Length(1, access.MATCH_BATCH_MAX),
+                             metadata={"description": f"Up to {access.MATCH_BATCH_MAX} KK numbers"})
+
+    @validates_schema
+    def one_kind(self, data, **kwargs):
+        if ("niks" in data) == ("kk_numbers" in data):
+            raise ValidationError("Send exactly one of niks or kk_numbers.")
+
+
 # -- answers --------------------------------------------------------------------------
 _LEVEL = {"description": "How personal data is shown to the caller (the disclosure policy): clear, or masked: "
                          "NIK and KK number as the first 4 and last 4 digits with 8 bullets (U+2022) between, "
@@ -382,3 +403,17 @@ class AccessLogEntry(Schema):
 
 class AccessLogPage(Page):
     items = fields.List(fields.Nested(AccessLogEntry))
+
+
+class Match(Schema):
+    nik = fields.String(metadata={"description": "The NIK sent (NIK matches)"})
+    kk_number = fields.String(metadata={"description": "The KK number sent (KK matches)"})
+    person_ref = fields.UUID(allow_none=True, metadata={"description": "Null for a KK number"})
+    household_id = fields.UUID()
+
+
+class MatchesOut(Schema):
+    looked_up = fields.Integer(metadata={"description": "Distinct numbers looked up (counted against the "
+                                                        "hourly allowance)"})
+    matches = fields.List(fields.Nested(Match), metadata={"description": "Those found in the caller's regions, "
+                                                                         "in the order sent"})

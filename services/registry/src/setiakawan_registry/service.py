@@ -1,6 +1,6 @@
 """The registry's nameko entrypoints: thin translations from HTTP and RPC
-to the use cases in households, review, groups, imports, access_log and
-personal_data."""
+to the use cases in households, review, groups, imports, matches,
+access_log and personal_data."""
 import logging
 
 import eventlet
@@ -15,7 +15,7 @@ from setiakawan_kit.http import api
 from setiakawan_kit.problems import invalid
 from setiakawan_kit.service import KitService
 
-from . import access_log, groups, households, imports, personal_data, review, schemas
+from . import access_log, groups, households, imports, matches, personal_data, review, schemas
 from .rules import access
 
 log = logging.getLogger(__name__)
@@ -223,6 +223,14 @@ class RegistryService(DiagnosticsMixin, KitService):
                         headers={"Content-Disposition": f'attachment; filename="rejections-{import_id}.csv"'})
 
     # -- personal data --------------------------------------------------------
+    @api("POST", "/matches", body=schemas.MatchesIn, response=schemas.MatchesOut, roles=matches.ROLES,
+         tags=["personal data"], summary="Which of these NIKs or KK numbers the registry holds in your regions: "
+                                         "their references only")
+    def match(self, call):
+        audit = _audit(call)
+        with self.db.transaction() as uow:
+            return matches.match(uow, self.settings, call.identity, audit, **call.body)
+
     @api("GET", "/access-log", query=schemas.AccessLogQuery, response=schemas.AccessLogPage, roles=access_log.ROLES,
          tags=["personal data"], summary="Who read whose personal data in your regions, newest first")
     def read_access_log(self, call):

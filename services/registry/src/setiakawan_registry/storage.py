@@ -21,6 +21,13 @@ def scope_patterns(regions):
     return patterns
 
 
+def _scope(regions):
+    """The two parameters of an optional scope test
+    ``(%s::text[] IS NULL OR code LIKE ANY(%s::text[]))``."""
+    patterns = None if regions is None else scope_patterns(regions)
+    return patterns, patterns
+
+
 # -- households ---------------------------------------------------------------
 def insert_household(uow, row):
     values = [Json(row[c]) if c == "indicators" else row[c] for c in HOUSEHOLD_COLUMNS]
@@ -38,9 +45,12 @@ def household_by_kk(uow, kk_number):
                         (kk_number,))
 
 
-def households_by_kk(uow, kk_numbers):
+def households_by_kk(uow, kk_numbers, regions=None):
+    """Current households with these KK numbers (within ``regions`` if given)."""
     return uow.fetchall("SELECT id, kk_number, village_code FROM households"
-                        " WHERE kk_number = ANY(%s) AND merged_into IS NULL", (list(kk_numbers),))
+                        " WHERE kk_number = ANY(%s) AND merged_into IS NULL"
+                        " AND (%s::text[] IS NULL OR village_code LIKE ANY(%s::text[]))",
+                        (list(kk_numbers), *_scope(regions)))
 
 
 def update_household(uow, household_id, **fields):
@@ -74,9 +84,12 @@ def member(uow, member_id):
     return uow.fetchone("SELECT * FROM members WHERE id = %s", (str(member_id),))
 
 
-def members_by_nik(uow, niks):
+def members_by_nik(uow, niks, regions=None):
+    """Current members with these NIKs (within ``regions`` if given)."""
     return uow.fetchall("SELECT m.id, m.nik, m.household_id, m.village_code FROM members m"
-                        " WHERE m.nik = ANY(%s) AND m.removed_at IS NULL", (list(niks),))
+                        " WHERE m.nik = ANY(%s) AND m.removed_at IS NULL"
+                        " AND (%s::text[] IS NULL OR m.village_code LIKE ANY(%s::text[]))",
+                        (list(niks), *_scope(regions)))
 
 
 def update_member(uow, member_id, **fields):
@@ -311,6 +324,23 @@ def access_log(uow, regions, household_id, person_ref, agency, since, until, lim
         " ORDER BY at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s",
         {"patterns": scope_patterns(regions), "household": _text(household_id), "person": _text(person_ref),
          "agency": agency, "since": since, "until": until, "limit": limit, "offset": offset})
+
+
+def match_usage(uow, agency, keep_seconds):
+    """The agency's matches per minute (those older than ``keep_seconds``
+    deleted), and the database's clock; holds the agency's lock until the
+    transaction ends, so replicas count one after another."""
+    uow.execute("SELECT pg_advisory_xact_lock(hashtextextended('match_usage:' || %s, 0))", (agency,))
+    uow.execute("DELETE FROM match_usage WHERE agency = %s AND minute <= now() - make_interval(secs => %s)",
+                (agency, keep_seconds))
+    used = uow.fetchall("SELECT minute, numbers FROM match_usage WHERE agency = %s", (agency,))
+    return [(r["minute"], r["numbers"]) for r in used], uow.fetchone("SELECT now() AS now")["now"]
+
+
+def add_match_usage(uow, agency, numbers):
+    uow.execute("INSERT INTO match_usage (agency, minute, numbers) VALUES (%s, date_trunc('minute', now()), %s)"
+                " ON CONFLICT (agency, minute) DO UPDATE SET numbers = match_usage.numbers + EXCLUDED.numbers",
+                (agency, numbers))
 
 
 def _text(value):
