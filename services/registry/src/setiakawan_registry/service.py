@@ -34,6 +34,20 @@ class Settings(DependencyProvider):
         return self.settings
 
 
+class Uploads(DependencyProvider):
+    """The private folder of uploaded lists (``imports.upload_dir``); at
+    start, before any request, it removes the uploads a killed importer or
+    service left there."""
+
+    def setup(self):
+        config = self.container.config
+        self.folder = imports.upload_dir(config)
+        imports.sweep_uploads(dsn_from_config(config), self.folder)
+
+    def get_dependency(self, worker_ctx):
+        return self.folder
+
+
 class IndexRepair(DependencyProvider):
     """Every minute (and at start), builds the indexes that an import which
     was killed had dropped for its load (see ``importer``)."""
@@ -65,6 +79,7 @@ class RegistryService(DiagnosticsMixin, KitService):
     name = "registry"
     description = __doc__
     settings = Settings()
+    uploads = Uploads()
     index_repair = IndexRepair()
 
     # -- households -------------------------------------------------------
@@ -205,7 +220,8 @@ class RegistryService(DiagnosticsMixin, KitService):
     @api("POST", "/imports", roles=MANAGE, status=202, tags=["imports"],
          summary="Upload a CSV list (text/csv, one row per member); it is imported in the background")
     def upload_import(self, call):
-        row = imports.upload(self.db, self.settings, call.identity, call.request, self.introspection.config)
+        row = imports.upload(self.db, self.settings, call.identity, self.uploads, call.request,
+                             self.introspection.config)
         return 202, {"Location": f"/imports/{row['id']}"}, row
 
     @api("GET", "/imports/<uuid:import_id>", roles=ANY, tags=["imports"], summary="Progress and counts")

@@ -292,6 +292,11 @@ def insert_import(uow, row):
                 [row[c] for c in IMPORT_COLUMNS])
 
 
+def import_states(uow, import_ids):
+    return uow.fetchall("SELECT id, status, pid, host FROM imports WHERE id = ANY(%s::uuid[])",
+                        ([str(i) for i in import_ids],))
+
+
 def import_rejections(uow, import_id):
     return uow.fetchall("SELECT line, reason, row_text FROM import_rejections WHERE import_id = %s ORDER BY line",
                         (str(import_id),))

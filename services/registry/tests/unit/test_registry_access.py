@@ -1,8 +1,11 @@
-"""The purpose header and the hourly matching allowance (rules/access.py)."""
+"""The purpose header, the hourly matching allowance (rules/access.py), and
+which uploads a starting service removes (imports.leftover)."""
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from setiakawan_registry.imports import leftover
 from setiakawan_registry.rules.access import PURPOSE_MAX, BadPurpose, purpose, retry_after
 
 NOW = datetime(2025, 3, 1, 10, 30, 15, tzinfo=timezone.utc)
@@ -51,3 +54,31 @@ def test_more_than_the_whole_allowance_never_fits():
 def test_the_wait_is_at_least_a_second():
     used = [(NOW - timedelta(hours=1), 100)]  # its minute ends a window later, just after now
     assert retry_after(used, NOW.replace(second=59, microsecond=999_999), 100, 1) >= 1
+
+
+def alive_only(*pids):
+    return lambda pid: pid in pids
+
+
+OTHER = os.getpid() + 1  # some other process of this host
+
+
+@pytest.mark.parametrize("state, receiver, alive, left_over", [
+    # never recorded: only its receiving service answers for it
+    (None, OTHER, alive_only(OTHER), False),
+    (None, OTHER, alive_only(), True),
+    (None, os.getpid(), alive_only(os.getpid()), True),  # the pid of a killed service, reused by this one
+    # over
+    ({"status": "completed", "pid": 5, "host": "here"}, OTHER, alive_only(5, OTHER), True),
+    ({"status": "failed", "pid": 5, "host": "here"}, OTHER, alive_only(5, OTHER), True),
+    # queued or running: its importer (or, before one runs, its receiver) answers for it
+    ({"status": "running", "pid": 5, "host": "here"}, OTHER, alive_only(5), False),
+    ({"status": "running", "pid": 5, "host": "here"}, OTHER, alive_only(), True),
+    ({"status": "queued", "pid": None, "host": None}, OTHER, alive_only(OTHER), False),
+    ({"status": "queued", "pid": None, "host": None}, OTHER, alive_only(), True),
+    ({"status": "running", "pid": 5, "host": None}, OTHER, alive_only(5), False),
+    # another host's importer: not ours to judge
+    ({"status": "running", "pid": 5, "host": "elsewhere"}, OTHER, alive_only(), False),
+])
+def test_which_uploads_are_left_over(state, receiver, alive, left_over):
+    assert leftover(state, receiver, "here", alive) is left_over
