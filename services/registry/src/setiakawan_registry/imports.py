@@ -28,6 +28,7 @@ import psycopg2
 
 from setiakawan_kit import outbox
 from setiakawan_kit.db import UnitOfWork, dsn_from_config
+from setiakawan_kit.logs import redact
 from setiakawan_kit.problems import (Problem, bad_request, content_too_large, length_required, not_found,
                                      unsupported_media_type)
 
@@ -254,8 +255,9 @@ def record_process(uow, import_id, pid):
 
 
 def mark_failed(uow, import_id, error):
+    """Record an import as failed; the error is stored redacted, as logs are."""
     uow.execute("UPDATE imports SET status = 'failed', finished_at = now(), error = %s WHERE id = %s",
-                (error, str(import_id)))
+                (redact(error), str(import_id)))
 
 
 def load(uow, identity, import_id):

@@ -1,6 +1,6 @@
 """Uploaded lists (full of NIKs) are kept private: a 0700 folder outside
 shared temporary space, 0600 files, removed when their import ends, fails
-or is killed."""
+or is killed; and stored error text is redacted like logs."""
 import io
 import os
 import signal
@@ -145,3 +145,48 @@ def test_an_upload_of_a_killed_importer_goes_at_once_or_at_the_next_start(make_d
         os.killpg(stopped_pid, signal.SIGCONT)
     wait_for(lambda: state_of(db, database, stopped)[0] == "completed", what="the stopped import to complete")
     wait_for(lambda: not any(folder.iterdir()), timeout=10, what="an empty folder")
+
+
+def test_stored_import_errors_and_rejection_reasons_are_redacted(make_database, infrastructure, tmp_path, db,
+                                                                 monkeypatch):
+    """The importer run in this process: the error it stores and the reasons
+    of rejected rows go through the log redaction (NIKs, phone numbers)."""
+    from setiakawan_kit.db import database_dsn
+    from setiakawan_registry import importer
+
+    database = make_database(SERVICE.migrations, prefix="registry")
+    dsn = database_dsn(infrastructure.database_url, database)
+    population = Population(seed=67, provinces=("62",))
+    households = [population.household(size=1) for _ in range(3)]
+    households[1][0]["monthly_income"] = "0812-3456-7890"  # a phone number in the wrong column
+    path = tmp_path / "list.csv"
+    rows = write_csv(path, households)
+
+    def run(write=None):
+        import_id = imports.new_import_id()
+        with db(database).cursor() as cur:
+            cur.execute("INSERT INTO imports (id, agency, role, regions, filename, sha256, status, total_rows)"
+                        " VALUES (%s, 'Dinas Sosial', 'operator', '{62}', 'list.csv', repeat('0', 64), 'queued', %s)",
+                        (import_id, rows))
+        if write:
+            monkeypatch.setattr(importer.Importer, "write", write)
+        job = importer.Importer(dsn, import_id, path, {"match_secret": "s" * 32},
+                                {"agency": "Dinas Sosial", "role": "operator", "regions": ["62"]}, workers=2)
+        return import_id, job
+
+    import_id, job = run()
+    job.run()
+    with db(database).cursor() as cur:
+        cur.execute("SELECT reason FROM import_rejections WHERE import_id = %s", (import_id,))
+        [(reason,)] = cur.fetchall()
+    assert reason.startswith("monthly_income: '[phone]'") and "0812" not in reason
+
+    def failing(self, conn, chunk, keep, text):
+        raise RuntimeError("NIK 6213014107850003 of 0812-3456-7890 could not be written")
+
+    import_id, job = run(failing)
+    with pytest.raises(RuntimeError):
+        job.run()
+    with db(database).cursor() as cur:
+        cur.execute("SELECT status, error FROM imports WHERE id = %s", (import_id,))
+        assert cur.fetchone() == ("failed", "RuntimeError: NIK 6213************ of [phone] could not be written")
