@@ -63,17 +63,20 @@ class Client:
         self.url = url
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def post(self, path, body=None, **kw):
-        return requests.post(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
+    def _headers(self, extra):
+        return dict(self.headers, **(extra or {}))
 
-    def put(self, path, body, **kw):
-        return requests.put(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
+    def post(self, path, body=None, headers=None, **kw):
+        return requests.post(self.url + path, json=body, headers=self._headers(headers), timeout=60, **kw)
 
-    def patch(self, path, body, **kw):
-        return requests.patch(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
+    def put(self, path, body, headers=None, **kw):
+        return requests.put(self.url + path, json=body, headers=self._headers(headers), timeout=60, **kw)
 
-    def get(self, path, **kw):
-        return requests.get(self.url + path, headers=self.headers, timeout=60, **kw)
+    def patch(self, path, body, headers=None, **kw):
+        return requests.patch(self.url + path, json=body, headers=self._headers(headers), timeout=60, **kw)
+
+    def get(self, path, headers=None, **kw):
+        return requests.get(self.url + path, headers=self._headers(headers), timeout=60, **kw)
 
 
 @pytest.fixture
@@ -160,3 +163,19 @@ def call_registry(service_account):
         return reply["result"]
 
     return call
+
+
+@pytest.fixture
+def access_rows(db, registry):
+    """``access_rows(**equal)``: the registry's access log rows (dicts),
+    oldest first, those whose columns equal the given values."""
+    from psycopg2.extras import RealDictCursor
+
+    def rows(**equal):
+        where = " AND ".join(f"{column} = %s" for column in equal) or "true"
+        with db(registry.database).cursor(cursor_factory=RealDictCursor) as cur:
+            cur.execute(f"SELECT * FROM personal_data_access WHERE {where} ORDER BY id",
+                        [str(v) for v in equal.values()])
+            return cur.fetchall()
+
+    return rows

@@ -6,9 +6,9 @@ from setiakawan_kit.auth import require_region
 from setiakawan_kit.contract import registry as contract
 from setiakawan_kit.problems import not_found
 
-from . import storage
-from .households import rule_problem
-from .rules import households as hh
+from . import personal_data, storage
+from .households import paged, rule_problem
+from .rules import disclosure, households as hh
 
 
 def _snapshot(row, member_refs):
@@ -37,6 +37,16 @@ def load(uow, identity, group_id, lock=False):
     if row is None or not identity.covers(row["village_code"]):
         raise not_found(f"No group {group_id} in your regions.")
     return row
+
+
+def history(uow, identity, group_id, query):
+    """Who changed a group, what and when: oldest first, a page at a time.
+    Its entries hold no member's details; free text in them is shown as
+    the disclosure policy allows all the same."""
+    load(uow, identity, group_id)
+    page = paged(query, lambda limit, offset: storage.history(uow, group_id, limit, offset))
+    shown = personal_data.level(identity)
+    return dict(page, items=[disclosure.history_entry(e, shown) for e in page["items"]], disclosure=shown)
 
 
 def register(uow, identity, body):

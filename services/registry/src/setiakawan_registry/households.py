@@ -9,8 +9,9 @@ from setiakawan_kit.auth import require_region
 from setiakawan_kit.contract import registry as contract
 from setiakawan_kit.problems import Problem, conflict, forbidden, not_found
 
-from . import storage
+from . import personal_data, storage
 from .rules import duplicates, households as hh
+from .rules.access import MATCH_RATE_PER_HOUR
 from .rules.identity import normalize_name
 from .rules.welfare import WelfareModel
 
@@ -23,10 +24,13 @@ MEMBER_FIELDS = ("name", "relationship", "disability", "occupation", "education"
 class Settings:
     welfare: WelfareModel
     reverify_months: int = 12
+    match_rate_per_hour: int = MATCH_RATE_PER_HOUR
 
     @classmethod
     def from_config(cls, config):
-        return cls(WelfareModel.from_config(config.get("WELFARE")), int(config.get("REVERIFY_MONTHS") or 12))
+        rate = config.get("MATCH_RATE_PER_HOUR")
+        return cls(WelfareModel.from_config(config.get("WELFARE")), int(config.get("REVERIFY_MONTHS") or 12),
+                   MATCH_RATE_PER_HOUR if rate in (None, "") else int(rate))
 
 
 def rule_problem(exc):
@@ -43,9 +47,13 @@ def load(uow, identity, household_id, lock=False):
     return row
 
 
-def detail(uow, row):
-    members = storage.members_of(uow, row["id"])
-    return dict(row, members=members)
+def read(uow, identity, audit, household_id):
+    """A household with its members, as the caller may see them (the read is logged)."""
+    return personal_data.household(uow, identity, audit, personal_data.READ, load(uow, identity, household_id))
+
+
+def _answer(uow, identity, audit, row):
+    return personal_data.household(uow, identity, audit, personal_data.WRITE, row)
 
 
 def publish_household(uow, event_type, row, members=None, **extra):
@@ -94,7 +102,7 @@ def record_candidates(uow, found):
     return storage.insert_candidates(uow, found, duplicates.likely_duplicate_reason)
 
 
-def register(uow, settings, identity, body):
+def register(uow, settings, identity, audit, body):
     village = body["address"]["village_code"]
     require_region(identity, village)
     _refuse_registered(uow, identity, body["kk_number"], [m["nik"] for m in body["members"]])
@@ -116,7 +124,7 @@ def register(uow, settings, identity, body):
     flag_likely_duplicates(uow, [m["id"] for m in members])
     stored = storage.household(uow, household_id)
     publish_household(uow, contract.HOUSEHOLD_REGISTERED, stored)
-    return detail(uow, stored)
+    return _answer(uow, identity, audit, stored)
 
 
 # -- changing -------------------------------------------------------------------
@@ -125,7 +133,7 @@ def _rescored(settings, row, indicators, size):
     return {"welfare_score": score, "decile": settings.welfare.decile(score)}
 
 
-def update_indicators(uow, settings, identity, household_id, indicators):
+def update_indicators(uow, settings, identity, audit, household_id, indicators):
     before = load(uow, identity, household_id, lock=True)
     members = storage.members_of(uow, household_id)
     after = storage.update_household(uow, household_id, indicators=indicators,
@@ -133,10 +141,10 @@ def update_indicators(uow, settings, identity, household_id, indicators):
     storage.record(uow, "household", household_id, household_id, "indicators_updated", identity,
                    hh.changes(before, after, ("indicators", "welfare_score", "decile")))
     publish_household(uow, contract.HOUSEHOLD_UPDATED, after, members, changes=["welfare"])
-    return detail(uow, after)
+    return _answer(uow, identity, audit, after)
 
 
-def move(uow, identity, household_id, address):
+def move(uow, identity, audit, household_id, address):
     before = load(uow, identity, household_id, lock=True)
     require_region(identity, address["village_code"])
     after = storage.update_household(uow, household_id, **address)
@@ -145,10 +153,10 @@ def move(uow, identity, household_id, address):
                    hh.changes(before, after, ("street", "rt", "rw", "village_code")))
     publish_household(uow, contract.HOUSEHOLD_UPDATED, after, changes=["address"],
                        previous_village_code=before["village_code"])
-    return detail(uow, after)
+    return _answer(uow, identity, audit, after)
 
 
-def verify(uow, settings, identity, household_id, outcome, notes, reason):
+def verify(uow, settings, identity, audit, household_id, outcome, notes, reason):
     before = load(uow, identity, household_id, lock=True)
     try:
         hh.check_transition(before["status"], outcome, merged=before["merged_into"] is not None)
@@ -173,10 +181,10 @@ def verify(uow, settings, identity, household_id, outcome, notes, reason):
     if before["status"] != outcome:
         publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, members,
                            previous_status=before["status"], reason=reason or "verified")
-    return detail(uow, after)
+    return _answer(uow, identity, audit, after)
 
 
-def change_status(uow, identity, household_id, status, reason):
+def change_status(uow, identity, audit, household_id, status, reason):
     before = load(uow, identity, household_id, lock=True)
     try:
         hh.check_transition(before["status"], status, merged=before["merged_into"] is not None)
@@ -187,10 +195,10 @@ def change_status(uow, identity, household_id, status, reason):
                    dict(hh.changes(before, after, ("status",)), reason=reason))
     publish_household(uow, contract.HOUSEHOLD_STATUS_CHANGED, after, previous_status=before["status"],
                        reason=reason)
-    return detail(uow, after)
+    return _answer(uow, identity, audit, after)
 
 
-def add_member(uow, settings, identity, household_id, member):
+def add_member(uow, settings, identity, audit, household_id, member):
     before = load(uow, identity, household_id, lock=True)
     members = storage.members_of(uow, household_id)
     try:
@@ -206,7 +214,7 @@ def add_member(uow, settings, identity, household_id, member):
                    {"name": row["name"], "relationship": row["relationship"]})
     flag_likely_duplicates(uow, [row["id"]])
     publish_household(uow, contract.MEMBER_ADDED, after, person_ref=row["id"])
-    return storage.member(uow, row["id"])
+    return personal_data.member(uow, identity, audit, personal_data.WRITE, storage.member(uow, row["id"]))
 
 
 def _load_member(uow, household_id, member_id):
@@ -216,11 +224,11 @@ def _load_member(uow, household_id, member_id):
     return row
 
 
-def update_member(uow, settings, identity, household_id, member_id, fields):
+def update_member(uow, settings, identity, audit, household_id, member_id, fields):
     load(uow, identity, household_id, lock=True)
     before = _load_member(uow, household_id, member_id)
     if not fields:
-        return before
+        return personal_data.member(uow, identity, audit, personal_data.WRITE, before)
     if "relationship" in fields:
         others = [m for m in storage.members_of(uow, household_id) if str(m["id"]) != str(member_id)]
         try:
@@ -234,10 +242,17 @@ def update_member(uow, settings, identity, household_id, member_id, fields):
                    hh.changes(before, after, MEMBER_FIELDS))
     row = storage.update_household(uow, household_id)  # the snapshot's version moves on
     publish_household(uow, contract.HOUSEHOLD_UPDATED, row, changes=[])
-    return after
+    return personal_data.member(uow, identity, audit, personal_data.WRITE, after)
 
 
-def remove_member(uow, settings, identity, household_id, member_id, reason):
+def remove_member(uow, settings, identity, audit, household_id, member_id, reason):
+    """Remove a member; the household as it is then is the answer."""
+    after = drop_member(uow, settings, identity, household_id, member_id, reason)
+    return personal_data.household(uow, identity, audit, personal_data.WRITE, after, person_ref=str(member_id))
+
+
+def drop_member(uow, settings, identity, household_id, member_id, reason):
+    """Remove a member (also when merging a duplicate); the household row after."""
     before = load(uow, identity, household_id, lock=True)
     row = _load_member(uow, household_id, member_id)
     remaining = [m for m in storage.members_of(uow, household_id) if str(m["id"]) != str(member_id)]
@@ -263,17 +278,24 @@ def paged(query, fetch):
     return {"page": query["page"], "per_page": query["per_page"], "items": rows}
 
 
-def search(uow, identity, query):
+def search(uow, identity, audit, query):
+    """Members by NIK or name in the caller's regions, as the caller may
+    see them; one access log row per person found."""
     regions = _search_regions(identity, query.get("region"))
     if query.get("nik"):  # one person at most: a single page
-        return paged(query, lambda limit, offset: storage.search_by_nik(uow, query["nik"], regions))
-    return paged(query, lambda limit, offset: storage.search_by_name(
-        uow, normalize_name(query["name"]), regions, query.get("status"), limit, offset))
+        page = paged(query, lambda limit, offset: storage.search_by_nik(uow, query["nik"], regions))
+    else:
+        page = paged(query, lambda limit, offset: storage.search_by_name(
+            uow, normalize_name(query["name"]), regions, query.get("status"), limit, offset))
+    return personal_data.persons_page(uow, identity, audit, personal_data.SEARCH, page)
 
 
-def history(uow, entity_id, query):
-    """Who changed a household or group, what and when: oldest first, a page at a time."""
-    return paged(query, lambda limit, offset: storage.history(uow, entity_id, limit, offset))
+def history(uow, identity, audit, household_id, query):
+    """Who changed a household (and its members), what and when: oldest
+    first, a page at a time, as the caller may see it."""
+    household = load(uow, identity, household_id)
+    page = paged(query, lambda limit, offset: storage.history(uow, household_id, limit, offset))
+    return personal_data.history_page(uow, identity, audit, household, page)
 
 
 def _search_regions(identity, region):

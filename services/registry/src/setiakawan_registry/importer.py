@@ -28,6 +28,7 @@ their reasons, are stored for download as CSV; progress is written to the
 """
 import argparse
 import csv
+import functools
 import gc
 import io
 import json
@@ -151,11 +152,11 @@ class Importer:
             self._set(status="completed", stage="done", finished_at="now")
         except (ImportFailed, HeaderError) as exc:
             self.conn.rollback()
-            self._set(status="failed", error=str(exc), finished_at="now")
+            self._set(status="failed", error=logs.redact(str(exc)), finished_at="now")
             raise
         except Exception as exc:
             self.conn.rollback()
-            self._set(status="failed", error=f"{type(exc).__name__}: {exc}", finished_at="now")
+            self._set(status="failed", error=logs.redact(f"{type(exc).__name__}: {exc}"), finished_at="now")
             raise
         finally:
             try:
@@ -293,7 +294,7 @@ class Importer:
         self.stats["rejected_rows"] = len(self.rejected)
         with self.conn.cursor() as cur:
             # a refused row is kept as it was read, but for a NUL (PostgreSQL stores none): U+FFFD in its place
-            rows = "".join("\t".join(map(copy_text, (self.import_id, line, _storable(reason), _storable(row))))
+            rows = "".join("\t".join(map(copy_text, (self.import_id, line, _reason(reason), _storable(row))))
                            + "\n" for line, (reason, row) in sorted(self.rejected.items()))
             cur.execute("DELETE FROM import_rejections WHERE import_id = %s", (self.import_id,))
             cur.copy_expert("COPY import_rejections (import_id, line, reason, row_text) FROM STDIN", io.StringIO(rows))
@@ -562,6 +563,13 @@ def _storable(text):
     return text.replace("\x00", "\ufffd")
 
 
+@functools.lru_cache(maxsize=4096)
+def _reason(text):
+    """A rejection's reason as stored: redacted like a log line (a reason
+    can quote a value, such as a phone number in the wrong column)."""
+    return _storable(logs.redact(text))
+
+
 def _runs(indexes):
     """(first, last) of each run of consecutive numbers in ascending ``indexes``:
     the kept households of a chunk are copied as a few slices, not one each."""
@@ -622,7 +630,7 @@ def main(argv=None):
     try:
         stats = Importer(args.dsn or job["dsn"], args.import_id, args.file, job["settings"], job["identity"]).run()
     except Exception as exc:  # noqa: BLE001 - recorded on the import; exit non-zero
-        print(f"import {args.import_id} failed: {exc}", file=sys.stderr)
+        print(logs.redact(f"import {args.import_id} failed: {exc}"), file=sys.stderr)  # the service's log
         return 1
     finally:
         if job.get("delete_file"):

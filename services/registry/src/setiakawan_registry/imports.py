@@ -1,16 +1,24 @@
 """Uploads of existing lists: store the file, start the importer process,
-report its progress and its rejected rows."""
+report its progress and its rejected rows.
+
+An upload (full of NIKs) is kept in a private folder (``IMPORT_DIR``; by
+default under the user's XDG state folder, not in shared temporary space),
+mode 0700, each file 0600, named ``<import id>.<pid of the receiving
+service>.csv``; the importer removes it when it ends, the service when the
+importer died, and the service's next start any left by a killed importer
+or service."""
 import csv
 import hashlib
 import io
 import json
 import logging
 import os
+import re
+import stat
 import subprocess
 import sys
 import secrets
 import socket
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -19,11 +27,13 @@ import eventlet
 import psycopg2
 
 from setiakawan_kit import outbox
-from setiakawan_kit.db import dsn_from_config
+from setiakawan_kit.db import UnitOfWork, dsn_from_config
+from setiakawan_kit.logs import redact
 from setiakawan_kit.problems import (Problem, bad_request, content_too_large, length_required, not_found,
                                      unsupported_media_type)
 
-from . import storage
+from . import personal_data, storage
+from .rules import disclosure
 from .rules.rows import COLUMNS, HeaderError, column_order
 
 log = logging.getLogger(__name__)
@@ -32,23 +42,102 @@ CHUNK = 1 << 20
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 
-def import_dir(config):
-    path = Path(config.get("IMPORT_DIR") or Path(tempfile.gettempdir()) / "setiakawan-imports")
-    path.mkdir(parents=True, exist_ok=True)
+# -- the private folder -------------------------------------------------------------
+def default_upload_dir(environ=os.environ):
+    """``$XDG_STATE_HOME/setiakawan/registry-uploads``, else
+    ``~/.local/state/setiakawan/registry-uploads``."""
+    state = environ.get("XDG_STATE_HOME")
+    base = Path(state) if state and os.path.isabs(state) else Path.home() / ".local" / "state"
+    return base / "setiakawan" / "registry-uploads"
+
+
+def upload_dir(config, environ=os.environ):
+    """The folder uploads are kept in (``IMPORT_DIR``), made if missing,
+    0700 (tightened if it is looser); refused if another user owns it."""
+    path = Path(config.get("IMPORT_DIR") or default_upload_dir(environ)).expanduser()
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise RuntimeError(f"IMPORT_DIR {path} is not a folder")
+    if info.st_uid != os.getuid():
+        raise RuntimeError(f"IMPORT_DIR {path} belongs to another user (uid {info.st_uid})")
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        log.warning("upload folder %s was mode %o: made 0700", path, stat.S_IMODE(info.st_mode))
+        path.chmod(0o700)
     return path
 
 
-def receive(stream, content_length, max_bytes, directory):
-    """Write an uploaded CSV to ``directory``; returns (path, sha256, data rows).
-    Refuses (4xx) what is too large, not UTF-8 or lacks our header."""
+_UPLOAD_NAME = re.compile(r"(?P<import_id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+                          r"\.(?P<pid>\d+)\.csv")
+
+
+def upload_path(folder, import_id):
+    """Where an upload for ``import_id`` received by this process is kept."""
+    return Path(folder) / f"{import_id}.{os.getpid()}.csv"
+
+
+def leftover(state, receiver_pid, host, alive):
+    """Whether an upload is left over, at a service's start: its import is
+    over (or never recorded, or recorded but never started), or the importer
+    of this host that had it died. ``state`` is the import's row (status,
+    pid, host) or None; ``receiver_pid`` the service process that received
+    it, named in the file, which answers for it until an importer runs;
+    ``alive(pid)`` tells whether a process of this host lives."""
+    receiver = receiver_pid != os.getpid() and alive(receiver_pid)  # a new process is not that service
+    if state is None:
+        return not receiver
+    if state["status"] not in ("queued", "running"):
+        return True
+    if state["host"] not in (None, host):
+        return False  # another host's importer (a shared folder): not ours to judge
+    return not (receiver or (state["pid"] and alive(state["pid"])))
+
+
+def sweep_uploads(dsn, folder):
+    """Remove the uploads left over (``leftover``) in ``folder``, marking
+    their imports failed if they were still queued or running; run when the
+    service starts. Returns the names removed."""
+    found = {}
+    for path in Path(folder).iterdir():
+        match = _UPLOAD_NAME.fullmatch(path.name)
+        if match and path.is_file():
+            found[path] = (match["import_id"], int(match["pid"]))
+    if not found:
+        return []
+    removed = []
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn:
+            uow = UnitOfWork(conn, "registry")
+            states = {str(r["id"]): r for r in storage.import_states(uow, [i for i, _ in found.values()])}
+            for path, (import_id, receiver_pid) in sorted(found.items()):
+                state = states.get(import_id)
+                if leftover(state, receiver_pid, socket.gethostname(), _alive):
+                    path.unlink(missing_ok=True)
+                    removed.append(path.name)
+                    if state is not None:
+                        fail_if_running(uow, import_id)
+    finally:
+        conn.close()
+    if removed:
+        log.warning("removed %d upload(s) left by a stopped import: %s", len(removed), ", ".join(removed))
+    return removed
+
+
+# -- receiving ------------------------------------------------------------------------
+def receive(stream, content_length, max_bytes, path):
+    """Write an uploaded CSV to ``path`` (mode 0600); returns (sha256, data
+    rows, the header's column names). Refuses (4xx) what is too large, not
+    UTF-8 or lacks our header, and then leaves no file."""
     if content_length is None:
         raise length_required("Send the file with a Content-Length.")
     if content_length > max_bytes:
         raise content_too_large(f"An import is at most {max_bytes} bytes.")
-    path = directory / f"{uuid.uuid4()}.csv"
     digest, lines, received, first, last = hashlib.sha256(), 0, 0, b"", b"\n"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
-        with open(path, "wb") as out:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o600)  # whatever the umask
             while received < content_length:
                 block = stream.read(min(CHUNK, content_length - received))
                 if not block:
@@ -80,20 +169,22 @@ def receive(stream, content_length, max_bytes, directory):
         path.unlink(missing_ok=True)
         raise
     data_rows = lines + (0 if last == b"\n" else 1) - 1
-    return path, digest.hexdigest(), max(data_rows, 0)
+    return digest.hexdigest(), max(data_rows, 0), [h.strip().lower() for h in header]
 
 
-def upload(db, identity, request, config):
-    """Receive an uploaded list, record the import and start its importer;
-    the import's progress as the answer."""
+def upload(db, identity, folder, request, config):
+    """Receive an uploaded list into ``folder``, record the import and start
+    its importer; the import's progress as the answer."""
     if request.mimetype != "text/csv":
         raise unsupported_media_type("Upload the list as text/csv.")
     max_bytes = int(config.get("IMPORT_MAX_BYTES") or DEFAULT_MAX_BYTES)
-    path, sha256, rows = receive(request.stream, request.content_length, max_bytes, import_dir(config))
+    import_id = new_import_id()
+    path = upload_path(folder, import_id)
+    sha256, rows, header = receive(request.stream, request.content_length, max_bytes, path)
     filename = (request.args.get("filename") or "upload.csv")[:200]
     try:
         with db.transaction() as uow:
-            import_id = create(uow, identity, filename, sha256, rows)
+            create(uow, identity, import_id, filename, sha256, rows, header)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -104,16 +195,19 @@ def upload(db, identity, request, config):
             mark_failed(uow, import_id, f"The importer could not start: {exc}")
         path.unlink(missing_ok=True)
         raise
-    eventlet.spawn(_reap, db, import_id, process)
+    eventlet.spawn(_reap, db, import_id, process, path)
     with db.transaction() as uow:
         record_process(uow, import_id, process.pid)
         return progress(load(uow, identity, import_id))
 
 
-def _reap(db, import_id, process):
+def _reap(db, import_id, process, path):
     """Wait for the importer; if it died without saying so (killed), mark the
-    import failed and release the relay's hold at once."""
-    if process.wait() != 0:
+    import failed and release the relay's hold at once. Its upload goes
+    either way (the importer removes it itself unless it was killed)."""
+    code = process.wait()
+    path.unlink(missing_ok=True)
+    if code != 0:
         with db.transaction() as uow:
             fail_if_running(uow, import_id)
 
@@ -126,11 +220,10 @@ def new_import_id():
     return str(uuid.UUID(int=value))
 
 
-def create(uow, identity, filename, sha256, total_rows):
-    import_id = new_import_id()
-    uow.execute("INSERT INTO imports (id, agency, role, regions, filename, sha256, status, total_rows)"
-                " VALUES (%s, %s, %s, %s, %s, %s, 'queued', %s)",
-                (import_id, identity.agency, identity.role, list(identity.regions), filename, sha256, total_rows))
+def create(uow, identity, import_id, filename, sha256, total_rows, header):
+    storage.insert_import(uow, {"id": import_id, "agency": identity.agency, "role": identity.role,
+                                "regions": list(identity.regions), "filename": filename, "sha256": sha256,
+                                "total_rows": total_rows, "header": header})
     return import_id
 
 
@@ -162,8 +255,9 @@ def record_process(uow, import_id, pid):
 
 
 def mark_failed(uow, import_id, error):
+    """Record an import as failed; the error is stored redacted, as logs are."""
     uow.execute("UPDATE imports SET status = 'failed', finished_at = now(), error = %s WHERE id = %s",
-                (error, str(import_id)))
+                (redact(error), str(import_id)))
 
 
 def load(uow, identity, import_id):
@@ -201,24 +295,45 @@ def progress(row):
     return out
 
 
-def rejections_csv(uow, import_id):
+def rejections(uow, identity, audit, import_id):
+    """The rejected rows of an import with their reasons, as CSV under our
+    column order, as the caller may see them (``disclosure.import_row``);
+    the read is logged once per region of the import."""
+    row = load(uow, identity, import_id)
+    shown = personal_data.level(identity)
+    personal_data.record(uow, identity, audit, personal_data.REJECTIONS, shown,
+                         [personal_data.entry(None, region, import_id=row["id"]) for region in row["regions"]])
+    return rejections_csv(uow, import_id, row["header"] or list(COLUMNS), shown)
+
+
+def rejections_csv(uow, import_id, header, shown):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["line", "reason", *COLUMNS])
-    for row in uow.fetchall("SELECT line, reason, row_text FROM import_rejections WHERE import_id = %s ORDER BY line",
-                            (str(import_id),)):
+    positions = [header.index(c) for c in COLUMNS]
+    for row in storage.import_rejections(uow, import_id):
         fields = next(csv.reader([row["row_text"]]), [])
-        writer.writerow([row["line"], row["reason"], *fields])
+        if len(fields) == len(header):  # in our column order
+            fields = disclosure.import_row(COLUMNS, [fields[i] for i in positions], shown)
+        else:
+            fields = disclosure.import_row(header, fields, shown)
+        writer.writerow([row["line"], disclosure.reason(row["reason"], shown), *fields])
     return out.getvalue()
 
 
 def _alive(pid):
+    """Whether process ``pid`` of this host runs (a zombie, killed but not
+    yet reaped by its parent, does not)."""
     try:
         os.kill(pid, 0)
-        return True
     except ProcessLookupError:
         return False
     except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
         return True
 
 

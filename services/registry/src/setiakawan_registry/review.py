@@ -2,12 +2,38 @@
 from setiakawan_kit.contract import registry as contract
 from setiakawan_kit.problems import conflict, not_found
 
-from . import households, storage
+from . import households, personal_data, storage
+from .rules import disclosure
+
+CANDIDATE_FIELDS = ("id", "member_id", "other_id", "similarity", "reason", "status", "resolved_by", "resolved_at",
+                    "resolution_note", "created_at", "household_id", "other_household_id", "village_code",
+                    "other_village_code")
 
 
-def list_open(uow, identity, query):
-    return households.paged(query, lambda limit, offset: storage.candidates(
+def list_open(uow, identity, audit, query):
+    """Likely duplicates either of whose members lies in the caller's
+    regions, each with its two members (``member``, the newer, and
+    ``other``) as the caller may see them; a member outside the caller's
+    regions shows its reference, household and village only. One access
+    log row per member shown."""
+    page = households.paged(query, lambda limit, offset: storage.candidates(
         uow, identity.regions, query["status"], limit, offset))
+    shown = personal_data.level(identity)
+    items, seen = [], []
+    for row in page["items"]:
+        item = {k: row[k] for k in CANDIDATE_FIELDS}
+        for key, household in (("member", "household_id"), ("other", "other_household_id")):
+            person = {"person_ref": row[f"{key}_id"], "household_id": row[household],
+                      "village_code": row[f"{key}_village"],
+                      **{f: row[f"{key}_{f}"] for f in ("name", "nik", "birth_date", "sex")}}
+            if identity.covers(person["village_code"]):
+                seen.append(personal_data.entry(person["household_id"], person["village_code"], person["person_ref"]))
+                item[key] = disclosure.person(person, shown)
+            else:
+                item[key] = {k: person[k] for k in ("person_ref", "household_id", "village_code")}
+        items.append(item)
+    personal_data.record(uow, identity, audit, personal_data.DUPLICATES, shown, seen)
+    return dict(page, items=items, disclosure=shown)
 
 
 def _load(uow, identity, candidate_id):
@@ -43,7 +69,7 @@ def merge(uow, settings, identity, candidate_id, note):
     remaining = [m for m in storage.members_of(uow, household_id) if m["id"] != duplicate["id"]]
     storage.resolve_candidate(uow, candidate_id, "merged", identity.agency, note)
     if remaining:
-        households.remove_member(uow, settings, identity, household_id, duplicate["id"], "duplicate")
+        households.drop_member(uow, settings, identity, household_id, duplicate["id"], "duplicate")
     else:
         storage.remove_member(uow, duplicate["id"], "duplicate")
         after = storage.update_household(uow, household_id, status="inactive", merged_into=keeper["household_id"])

@@ -1,13 +1,14 @@
 """HTTP bodies of the registry, validated with the registry's rules so that
-bad input comes back as field-level 422 errors."""
-from datetime import date
+bad input comes back as field-level 422 errors, and its answers (which the
+OpenAPI document describes from these schemas)."""
+from datetime import date, timezone
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
 from setiakawan_kit.auth import REGION_CODE
 from setiakawan_kit.contract.registry import GROUP_KINDS, STATUSES
 
-from .rules import households as hh
+from .rules import access, disclosure, households as hh
 from .rules import identity, regions, welfare
 
 REGION = validate.Regexp(REGION_CODE, error="Not a Kemendagri region code.")
@@ -200,3 +201,219 @@ class GroupUpdate(Schema):
     name = fields.String(validate=validate.Length(2, 200))
     status = fields.String(validate=validate.OneOf(("active", "inactive")))
     member_refs = fields.List(fields.UUID(), validate=validate.Length(0, 500))
+
+
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class AccessLogQuery(PageQuery):
+    household = fields.UUID(metadata={"description": "Reads of this household"})
+    person_ref = fields.UUID(metadata={"description": "Reads concerning this person"})
+    agency = fields.String(validate=validate.Length(1, 200), metadata={"description": "Reads by this agency "
+                                                                                      "(or calling service)"})
+    since = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "At or after (UTC "
+                                                                                         "unless given)"})
+    until = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "Before"})
+
+
+def _sixteen_digits(value):
+    if not (len(value) == 16 and value.isascii() and value.isdigit()):
+        raise ValidationError("A NIK or KK number has exactly 16 digits (0-9).")
+
+
+def _number():
+    return fields.String(validate=_sixteen_digits, metadata={"pattern": "^[0-9]{16}$"})
+
+
+class MatchesIn(Schema):
+    niks = fields.List(_number(), validate=validate.Length(1, access.MATCH_BATCH_MAX),
+                       metadata={"description": f"Up to {access.MATCH_BATCH_MAX} NIKs"})
+    kk_numbers = fields.List(_number(), validate=validate.Length(1, access.MATCH_BATCH_MAX),
+                             metadata={"description": f"Up to {access.MATCH_BATCH_MAX} KK numbers"})
+
+    @validates_schema
+    def one_kind(self, data, **kwargs):
+        if ("niks" in data) == ("kk_numbers" in data):
+            raise ValidationError("Send exactly one of niks or kk_numbers.")
+
+
+# -- answers --------------------------------------------------------------------------
+_LEVEL = {"description": "How personal data is shown to the caller (the disclosure policy): clear, or masked: "
+                         "NIK and KK number as the first 4 and last 4 digits with 8 bullets (U+2022) between, "
+                         "names as initials, birth date and phone null",
+          "enum": list(disclosure.LEVELS)}
+_NUMBER = {"description": "16 digits, or masked (6213••••••••0003)"}
+_NAME = {"description": "The name, or masked its initials (S. A.)"}
+_WITHHELD = {"description": "Null when masked"}
+
+
+def _disclosure():
+    return fields.String(metadata=_LEVEL)
+
+
+class MemberOut(Schema):
+    person_ref = fields.UUID(attribute="id")
+    nik = fields.String(metadata=_NUMBER)
+    name = fields.String(metadata=_NAME)
+    birth_date = fields.Date(allow_none=True, metadata=_WITHHELD)
+    sex = fields.String()
+    relationship = fields.String()
+    disability = fields.String()
+    occupation = fields.String()
+    education = fields.String()
+    phone = fields.String(allow_none=True, metadata=_WITHHELD)
+
+
+class MemberAnswer(MemberOut):
+    household_id = fields.UUID()
+    disclosure = _disclosure()
+
+
+class HouseholdOut(Schema):
+    id = fields.UUID()
+    kk_number = fields.String(metadata=_NUMBER)
+    street = fields.String()
+    rt = fields.String()
+    rw = fields.String()
+    village_code = fields.String()
+    indicators = fields.Dict()
+    welfare_score = fields.Float()
+    decile = fields.Integer()
+    status = fields.String()
+    registering_agency = fields.String()
+    legal_basis = fields.String()
+    consent_date = fields.Date(allow_none=True)
+    consent_recorded_by = fields.String(allow_none=True)
+    verified_at = fields.DateTime(allow_none=True)
+    verified_by = fields.String(allow_none=True)
+    verification_notes = fields.String(allow_none=True)
+    reverify_due = fields.Date(allow_none=True)
+    merged_into = fields.UUID(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    members = fields.List(fields.Nested(MemberOut))
+    disclosure = _disclosure()
+
+
+class Page(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class PersonShown(Schema):
+    """A person as the disclosure policy shows them to the caller."""
+
+    person_ref = fields.UUID()
+    household_id = fields.UUID()
+    village_code = fields.String()
+    nik = fields.String(metadata=_NUMBER)
+    name = fields.String(metadata=_NAME)
+    birth_date = fields.Date(allow_none=True, metadata=_WITHHELD)
+    sex = fields.String()
+
+
+class PersonFound(PersonShown):
+    status = fields.String()
+    score = fields.Float(metadata={"description": "Name search: word similarity, best first"})
+
+
+class SearchPage(Page):
+    items = fields.List(fields.Nested(PersonFound))
+    disclosure = _disclosure()
+
+
+class DueHousehold(Schema):
+    id = fields.UUID()
+    village_code = fields.String()
+    status = fields.String()
+    verified_at = fields.DateTime(allow_none=True)
+    reverify_due = fields.Date(allow_none=True)
+
+
+class DuePage(Page):
+    items = fields.List(fields.Nested(DueHousehold))
+
+
+class HistoryEntry(Schema):
+    entity = fields.String()
+    entity_id = fields.UUID()
+    action = fields.String()
+    agency = fields.String()
+    role = fields.String()
+    changes = fields.Dict(metadata={"description": "What changed; names, NIKs, KK numbers and phones in it "
+                                                   "shown as the disclosure policy allows"})
+    at = fields.DateTime()
+
+
+class HistoryPage(Page):
+    items = fields.List(fields.Nested(HistoryEntry))
+    disclosure = _disclosure()
+
+
+class DuplicatePerson(PersonShown):
+    """One of a likely duplicate's two members; outside the caller's regions
+    only its person_ref, household_id and village_code."""
+
+
+class DuplicateOut(Schema):
+    id = fields.UUID()
+    member_id = fields.UUID(metadata={"description": "The newer record"})
+    other_id = fields.UUID()
+    similarity = fields.Float()
+    reason = fields.String()
+    status = fields.String()
+    resolved_by = fields.String(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    resolution_note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    household_id = fields.UUID()
+    other_household_id = fields.UUID()
+    village_code = fields.String()
+    other_village_code = fields.String()
+    member = fields.Nested(DuplicatePerson)
+    other = fields.Nested(DuplicatePerson)
+
+
+class DuplicatePage(Page):
+    items = fields.List(fields.Nested(DuplicateOut))
+    disclosure = _disclosure()
+
+
+class AccessLogEntry(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    agency = fields.String(metadata={"description": "The agency, or for RPC the calling service"})
+    kind = fields.String(metadata={"description": "The agency's kind; service for RPC"})
+    role = fields.String(metadata={"description": "The token's role; rpc for RPC"})
+    action = fields.String(metadata={"description": "household.read, household.write, household.search, "
+                                                    "household.history, duplicates.list, import.rejections, "
+                                                    "match, contact_details, nik_belongs_to"})
+    disclosure = fields.String(metadata={"description": "clear or masked; reference for a match, check for a "
+                                                        "NIK check"})
+    household_id = fields.UUID(allow_none=True)
+    person_ref = fields.UUID(allow_none=True)
+    import_id = fields.UUID(allow_none=True)
+    region_code = fields.String(metadata={"description": "The household's village (an import's region)"})
+    purpose = fields.String(allow_none=True, metadata={"description": "The X-Purpose header"})
+    correlation_id = fields.String(allow_none=True)
+
+
+class AccessLogPage(Page):
+    items = fields.List(fields.Nested(AccessLogEntry))
+
+
+class Match(Schema):
+    nik = fields.String(metadata={"description": "The NIK sent (NIK matches)"})
+    kk_number = fields.String(metadata={"description": "The KK number sent (KK matches)"})
+    person_ref = fields.UUID(allow_none=True, metadata={"description": "Null for a KK number"})
+    household_id = fields.UUID()
+
+
+class MatchesOut(Schema):
+    looked_up = fields.Integer(metadata={"description": "Distinct numbers looked up (counted against the "
+                                                        "hourly allowance)"})
+    matches = fields.List(fields.Nested(Match), metadata={"description": "Those found in the caller's regions, "
+                                                                         "in the order sent"})

@@ -1,20 +1,22 @@
 """The registry's nameko entrypoints: thin translations from HTTP and RPC
-to the use cases in households, review, groups and imports."""
+to the use cases in households, review, groups, imports, matches,
+access_log and personal_data."""
 import logging
-import uuid
 
 import eventlet
-from marshmallow import Schema, fields
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from setiakawan_kit import context
 from setiakawan_kit.db import dsn_from_config
 from setiakawan_kit.diagnostics import DiagnosticsMixin
 from setiakawan_kit.http import api
+from setiakawan_kit.problems import invalid
 from setiakawan_kit.rpc import rpc
 from setiakawan_kit.service import KitService
 
-from . import groups, households, imports, review, schemas, storage
+from . import access_log, groups, households, imports, matches, personal_data, review, schemas
+from .rules import access
 
 log = logging.getLogger(__name__)
 
@@ -24,51 +26,26 @@ VERIFY = ("admin", "field_officer")
 MANAGE = ("admin", "operator")
 
 
-class MemberOut(Schema):
-    person_ref = fields.UUID(attribute="id")
-    nik = fields.String()
-    name = fields.String()
-    birth_date = fields.Date()
-    sex = fields.String()
-    relationship = fields.String()
-    disability = fields.String()
-    occupation = fields.String()
-    education = fields.String()
-    phone = fields.String(allow_none=True)
-
-
-class HouseholdOut(Schema):
-    id = fields.UUID()
-    kk_number = fields.String()
-    street = fields.String()
-    rt = fields.String()
-    rw = fields.String()
-    village_code = fields.String()
-    indicators = fields.Dict()
-    welfare_score = fields.Float()
-    decile = fields.Integer()
-    status = fields.String()
-    registering_agency = fields.String()
-    legal_basis = fields.String()
-    consent_date = fields.Date(allow_none=True)
-    consent_recorded_by = fields.String(allow_none=True)
-    verified_at = fields.DateTime(allow_none=True)
-    verified_by = fields.String(allow_none=True)
-    verification_notes = fields.String(allow_none=True)
-    reverify_due = fields.Date(allow_none=True)
-    merged_into = fields.UUID(allow_none=True)
-    version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    members = fields.List(fields.Nested(MemberOut))
-
-
 class Settings(DependencyProvider):
     def setup(self):
         self.settings = households.Settings.from_config(self.container.config)
 
     def get_dependency(self, worker_ctx):
         return self.settings
+
+
+class Uploads(DependencyProvider):
+    """The private folder of uploaded lists (``imports.upload_dir``); at
+    start, before any request, it removes the uploads a killed importer or
+    service left there."""
+
+    def setup(self):
+        config = self.container.config
+        self.folder = imports.upload_dir(config)
+        imports.sweep_uploads(dsn_from_config(config), self.folder)
+
+    def get_dependency(self, worker_ctx):
+        return self.folder
 
 
 class IndexRepair(DependencyProvider):
@@ -102,103 +79,116 @@ class RegistryService(DiagnosticsMixin, KitService):
     name = "registry"
     description = __doc__
     settings = Settings()
+    uploads = Uploads()
     index_repair = IndexRepair()
 
     # -- households -------------------------------------------------------
-    @api("POST", "/households", body=schemas.HouseholdIn, response=HouseholdOut, roles=WRITE, status=201,
+    @api("POST", "/households", body=schemas.HouseholdIn, response=schemas.HouseholdOut, roles=WRITE, status=201,
          tags=["households"], summary="Register a household with its members")
     def register_household(self, call):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            return 201, households.register(uow, self.settings, call.identity, call.body)
+            return 201, households.register(uow, self.settings, call.identity, audit, call.body)
 
-    @api("GET", "/households", query=schemas.SearchQuery, roles=ANY, tags=["households"],
-         summary="Search members by NIK (exact) or by name within a region")
+    @api("GET", "/households", query=schemas.SearchQuery, response=schemas.SearchPage, roles=ANY,
+         tags=["households"], summary="Search members by NIK (exact) or by name within a region")
     def search(self, call):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            return households.search(uow, call.identity, call.query)
+            return households.search(uow, call.identity, audit, call.query)
 
-    @api("GET", "/households/due-for-reverification", query=schemas.DueQuery, roles=ANY,
-         tags=["households"], summary="Verified households whose verification runs out")
+    @api("GET", "/households/due-for-reverification", query=schemas.DueQuery, response=schemas.DuePage,
+         roles=ANY, tags=["households"], summary="Verified households whose verification runs out")
     def due_for_reverification(self, call):
         with self.db.transaction() as uow:
             return households.due_for_reverification(uow, call.identity, call.query)
 
-    @api("GET", "/households/<uuid:household_id>", response=HouseholdOut, roles=ANY, tags=["households"])
+    @api("GET", "/households/<uuid:household_id>", response=schemas.HouseholdOut, roles=ANY, tags=["households"])
     def get_household(self, call, household_id):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            return households.detail(uow, households.load(uow, call.identity, household_id))
+            return households.read(uow, call.identity, audit, household_id)
 
-    @api("GET", "/households/<uuid:household_id>/history", query=schemas.HistoryQuery, roles=ANY,
-         tags=["households"], summary="Who changed what and when, oldest first, a page at a time")
+    @api("GET", "/households/<uuid:household_id>/history", query=schemas.HistoryQuery,
+         response=schemas.HistoryPage, roles=ANY, tags=["households"],
+         summary="Who changed what and when, oldest first, a page at a time")
     def household_history(self, call, household_id):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            households.load(uow, call.identity, household_id)
-            return households.history(uow, household_id, call.query)
+            return households.history(uow, call.identity, audit, household_id, call.query)
 
-    @api("PUT", "/households/<uuid:household_id>/indicators", body=schemas.IndicatorsIn, response=HouseholdOut,
-         roles=WRITE, tags=["households"], summary="Update welfare indicators (rescores)")
+    @api("PUT", "/households/<uuid:household_id>/indicators", body=schemas.IndicatorsIn,
+         response=schemas.HouseholdOut, roles=WRITE, tags=["households"],
+         summary="Update welfare indicators (rescores)")
     def update_indicators(self, call, household_id):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            return households.update_indicators(uow, self.settings, call.identity, household_id, call.body)
+            return households.update_indicators(uow, self.settings, call.identity, audit, household_id, call.body)
 
-    @api("POST", "/households/<uuid:household_id>/move", body=schemas.MoveIn, response=HouseholdOut,
+    @api("POST", "/households/<uuid:household_id>/move", body=schemas.MoveIn, response=schemas.HouseholdOut,
          roles=WRITE, tags=["households"], summary="Move the household to a new address")
     def move_household(self, call, household_id):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            return households.move(uow, call.identity, household_id, call.body["address"])
+            return households.move(uow, call.identity, audit, household_id, call.body["address"])
 
     @api("POST", "/households/<uuid:household_id>/verification", body=schemas.VerificationIn,
-         response=HouseholdOut, roles=VERIFY, tags=["households"], summary="Verify or reject (field officers)")
+         response=schemas.HouseholdOut, roles=VERIFY, tags=["households"],
+         summary="Verify or reject (field officers)")
     def verify_household(self, call, household_id):
-        body = call.body
+        body, audit = call.body, _audit(call)
         with self.db.transaction() as uow:
-            return households.verify(uow, self.settings, call.identity, household_id, body["outcome"],
+            return households.verify(uow, self.settings, call.identity, audit, household_id, body["outcome"],
                                      body["notes"], body["reason"])
 
-    @api("POST", "/households/<uuid:household_id>/status", body=schemas.StatusIn, response=HouseholdOut,
+    @api("POST", "/households/<uuid:household_id>/status", body=schemas.StatusIn, response=schemas.HouseholdOut,
          roles=MANAGE, tags=["households"], summary="Mark inactive or graduated, or register again")
     def change_status(self, call, household_id):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            return households.change_status(uow, call.identity, household_id, call.body["status"],
+            return households.change_status(uow, call.identity, audit, household_id, call.body["status"],
                                             call.body["reason"])
 
     # -- members ----------------------------------------------------------
-    @api("POST", "/households/<uuid:household_id>/members", body=schemas.MemberIn, response=MemberOut,
+    @api("POST", "/households/<uuid:household_id>/members", body=schemas.MemberIn, response=schemas.MemberAnswer,
          roles=WRITE, status=201, tags=["members"])
     def add_member(self, call, household_id):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            return 201, households.add_member(uow, self.settings, call.identity, household_id, call.body)
+            return 201, households.add_member(uow, self.settings, call.identity, audit, household_id, call.body)
 
     @api("PATCH", "/households/<uuid:household_id>/members/<uuid:member_id>", body=schemas.MemberUpdate,
-         response=MemberOut, roles=WRITE, tags=["members"])
+         response=schemas.MemberAnswer, roles=WRITE, tags=["members"])
     def update_member(self, call, household_id, member_id):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            return households.update_member(uow, self.settings, call.identity, household_id, member_id,
+            return households.update_member(uow, self.settings, call.identity, audit, household_id, member_id,
                                             call.body)
 
     @api("POST", "/households/<uuid:household_id>/members/<uuid:member_id>/removal", body=schemas.RemovalIn,
-         response=HouseholdOut, roles=WRITE, tags=["members"], summary="Remove a member (with the reason)")
+         response=schemas.HouseholdOut, roles=WRITE, tags=["members"], summary="Remove a member (with the reason)")
     def remove_member(self, call, household_id, member_id):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            households.remove_member(uow, self.settings, call.identity, household_id, member_id,
-                                     call.body["reason"])
-            return households.detail(uow, households.load(uow, call.identity, household_id))
+            return households.remove_member(uow, self.settings, call.identity, audit, household_id, member_id,
+                                            call.body["reason"])
 
     # -- duplicates -------------------------------------------------------
-    @api("GET", "/duplicates", query=schemas.DuplicateQuery, roles=ANY, tags=["duplicates"],
-         summary="Likely duplicates for review")
+    @api("GET", "/duplicates", query=schemas.DuplicateQuery, response=schemas.DuplicatePage, roles=ANY,
+         tags=["duplicates"], summary="Likely duplicates for review, with both members")
     def list_duplicates(self, call):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            return review.list_open(uow, call.identity, call.query)
+            return review.list_open(uow, call.identity, audit, call.query)
 
-    @api("POST", "/duplicates/<uuid:candidate_id>/merge", body=schemas.ResolutionIn, roles=WRITE,
-         tags=["duplicates"], summary="The newer record is the same person: remove it")
+    @api("POST", "/duplicates/<uuid:candidate_id>/merge", body=schemas.ResolutionIn, response=schemas.DuplicateOut,
+         roles=WRITE, tags=["duplicates"], summary="The newer record is the same person: remove it")
     def merge_duplicate(self, call, candidate_id):
         with self.db.transaction() as uow:
             return review.merge(uow, self.settings, call.identity, candidate_id, call.body["note"])
 
-    @api("POST", "/duplicates/<uuid:candidate_id>/dismiss", body=schemas.ResolutionIn, roles=WRITE,
-         tags=["duplicates"], summary="Not the same person")
+    @api("POST", "/duplicates/<uuid:candidate_id>/dismiss", body=schemas.ResolutionIn,
+         response=schemas.DuplicateOut, roles=WRITE, tags=["duplicates"], summary="Not the same person")
     def dismiss_duplicate(self, call, candidate_id):
         with self.db.transaction() as uow:
             return review.dismiss(uow, call.identity, candidate_id, call.body["note"])
@@ -214,12 +204,12 @@ class RegistryService(DiagnosticsMixin, KitService):
         with self.db.transaction() as uow:
             return groups.detail(uow, groups.load(uow, call.identity, group_id))
 
-    @api("GET", "/groups/<uuid:group_id>/history", query=schemas.HistoryQuery, roles=ANY, tags=["groups"],
+    @api("GET", "/groups/<uuid:group_id>/history", query=schemas.HistoryQuery, response=schemas.HistoryPage,
+         roles=ANY, tags=["groups"],
          summary="Who changed what and when, oldest first, a page at a time")
     def group_history(self, call, group_id):
         with self.db.transaction() as uow:
-            groups.load(uow, call.identity, group_id)
-            return households.history(uow, group_id, call.query)
+            return groups.history(uow, call.identity, group_id, call.query)
 
     @api("PATCH", "/groups/<uuid:group_id>", body=schemas.GroupUpdate, roles=WRITE, tags=["groups"])
     def update_group(self, call, group_id):
@@ -230,7 +220,7 @@ class RegistryService(DiagnosticsMixin, KitService):
     @api("POST", "/imports", roles=MANAGE, status=202, tags=["imports"],
          summary="Upload a CSV list (text/csv, one row per member); it is imported in the background")
     def upload_import(self, call):
-        row = imports.upload(self.db, call.identity, call.request, self.introspection.config)
+        row = imports.upload(self.db, call.identity, self.uploads, call.request, self.introspection.config)
         return 202, {"Location": f"/imports/{row['id']}"}, row
 
     @api("GET", "/imports/<uuid:import_id>", roles=ANY, tags=["imports"], summary="Progress and counts")
@@ -241,42 +231,54 @@ class RegistryService(DiagnosticsMixin, KitService):
     @api("GET", "/imports/<uuid:import_id>/rejections", roles=ANY, tags=["imports"],
          summary="Rejected rows with their reasons, as CSV")
     def import_rejections(self, call, import_id):
+        audit = _audit(call)
         with self.db.transaction() as uow:
-            imports.load(uow, call.identity, import_id)
-            text = imports.rejections_csv(uow, import_id)
+            text = imports.rejections(uow, call.identity, audit, import_id)
         return Response(text, status=200, content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="rejections-{import_id}.csv"'})
+
+    # -- personal data --------------------------------------------------------
+    @api("POST", "/matches", body=schemas.MatchesIn, response=schemas.MatchesOut, roles=matches.ROLES,
+         tags=["personal data"], summary="Which of these NIKs or KK numbers the registry holds in your regions: "
+                                         "their references only")
+    def match(self, call):
+        audit = _audit(call)
+        with self.db.transaction() as uow:
+            return matches.match(uow, self.settings, call.identity, audit, **call.body)
+
+    @api("GET", "/access-log", query=schemas.AccessLogQuery, response=schemas.AccessLogPage, roles=access_log.ROLES,
+         tags=["personal data"], summary="Who read whose personal data in your regions, newest first")
+    def read_access_log(self, call):
+        with self.db.transaction() as uow:
+            return access_log.entries(uow, call.identity, call.query)
 
     # -- for other services -------------------------------------------------
     @rpc(callers=("notifications",))
     def contact_details(self, caller, person_ref):
         """Name, phone and village of a current member, for notifications;
         None for an unknown or removed person."""
-        person_ref = _as_uuid(person_ref)
-        if person_ref is None:
-            return None
         with self.db.transaction() as uow:
-            row = storage.contact(uow, person_ref)
-        if row is None:
-            return None
-        return {"person_ref": str(row["id"]), "name": row["name"], "phone": row["phone"],
-                "village_code": row["village_code"]}
+            return personal_data.contact_details(uow, caller, person_ref, _rpc_audit())
 
     @rpc(callers=("distribution",))
     def nik_belongs_to(self, caller, nik, person_ref):
         """Whether a NIK shown at a delivery is this person's (proof of delivery)."""
-        person_ref = _as_uuid(person_ref)
-        if person_ref is None or not isinstance(nik, str) or "\x00" in nik:
-            return False
         with self.db.transaction() as uow:
-            return storage.nik_is_of(uow, nik, person_ref)
+            return personal_data.nik_belongs_to(uow, caller, nik, person_ref, _rpc_audit())
 
 
-def _as_uuid(value):
-    """The canonical form of a UUID (any form Python reads, such as
-    ``urn:uuid:…``, which PostgreSQL would refuse), or None."""
+PURPOSE_HEADER = "X-Purpose"
+
+
+def _audit(call):
+    """The purpose and correlation id of a request that reads personal data;
+    a purpose the access log cannot keep is a 422."""
     try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return None
+        purpose = access.purpose(call.request.headers.get(PURPOSE_HEADER))
+    except access.BadPurpose as exc:
+        raise invalid({PURPOSE_HEADER: [str(exc)]}, f"The {PURPOSE_HEADER} header is not valid.") from None
+    return personal_data.Audit(purpose, call.correlation_id)
 
+
+def _rpc_audit():
+    return personal_data.Audit(correlation_id=context.current().correlation_id)

@@ -19,6 +19,13 @@ def scope_patterns(regions):
     return patterns
 
 
+def _scope(regions):
+    """The two parameters of an optional scope test
+    ``(%s::text[] IS NULL OR code LIKE ANY(%s::text[]))``."""
+    patterns = None if regions is None else scope_patterns(regions)
+    return patterns, patterns
+
+
 # -- households ---------------------------------------------------------------
 def insert_household(uow, row):
     values = [Json(row[c]) if c == "indicators" else row[c] for c in HOUSEHOLD_COLUMNS]
@@ -36,9 +43,12 @@ def household_by_kk(uow, kk_number):
                         (kk_number,))
 
 
-def households_by_kk(uow, kk_numbers):
+def households_by_kk(uow, kk_numbers, regions=None):
+    """Current households with these KK numbers (within ``regions`` if given)."""
     return uow.fetchall("SELECT id, kk_number, village_code FROM households"
-                        " WHERE kk_number = ANY(%s) AND merged_into IS NULL", (list(kk_numbers),))
+                        " WHERE kk_number = ANY(%s) AND merged_into IS NULL"
+                        " AND (%s::text[] IS NULL OR village_code LIKE ANY(%s::text[]))",
+                        (list(kk_numbers), *_scope(regions)))
 
 
 def update_household(uow, household_id, **fields):
@@ -72,9 +82,12 @@ def member(uow, member_id):
     return uow.fetchone("SELECT * FROM members WHERE id = %s", (str(member_id),))
 
 
-def members_by_nik(uow, niks):
+def members_by_nik(uow, niks, regions=None):
+    """Current members with these NIKs (within ``regions`` if given)."""
     return uow.fetchall("SELECT m.id, m.nik, m.household_id, m.village_code FROM members m"
-                        " WHERE m.nik = ANY(%s) AND m.removed_at IS NULL", (list(niks),))
+                        " WHERE m.nik = ANY(%s) AND m.removed_at IS NULL"
+                        " AND (%s::text[] IS NULL OR m.village_code LIKE ANY(%s::text[]))",
+                        (list(niks), *_scope(regions)))
 
 
 def update_member(uow, member_id, **fields):
@@ -151,13 +164,15 @@ def search_by_name(uow, name_norm, regions, status, limit, offset):
 
 
 def contact(uow, person_ref):
-    return uow.fetchone("SELECT id, name, phone, village_code FROM members"
+    return uow.fetchone("SELECT id, household_id, name, phone, village_code FROM members"
                         " WHERE id = %s::uuid AND removed_at IS NULL", (str(person_ref),))
 
 
-def nik_is_of(uow, nik, person_ref):
-    return uow.fetchone("SELECT 1 AS ok FROM members WHERE id = %s::uuid AND nik = %s AND removed_at IS NULL",
-                        (str(person_ref), str(nik))) is not None
+def nik_check(uow, nik, person_ref):
+    """The current member ``person_ref`` (household, village) and whether
+    ``nik`` is theirs; None for no such member."""
+    return uow.fetchone("SELECT id, household_id, village_code, nik = %s AS matches FROM members"
+                        " WHERE id = %s::uuid AND removed_at IS NULL", (str(nik), str(person_ref)))
 
 
 # -- history ------------------------------------------------------------------
@@ -198,9 +213,16 @@ def insert_candidates(uow, candidates, reason_for):
 
 
 def candidates(uow, regions, status, limit, offset):
+    """Candidates either of whose members lies in the regions, with both
+    members' identifying details."""
     patterns = scope_patterns(regions)
     return uow.fetchall(
-        "SELECT d.*, m.household_id, o.household_id AS other_household_id FROM duplicate_candidates d"
+        "SELECT d.*, m.household_id, o.household_id AS other_household_id,"
+        "       m.name AS member_name, m.nik AS member_nik, m.birth_date AS member_birth_date,"
+        "       m.sex AS member_sex, m.village_code AS member_village,"
+        "       o.name AS other_name, o.nik AS other_nik, o.birth_date AS other_birth_date,"
+        "       o.sex AS other_sex, o.village_code AS other_village"
+        "  FROM duplicate_candidates d"
         " JOIN members m ON m.id = d.member_id JOIN members o ON o.id = d.other_id"
         " WHERE d.status = %s AND (d.village_code LIKE ANY(%s) OR d.other_village_code LIKE ANY(%s))"
         " ORDER BY d.created_at, d.id LIMIT %s OFFSET %s", (status, patterns, patterns, limit, offset))
@@ -256,6 +278,76 @@ def groups_in(uow, regions, limit, offset):
 
 def _dumps(value):
     return json.dumps(value, default=str)
+
+
+# -- imports -------------------------------------------------------------------
+IMPORT_COLUMNS = ("id", "agency", "role", "regions", "filename", "sha256", "total_rows", "header")
+
+
+def insert_import(uow, row):
+    uow.execute(f"INSERT INTO imports ({', '.join(IMPORT_COLUMNS)}, status)"
+                f" VALUES ({', '.join(['%s'] * len(IMPORT_COLUMNS))}, 'queued')",
+                [row[c] for c in IMPORT_COLUMNS])
+
+
+def import_states(uow, import_ids):
+    return uow.fetchall("SELECT id, status, pid, host FROM imports WHERE id = ANY(%s::uuid[])",
+                        ([str(i) for i in import_ids],))
+
+
+def import_rejections(uow, import_id):
+    return uow.fetchall("SELECT line, reason, row_text FROM import_rejections WHERE import_id = %s ORDER BY line",
+                        (str(import_id),))
+
+
+# -- personal data access -------------------------------------------------------
+ACCESS_COLUMNS = ("agency", "kind", "role", "action", "disclosure", "household_id", "person_ref", "import_id",
+                  "region_code", "purpose", "correlation_id")
+
+
+def record_access(uow, rows):
+    """Log reads of personal data, all in one statement."""
+    if rows:
+        execute_values(uow.cursor, f"INSERT INTO personal_data_access ({', '.join(ACCESS_COLUMNS)}) VALUES %s",
+                       [[_text(row.get(c)) for c in ACCESS_COLUMNS] for row in rows], page_size=len(rows))
+    return len(rows)
+
+
+def access_log(uow, regions, household_id, person_ref, agency, since, until, limit, offset):
+    """Entries of the access log in the regions, newest first."""
+    return uow.fetchall(
+        "SELECT id, at, agency, kind, role, action, disclosure, household_id, person_ref, import_id,"
+        "       region_code, purpose, correlation_id FROM personal_data_access"
+        " WHERE region_code LIKE ANY(%(patterns)s)"
+        "   AND (%(household)s::uuid IS NULL OR household_id = %(household)s::uuid)"
+        "   AND (%(person)s::uuid IS NULL OR person_ref = %(person)s::uuid)"
+        "   AND (%(agency)s::text IS NULL OR agency = %(agency)s)"
+        "   AND (%(since)s::timestamptz IS NULL OR at >= %(since)s)"
+        "   AND (%(until)s::timestamptz IS NULL OR at < %(until)s)"
+        " ORDER BY at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s",
+        {"patterns": scope_patterns(regions), "household": _text(household_id), "person": _text(person_ref),
+         "agency": agency, "since": since, "until": until, "limit": limit, "offset": offset})
+
+
+def match_usage(uow, agency, keep_seconds):
+    """The agency's matches per minute (those older than ``keep_seconds``
+    deleted), and the database's clock; holds the agency's lock until the
+    transaction ends, so replicas count one after another."""
+    uow.execute("SELECT pg_advisory_xact_lock(hashtextextended('match_usage:' || %s, 0))", (agency,))
+    uow.execute("DELETE FROM match_usage WHERE agency = %s AND minute <= now() - make_interval(secs => %s)",
+                (agency, keep_seconds))
+    used = uow.fetchall("SELECT minute, numbers FROM match_usage WHERE agency = %s", (agency,))
+    return [(r["minute"], r["numbers"]) for r in used], uow.fetchone("SELECT now() AS now")["now"]
+
+
+def add_match_usage(uow, agency, numbers):
+    uow.execute("INSERT INTO match_usage (agency, minute, numbers) VALUES (%s, date_trunc('minute', now()), %s)"
+                " ON CONFLICT (agency, minute) DO UPDATE SET numbers = match_usage.numbers + EXCLUDED.numbers",
+                (agency, numbers))
+
+
+def _text(value):
+    return None if value is None else str(value)
 
 
 # -- bulk loads -------------------------------------------------------------------
