@@ -9,12 +9,11 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.request
 
 import requests
 
 from setiakawan_kit import migrate
-from setiakawan_kit.testing import free_port
+from setiakawan_kit.testing import free_port, wait_until_healthy
 from setiakawan_registry import SERVICE
 
 SECRET_SETTINGS = ("SETIAKAWAN_TOKEN_ISSUERS", "SETIAKAWAN_SIGNING_KEY", "AMQP_URI", "REGISTRY_AMQP_URI",
@@ -73,7 +72,7 @@ def test_development_run_makes_its_keys_and_accounts_once(tmp_path, amqp_uri, in
                 process = subprocess.Popen([sys.executable, "-m", "setiakawan_kit.cli", "run", "registry"], env=env,
                                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
             try:
-                wait_healthy(f"http://{address}", process, log)
+                wait_until_healthy(f"http://{address}", process, log.read_text, timeout=90)
                 token = setiakawan("token", "--agency", "Dinas Sosial Barito Timur", "--kind", "district", "--role",
                                    "operator", "--regions", "62.13", env=env).stdout.strip()
                 pings = requests.get(f"http://{address}/diagnostics/pings", timeout=10,
@@ -95,17 +94,3 @@ def test_development_run_makes_its_keys_and_accounts_once(tmp_path, amqp_uri, in
     finally:
         infrastructure.broker.admin.delete_users([prefix + "registry"])
         migrate.drop_database(infrastructure.database_url, database)
-
-
-def wait_healthy(url, process, log, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"not healthy after {timeout}s:\n{log.read_text()}")

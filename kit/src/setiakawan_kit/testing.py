@@ -290,6 +290,23 @@ def partner_account(broker_accounts, vhost):
     return make
 
 
+def wait_until_healthy(url, process, describe, timeout=60):
+    """Wait until ``url``'s ``/health`` answers 200; RuntimeError naming
+    ``describe()`` if ``process`` exits first or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited ({process.returncode}): {describe()}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"not healthy after {timeout}s: {describe()}")
+
+
 class ServiceProcess:
     """A service running as ``python -m setiakawan_kit.runner``."""
 
@@ -318,18 +335,7 @@ class ServiceProcess:
         return self
 
     def wait_healthy(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not healthy after {timeout}s:\n{self.log_tail()}")
+        wait_until_healthy(self.url, self.process, lambda: f"{self.name}:\n{self.log_tail()}", timeout)
 
     def kill(self):
         """SIGKILL: no cleanup, as in a crash."""
