@@ -87,7 +87,7 @@ class ApiEntrypoint(HttpRequestHandler):
     tokens = TokenVerification()
 
     def __init__(self, method, url, body=None, response=None, query=None, roles=None,
-                 public=False, summary=None, status=200, tags=None, **kwargs):
+                 public=False, summary=None, status=200, tags=None, problems=None, **kwargs):
         self.body_schema = body
         self.response_schema = response
         self.query_schema = query
@@ -96,6 +96,8 @@ class ApiEntrypoint(HttpRequestHandler):
         self.summary = summary
         self.status = status
         self.tags = tags
+        #: other problem answers the OpenAPI document lists: {status: description}
+        self.problems = dict(problems or {})
         # 4xx outcomes are logged by nameko as warnings, without a traceback
         kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
         super().__init__(method, url, **kwargs)

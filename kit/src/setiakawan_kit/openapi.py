@@ -58,8 +58,11 @@ def _operation(ep, params):
     if ep.body_schema is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ep.body_schema}}}
         op["responses"]["415"] = dict(problem, description="Not JSON")
+        op["responses"]["413"] = dict(problem, description="A body over the size limit")
     if not ep.public:
         op["security"] = [{"bearer": []}]
         op["responses"]["401"] = dict(problem, description="Missing, invalid or expired token")
         op["responses"]["403"] = dict(problem, description="Outside the caller's role or regions")
+    for status, description in ep.problems.items():
+        op["responses"][str(status)] = dict(problem, description=description)
     return op

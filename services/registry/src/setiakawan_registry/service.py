@@ -239,6 +239,7 @@ class RegistryService(DiagnosticsMixin, KitService):
 
     # -- personal data --------------------------------------------------------
     @api("POST", "/matches", body=schemas.MatchesIn, response=schemas.MatchesOut, roles=matches.ROLES,
+         problems={429: "Over the agency's hourly allowance of looked-up numbers (see Retry-After)"},
          tags=["personal data"], summary="Which of these NIKs or KK numbers the registry holds in your regions: "
                                          "their references only")
     def match(self, call):
