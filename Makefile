@@ -22,11 +22,11 @@ migrate: install
 install: $(STAMP)
 
 # the registry's C module (setup.py) is compiled in place: a change to it reinstalls
-$(STAMP): kit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) requirements-dev.txt \
+$(STAMP): contract/pyproject.toml kit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) requirements-dev.txt \
           services/registry/setup.py services/registry/src/setiakawan_registry/_bulktext.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e kit $(foreach s,$(SERVICES),-e services/$(s)) -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -e contract -e kit $(foreach s,$(SERVICES),-e services/$(s)) -r requirements-dev.txt
 	touch $(STAMP)
 
 clean:

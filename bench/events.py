@@ -55,9 +55,10 @@ if str(ROOT) not in sys.path:
 import kombu  # noqa: E402
 import psycopg2  # noqa: E402
 
-from setiakawan_kit import broker, keys, migrate, outbox, topology, wire  # noqa: E402
+from setiakawan_contract import wire  # noqa: E402
+from setiakawan_contract.envelope import make_event  # noqa: E402
+from setiakawan_kit import broker, keys, migrate, outbox, topology  # noqa: E402
 from setiakawan_kit.db import database_dsn  # noqa: E402
-from setiakawan_kit.envelope import make_event  # noqa: E402
 from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,  # noqa: E402
                                     ServiceProcess, service_class, service_config)
 from tests.support.services import THING_HAPPENED  # noqa: E402

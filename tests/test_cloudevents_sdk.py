@@ -7,8 +7,9 @@ import pytest
 from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_rabbitmq_event
 
 import tests.support.services  # noqa: F401 - registers the test event types too
-from setiakawan_kit import outbox, topology, wire
-from setiakawan_kit.contract import event_types
+from setiakawan_contract import wire
+from setiakawan_kit import outbox, topology
+from setiakawan_contract import event_types
 from setiakawan_kit.db import database_dsn
 
 import psycopg2

@@ -93,6 +93,9 @@ def test_unreadable_messages_go_straight_to_the_dead_letter_queue(pair, token, d
         (b'{"seq": 1}', {}, "application/json", "envelope does not match"),
         (b"[" * 100_000, ce_headers(), "application/json", "RecursionError"),
         (b'{"seq": 1}', ce_headers(**{"ce-subject": b"\xff\xfe"}), "application/json", "not UTF-8"),
+        # on the producer's exchange, which only the producer may publish to, an event claiming another source
+        (b'{"seq": 1}', ce_headers(**{"ce-source": "/setiakawan/registry"}), "application/json",
+         "an event from /setiakawan/registry published on producer.events"),
     ]
     for body, headers, content_type, _ in bad:
         raw_publish(amqp_uri, body, headers, content_type)

@@ -19,7 +19,7 @@ class Registry(KitService):
     def contact_details(self, caller, person_ref):
         return None
 
-    @handles("registry", "diagnostic.ping")
+    @handles("registry", "diagnostic.ping", name="on_own_ping")
     def on_own_ping(self, uow, event):
         pass
 
@@ -28,11 +28,11 @@ class Notifications(KitService):
     name = "notifications"
     registry = RpcClient("registry", methods=("contact_details",))
 
-    @handles("registry", "household.verified")
+    @handles("registry", "household.verified", name="on_verified")
     def on_verified(self, uow, event):
         pass
 
-    @handles("training", "participant.enrolled")
+    @handles("training", "participant.enrolled", name="on_enrolled")
     def on_enrolled(self, uow, event):
         pass
 

@@ -14,7 +14,7 @@ class GatedConsumer(Consumer):
 
     name = "consumer"
 
-    @handles("producer", "thing.happened")
+    @handles("producer", "thing.happened", name="on_thing")
     def on_thing(self, uow, event):
         uow.execute("INSERT INTO applied (event_id, seq, subject, correlation_id)"
                     " VALUES (%s, %s, %s, %s)"

@@ -10,7 +10,7 @@ from nameko.events import event_handler
 
 from setiakawan_kit.auth import require_region
 from setiakawan_kit.consumer import handles
-from setiakawan_kit.envelope import event_types
+from setiakawan_contract import event_types
 from setiakawan_kit.http import api
 from setiakawan_kit.problems import conflict
 from setiakawan_kit.rpc import RpcClient
@@ -61,7 +61,7 @@ class Producer(KitService):
 class Consumer(KitService):
     name = "consumer"
 
-    @handles("producer", "thing.happened")
+    @handles("producer", "thing.happened", name="on_thing")
     def on_thing(self, uow, event):
         delay = float(os.environ.get("CONSUMER_DELAY_S", "0"))
         uow.execute("INSERT INTO applied (event_id, seq, subject, correlation_id)"
@@ -71,7 +71,7 @@ class Consumer(KitService):
         if delay:
             time.sleep(delay)
 
-    @handles("producer", "thing.poisoned")
+    @handles("producer", "thing.poisoned", name="on_poisoned")
     def on_poisoned(self, uow, event):
         raise RuntimeError(f"cannot handle thing {event.data['seq']}{event.data['note']}")
 

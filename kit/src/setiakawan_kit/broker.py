@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.rpc import Rpc
+from setiakawan_contract.types import ANY
 
 from . import topology
 from .rpc import DEFAULT_EXCHANGE as RPC_EXCHANGE
@@ -121,8 +122,8 @@ def _keys(keys):
 
 def service_grant(needs, user, rpc_exchange=RPC_EXCHANGE):
     service = needs.service
-    if not SERVICE_NAME.match(service):
-        raise BrokerSetupError(f"{service!r} is not a service name (lower-case letters, digits, _)")
+    if not SERVICE_NAME.match(service) or service == ANY:
+        raise BrokerSetupError(f"{service!r} is not a service name (lower-case letters, digits, _; not {ANY!r})")
     s = re.escape(service)
     own_queues = rf"evt-[a-z0-9_-]+-[a-z0-9_.]+--{s}\.[A-Za-z0-9_]+(\.retry\.[0-9]+ms|\.dead)?"
     own = [re.escape(topology.exchange_name(service)), re.escape(topology.retry_exchange_name(service)),
@@ -198,13 +199,23 @@ def partner_grant(name, user, reads, publishes=False):
 def exchanges_for(needs_list, rpc_exchange=RPC_EXCHANGE):
     """The exchanges that must exist before the services start (a consumer
     only declares others' exchanges passively)."""
-    names = set()
+    names = {topology.ANY_EXCHANGE}
     for needs in needs_list:
         names.add(topology.exchange_name(needs.service))
         names.update(topology.exchange_name(source) for source, _ in needs.consumes)
         if needs.serves_rpc or needs.calls:
             names.add(rpc_exchange)
     return sorted(names)
+
+
+def any_source_bindings(publishers):
+    """(source exchange, ``any.events``, routing key) for each event type of
+    ``ANY`` source and each publisher (a service, or a partner's account):
+    how a diagnostic ping from anyone reaches everyone."""
+    from setiakawan_contract import event_types
+
+    keys = sorted({t.name for t in event_types if t.source_service == ANY})
+    return [(topology.exchange_name(p), topology.ANY_EXCHANGE, key) for p in sorted(set(publishers)) for key in keys]
 
 
 # -- definitions --------------------------------------------------------------------
@@ -227,6 +238,7 @@ class Definitions:
     users: dict = field(default_factory=dict)  # name -> password
     grants: list = field(default_factory=list)
     exchanges: list = field(default_factory=list)  # (name, type)
+    bindings: list = field(default_factory=list)  # (source exchange, destination exchange, routing key)
     new_vhost: bool = False
 
     def document(self):
@@ -240,6 +252,9 @@ class Definitions:
                                    "read": t.read} for g in self.grants for t in g.topics],
             "exchanges": [{"name": name, "vhost": self.vhost, "type": kind, "durable": True, "auto_delete": False,
                            "internal": False, "arguments": {}} for name, kind in self.exchanges],
+            "bindings": [{"source": source, "vhost": self.vhost, "destination": destination,
+                          "destination_type": "exchange", "routing_key": key, "arguments": {}}
+                         for source, destination, key in self.bindings],
         }
         if self.new_vhost:
             doc["vhosts"] = [{"name": self.vhost}]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import auth, broker, envfile, keys, settings
+from . import auth, broker, envfile, keys, settings, topology
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: the broker as its administrator: where `broker setup` makes accounts (RabbitMQ's own default user)
@@ -228,17 +228,13 @@ def run(services):
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the full contract as JSON schemas.")
 def contract(as_json):
-    """List the published event types (name, exchange, dataschema)."""
-    from . import topology
-    from .contract import event_types
-    from .jsonschema import json_schema
+    """List the published event types (exchange, routing key, dataschema); the
+    same as `python -m setiakawan_contract` where only the contract is installed."""
+    from setiakawan_contract.__main__ import describe
 
-    items = [{"type": t.name, "exchange": topology.exchange_name(t.source_service),
-              "routing_key": t.name, "version": t.version, "dataschema": t.dataschema,
-              "description": t.description, "data": json_schema(t.schema)}
-             for t in event_types]
+    items = describe()
     if as_json:
-        click.echo(json.dumps(items, indent=2))
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
         return
     for item in items:
         click.echo(f"{item['exchange']:<24} {item['routing_key']:<32} {item['dataschema']}")
@@ -370,6 +366,7 @@ def setup_service_accounts(selected, admin_uri, env_file=None, dry_run=False, ec
         if echo:
             echo(_describe(grant))
     definitions.exchanges = [(name, "topic") for name in broker.exchanges_for(needs_list)]
+    definitions.bindings = broker.any_source_bindings(n.service for n in needs_list)
     if dry_run:
         return made, uris
     try:
@@ -443,7 +440,7 @@ def grant_partner(name, reads, publish, env_file):
     partner-NAME…): its own queues bound only to the routing keys granted,
     nothing published under our exchanges. Prints its AMQP URI, password
     included: hand it over privately."""
-    from .contract import event_types
+    from setiakawan_contract import event_types
 
     try:
         account = broker.partner_account(name)
@@ -465,6 +462,9 @@ def grant_partner(name, reads, publish, env_file):
     grant = broker.partner_grant(name, user, granted, publish)
     definitions = broker.Definitions(broker.vhost_of(admin_uri), users={user: password}, grants=[grant],
                                      exchanges=[(e, "topic") for e in sorted(granted)])
+    if publish:  # its pings reach every service, as ours do
+        definitions.exchanges += [(topology.exchange_name(account), "topic"), (topology.ANY_EXCHANGE, "topic")]
+        definitions.bindings = broker.any_source_bindings([account])
     admin = _admin(admin_uri)
     try:
         admin.refuse_foreign_users([user])

@@ -1,6 +1,6 @@
 """Reliable, idempotent event consumption for nameko services.
 
-``@handles("registry", "household.verified")`` on a method
+``@handles("registry", "household.verified", name="verified")`` on a method
 ``def on_verified(self, uow, event)`` gives:
 
 * the event parsed from the CloudEvents binding and checked against its
@@ -32,9 +32,12 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
-from . import context, metrics, topology, wire
+from setiakawan_contract import wire
+from setiakawan_contract.envelope import source_of
+from setiakawan_contract.types import InvalidEvent
+
+from . import context, metrics, topology
 from .db import DatabaseProvider
-from .envelope import InvalidEvent
 from .logs import redact
 
 log = logging.getLogger(__name__)
@@ -92,9 +95,13 @@ class RawQueueConsumer(QueueConsumer):
 class ReliableEventHandler(Entrypoint):
     queue_consumer = RawQueueConsumer()
 
-    def __init__(self, source_service, event_type, max_attempts=None, base_delay_ms=None, **kwargs):
+    def __init__(self, source_service, event_type, handler_name, max_attempts=None, base_delay_ms=None, **kwargs):
+        if not topology.HANDLER_NAME.match(handler_name or ""):
+            raise ValueError(f"a handler's name is lower-case letters, digits and _ (not {handler_name!r}): "
+                             "it names its durable queue and its inbox entries")
         self.source_service = source_service
         self.event_type = event_type
+        self.handler_name = handler_name
         self._max_attempts = max_attempts
         self._base_delay_ms = base_delay_ms
         super().__init__(**kwargs)
@@ -109,7 +116,7 @@ class ReliableEventHandler(Entrypoint):
         self.linger = float(batch.get("linger_ms", DEFAULT_LINGER_MS)) / 1000
         self.service = self.container.service_name
         self.queue = topology.handler_queue(self.source_service, self.event_type,
-                                            self.service, self.method_name)
+                                            self.service, self.handler_name)
         self.amqp_uri = config["AMQP_URI"]
         self._pending = []
         self._lingering = False
@@ -132,6 +139,12 @@ class ReliableEventHandler(Entrypoint):
         except Exception as exc:  # noqa: BLE001 - a message no parser can read must not stop the service
             log.exception("dead-lettering a message that could not be read on %s", self.queue.name)
             self._forward(message, dead=True, error=f"unreadable: {type(exc).__name__}: {exc}")
+            return
+        exchange = self._published_to(message)
+        if exchange and exchange.endswith(".events") and event.source != source_of(exchange[:-len(".events")]):
+            # only the service itself may publish on its exchange: an event claiming another source is forged
+            log.warning("dead-lettering event %s from %s published on %s", event.id, event.source, exchange)
+            self._forward(message, dead=True, error=f"an event from {event.source} published on {exchange}")
             return
         self._pending.append((message, event))
         if len(self._pending) >= self.batch_size or not self.linger:
@@ -175,11 +188,21 @@ class ReliableEventHandler(Entrypoint):
                 self.queue_consumer.ack_message(message)
         return result, exc_info
 
+    def _published_to(self, message):
+        """The exchange a message was first published to. A retried one comes
+        back through this service's retry exchange, which only this service
+        publishes to, carrying the first exchange in a header it set."""
+        exchange = (message.delivery_info or {}).get("exchange")
+        if exchange == topology.retry_exchange_name(self.service):
+            return (message.headers or {}).get(topology.EXCHANGE_HEADER)
+        return exchange
+
     def _forward(self, message, dead, error, attempt=1):
         """Copy the message to its retry or dead-letter queue, confirmed,
         then ack the original; requeue it if the copy could not be made. The
         error travels redacted, as logs are: it can quote a NIK or a phone."""
         headers = dict(message.headers or {})
+        headers[topology.EXCHANGE_HEADER] = self._published_to(message) or ""
         error = redact(error)
         if dead:
             target = topology.dead_letter_queue(self.service, self.queue.name)
@@ -212,22 +235,25 @@ class ReliableEventHandler(Entrypoint):
                              retry_policy={"max_retries": 3, "interval_start": 0.2})
 
 
-def handles(source_service, event_type, *, max_attempts=None, base_delay_ms=None):
+def handles(source_service, event_type, *, name, max_attempts=None, base_delay_ms=None):
     """Decorate ``method(self, uow, event)`` as an idempotent handler of
-    ``event_type`` events published by ``source_service``."""
+    ``event_type`` events published by ``source_service`` (``"any"``: by
+    every service, for a type of ``ANY`` source). ``name`` names the
+    handler's durable queue and its inbox entries: it must stay the same
+    for as long as the handler exists, whatever the method is called."""
 
     def decorate(method):
         @functools.wraps(method)
         def handler(self, events):
             database = _database_of(self)
-            consumer = f"{type(self).name}.{method.__name__}"
+            consumer = f"{type(self).name}.{name}"
             outcomes = []
             with database.transaction() as uow:
                 for event in events:
                     outcomes.append(_apply(self, uow, consumer, method, event))
             return outcomes
 
-        return ReliableEventHandler.decorator(source_service, event_type, max_attempts=max_attempts,
+        return ReliableEventHandler.decorator(source_service, event_type, name, max_attempts=max_attempts,
                                               base_delay_ms=base_delay_ms)(handler)
 
     return decorate

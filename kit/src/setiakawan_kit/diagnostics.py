@@ -1,13 +1,14 @@
 """The operator's connectivity check, mixed into every Setiakawan service:
 ``POST /diagnostics/ping`` sends a ``diagnostic.ping`` through this service's
-outbox; every service records the pings it receives, readable at
-``GET /diagnostics/pings``."""
+outbox; every service records the pings it receives from any service (they
+meet on ``any.events``), readable at ``GET /diagnostics/pings``."""
 import uuid
 
 from marshmallow import Schema, fields, validate
 
 from .consumer import handles
-from .contract.diagnostic import PING
+from setiakawan_contract.diagnostic import PING
+from setiakawan_contract.types import ANY
 from .http import api
 
 ROLES = ("admin", "operator")
@@ -38,7 +39,7 @@ class DiagnosticsMixin:
           summary="Send a diagnostic.ping event to every service")
     def send_ping(self, call):
         with self.db.transaction() as uow:
-            event = uow.publish(PING[self.name], f"ping/{uuid.uuid4()}",
+            event = uow.publish(PING, f"ping/{uuid.uuid4()}",
                                 {"message": call.body["message"], "sent_by": call.identity.agency})
         return 202, {"event_id": event.id, "correlation_id": event.correlationid}
 
@@ -48,18 +49,6 @@ class DiagnosticsMixin:
         with self.db.transaction() as uow:
             return uow.fetchall("SELECT * FROM kit_pings ORDER BY received_at DESC LIMIT 100")
 
-    @handles("registry", "diagnostic.ping")
-    def on_registry_ping(self, uow, event):
-        record_ping(uow, event)
-
-    @handles("distribution", "diagnostic.ping")
-    def on_distribution_ping(self, uow, event):
-        record_ping(uow, event)
-
-    @handles("training", "diagnostic.ping")
-    def on_training_ping(self, uow, event):
-        record_ping(uow, event)
-
-    @handles("notifications", "diagnostic.ping")
-    def on_notifications_ping(self, uow, event):
+    @handles(ANY, "diagnostic.ping", name="pings")
+    def on_ping(self, uow, event):
         record_ping(uow, event)

@@ -14,8 +14,10 @@ import psycopg2
 import psycopg2.extras
 from eventlet.hubs import trampoline
 
-from . import metrics, topology, wire
-from .envelope import make_event
+from setiakawan_contract import wire
+from setiakawan_contract.envelope import make_event
+
+from . import metrics, topology
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,6 @@ def write(cursor, event_type, subject, data, *, service, agency, correlationid=N
 
 def new_event(event_type, subject, data, *, service, agency, correlationid=None, causationid=None, plain=False):
     """An event for ``copy_line``, checked against its schema like ``write``."""
-    if event_type.source_service != service:
-        raise ValueError(f"{service} cannot publish {event_type.source_service}'s {event_type.name}")
     return make_event(event_type, subject, data, service=service, agency=agency,
                       correlationid=correlationid, causationid=causationid, plain=plain)
 

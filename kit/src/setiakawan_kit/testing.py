@@ -31,8 +31,8 @@ import pytest
 import yaml
 
 from . import auth, keys, migrate
-from .broker import (BrokerAdmin, Definitions, amqp_uri_for, exchanges_for, needs_of, new_password, partner_grant,
-                     service_grant)
+from .broker import (BrokerAdmin, Definitions, amqp_uri_for, any_source_bindings, exchanges_for, needs_of,
+                     new_password, partner_grant, service_grant)
 from .broker import partner_account as partner_account_name
 from .db import database_dsn
 
@@ -227,11 +227,12 @@ class BrokerAccounts:
     def user(self, name):
         return self.prefix + name
 
-    def _grant(self, vhost, name, grant, exchanges=()):
+    def _grant(self, vhost, name, grant, exchanges=(), bindings=()):
         user = self.user(name)
         password = self.passwords.setdefault(user, new_password())
         self.broker.admin.apply(Definitions(
-            vhost, users={user: password}, grants=[grant], exchanges=[(e, "topic") for e in exchanges]))
+            vhost, users={user: password}, grants=[grant], exchanges=[(e, "topic") for e in exchanges],
+            bindings=list(bindings)))
         return amqp_uri_for(self.broker.uri(vhost), user, password)
 
     def for_service(self, vhost, name, service_cls):
@@ -240,7 +241,7 @@ class BrokerAccounts:
         ``setiakawan broker setup`` makes them."""
         needs = needs_of(service_cls, name=_service_name(name, service_cls))
         return self._grant(vhost, name, service_grant(needs, self.user(name)),
-                           exchanges_for([needs]))
+                           exchanges_for([needs]), any_source_bindings([needs.service]))
 
     def for_partner(self, vhost, name, reads, publishes=False):
         account = partner_account_name(name)

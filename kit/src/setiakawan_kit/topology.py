@@ -1,12 +1,16 @@
 """Exchanges and queues. Names follow nameko's own: a service publishes to
 the topic exchange ``<service>.events`` with the event type as routing key,
-and a handler consumes from ``evt-<source>-<type>--<service>.<method>``.
+and a handler consumes from ``evt-<source>-<type>--<service>.<handler>``,
+the handler's name given in ``@handles`` (so renaming a method orphans
+nothing). Events any service may publish (source ``any``: the diagnostic
+ping) also reach ``any.events``, which ``setiakawan broker setup`` binds
+to every service's exchange, so a handler of them needs no list of names.
 
 Each reliable handler's queue has retry queues and a dead-letter queue,
-reached through the consuming service's own direct exchange
-``<service>.retry`` (routing key: the queue's name; a topic exchange only
-so that topic permissions apply to it), so that no service
-needs to publish to the default exchange, which reaches every queue::
+reached through the consuming service's own exchange ``<service>.retry``
+(routing key: the queue's name; a topic exchange only so that topic
+permissions apply to it), so that no service needs to publish to the
+default exchange, which reaches every queue::
 
     <queue>.retry.<ms>ms  holds a failed message for <ms> milliseconds
                           (base_delay * 2**(attempt-1)), then dead-letters it
@@ -22,9 +26,11 @@ events exchange is declared passively (it must exist: the publisher, or
 a permission that would also let the consumer delete it.
 """
 import logging
+import re
 
 import amqp
 from kombu import Exchange, Queue
+from setiakawan_contract.types import ANY, exchange_name
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +38,12 @@ ATTEMPT_HEADER = "x-setiakawan-attempt"
 ERROR_HEADER = "x-setiakawan-error"
 FAILED_QUEUE_HEADER = "x-setiakawan-queue"
 DEAD_AT_HEADER = "x-setiakawan-dead-at"
-
-
-def exchange_name(service):
-    return f"{service}.events"
+#: on a retried message: the exchange it was first published to (set by the consumer, which alone
+#: publishes to its retry exchange)
+EXCHANGE_HEADER = "x-setiakawan-exchange"
+#: where events of ``ANY`` source (``diagnostic.ping``) from every service meet
+ANY_EXCHANGE = exchange_name(ANY)
+HANDLER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 def event_exchange(service, passive=False):
@@ -54,12 +62,12 @@ def retry_exchange(service):
     return Exchange(retry_exchange_name(service), type="topic", durable=True, delivery_mode=2)
 
 
-def handler_queue_name(source_service, event_type, service, method):
-    return f"evt-{source_service}-{event_type}--{service}.{method}"
+def handler_queue_name(source_service, event_type, service, handler):
+    return f"evt-{source_service}-{event_type}--{service}.{handler}"
 
 
-def handler_queue(source_service, event_type, service, method):
-    return Queue(handler_queue_name(source_service, event_type, service, method),
+def handler_queue(source_service, event_type, service, handler):
+    return Queue(handler_queue_name(source_service, event_type, service, handler),
                  exchange=event_exchange(source_service, passive=source_service != service),
                  routing_key=event_type, durable=True, auto_delete=False)
 

@@ -3,7 +3,7 @@ LKS social welfare institutions) that receive grants or training as a whole."""
 import uuid
 
 from setiakawan_kit.auth import require_region
-from setiakawan_kit.contract import registry as contract
+from setiakawan_contract import registry as contract
 from setiakawan_kit.problems import not_found
 
 from . import personal_data, storage

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from setiakawan_kit.auth import require_region
-from setiakawan_kit.contract import registry as contract
+from setiakawan_contract import registry as contract
 from setiakawan_kit.problems import Problem, conflict, forbidden, not_found
 
 from . import personal_data, storage

@@ -27,9 +27,10 @@ from datetime import datetime, timezone
 from itertools import accumulate
 from typing import NamedTuple
 
-from setiakawan_kit import envelope, outbox, topology
+from setiakawan_contract import envelope
+from setiakawan_kit import outbox, topology
 from setiakawan_kit.auth import Identity
-from setiakawan_kit.contract import registry as contract
+from setiakawan_contract import registry as contract
 
 from .rules import households as hh
 from .rules import regions, welfare

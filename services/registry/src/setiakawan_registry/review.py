@@ -1,5 +1,5 @@
 """Likely duplicates under review: an officer merges or dismisses them."""
-from setiakawan_kit.contract import registry as contract
+from setiakawan_contract import registry as contract
 from setiakawan_kit.problems import conflict, not_found
 
 from . import households, personal_data, storage

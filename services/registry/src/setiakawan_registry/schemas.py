@@ -6,7 +6,7 @@ from datetime import date, timezone
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
 from setiakawan_kit.auth import REGION_CODE
-from setiakawan_kit.contract.registry import GROUP_KINDS, STATUSES
+from setiakawan_contract.registry import GROUP_KINDS, STATUSES
 
 from .rules import access, disclosure, households as hh
 from .rules import identity, regions, welfare

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from setiakawan_kit.contract.registry import STATUSES, HouseholdSnapshot
+from setiakawan_contract.registry import STATUSES, HouseholdSnapshot
 
 from setiakawan_registry.rules import households as hh
 

@@ -4,7 +4,7 @@ and the personal-data-free snapshot other services receive."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from setiakawan_kit.contract import registry as contract
+from setiakawan_contract import registry as contract
 
 CHILD_UNDER = 18
 ELDERLY_FROM = 60

@@ -3,8 +3,7 @@ from datetime import datetime, timezone
 import pytest
 from marshmallow import Schema, fields
 
-from setiakawan_kit import wire
-from setiakawan_kit.envelope import EventTypes, InvalidEvent, make_event
+from setiakawan_contract import EventTypes, InvalidEvent, make_event, wire
 
 
 class Sample(Schema):
@@ -80,7 +79,7 @@ def test_registry_keeps_versions_apart_and_refuses_conflicting_definitions(types
 
 
 def test_contract_examples_match_their_schemas():
-    from setiakawan_kit.contract import event_types
+    from setiakawan_contract import event_types
 
     for event_type in event_types:
         assert event_type.validate(event_type.example) is not None

@@ -3,7 +3,8 @@ content mode (``ce-`` headers, data as the JSON body, ``content_type`` holding
 ``datacontenttype``). nameko's ``@event_handler`` receives the body as usual."""
 import json
 
-from .envelope import Event, InvalidEvent, event_types, load_envelope
+from .envelope import Event, load_envelope
+from .types import InvalidEvent, event_types
 
 CE = "ce-"
 

@@ -14,7 +14,7 @@ Version 2 of the household and member events dropped version 1's
 carry them and are still version 1."""
 from marshmallow import Schema, fields, validate
 
-from ..envelope import event_types
+from .types import event_types
 
 STATUSES = ("registered", "verified", "rejected", "inactive", "graduated")
 SEXES = ("M", "F")

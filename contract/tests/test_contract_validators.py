@@ -6,8 +6,8 @@ import copy
 import pytest
 from marshmallow import ValidationError
 
-from setiakawan_kit.contract import event_types
-from setiakawan_kit.envelope import InvalidEvent, _instance
+from setiakawan_contract import event_types
+from setiakawan_contract.types import InvalidEvent, _instance
 
 
 def mutations(example):
