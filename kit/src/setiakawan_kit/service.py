@@ -85,7 +85,13 @@ class KitService:
     def health(self, call):
         checks = {"database": _check(self.db.ping), "broker": _check(self._broker_ok)}
         ok = all(v == "ok" for v in checks.values())
-        return (200 if ok else 503), {"service": self.name, "status": "ok" if ok else "unavailable", **checks}
+        return (200 if ok else 503), {"service": self.name, "status": "ok" if ok else "unavailable", **checks,
+                                      **self.health_details()}
+
+    def health_details(self):
+        """What a service adds to its ``/health`` answer (strings), beyond
+        database and broker."""
+        return {}
 
     @api("GET", "/metrics", public=True, summary="Prometheus metrics")
     def prometheus_metrics(self, call):

@@ -42,8 +42,18 @@ log = logging.getLogger(__name__)
 
 try:
     from ._bulktext import Writer
-except ImportError:  # built without a C compiler: the Python definition does it all
+    WRITER_MISSING = None
+except ImportError as exc:  # built without a C compiler: the Python definition does it all
     Writer = None
+    WRITER_MISSING = str(exc)
+
+
+def import_path():
+    """Which path bulk imports take here: the C accelerator, or Python alone
+    (several times slower) and why."""
+    if Writer is not None:
+        return {"bulk_import": "c"}
+    return {"bulk_import": "python", "bulk_import_reason": f"the C accelerator is not built ({WRITER_MISSING})"}
 
 INDICATOR_NAMES = ("monthly_income", "floor", "wall", "roof", "electricity", "water", "sanitation", "assets")
 HOUSEHOLD_COPY = ("households", "id, kk_number, street, rt, rw, village_code, indicators, welfare_score,"

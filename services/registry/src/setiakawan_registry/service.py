@@ -15,7 +15,7 @@ from setiakawan_kit.problems import invalid
 from setiakawan_kit.rpc import rpc
 from setiakawan_kit.service import KitService
 
-from . import access_log, groups, households, imports, matches, personal_data, review, schemas
+from . import access_log, groups, households, import_chunks, imports, matches, personal_data, review, schemas
 from .rules import access
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,9 @@ MANAGE = ("admin", "operator")
 class Settings(DependencyProvider):
     def setup(self):
         self.settings = households.Settings.from_config(self.container.config)
+        path = import_chunks.import_path()
+        if path["bulk_import"] != "c":
+            log.warning("bulk imports will take the slower Python path: %s", path["bulk_import_reason"])
 
     def get_dependency(self, worker_ctx):
         return self.settings
@@ -78,6 +81,9 @@ class RegistryService(DiagnosticsMixin, KitService):
 
     name = "registry"
     description = __doc__
+
+    def health_details(self):
+        return import_chunks.import_path()
     settings = Settings()
     uploads = Uploads()
     index_repair = IndexRepair()

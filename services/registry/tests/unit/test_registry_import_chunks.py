@@ -113,6 +113,15 @@ def test_the_c_writer_is_built():
     # setup.py builds it when a C compiler is there, as on CI; without it
     # imports still work, several times slower
     assert import_chunks.Writer is not None, "setiakawan_registry._bulktext was not built"
+    assert import_chunks.import_path() == {"bulk_import": "c"}
+
+
+def test_without_the_c_writer_health_says_which_path_and_why(monkeypatch):
+    monkeypatch.setattr(import_chunks, "Writer", None)
+    monkeypatch.setattr(import_chunks, "WRITER_MISSING", "No module named 'setiakawan_registry._bulktext'")
+    assert import_chunks.import_path() == {
+        "bulk_import": "python",
+        "bulk_import_reason": "the C accelerator is not built (No module named 'setiakawan_registry._bulktext')"}
 
 
 @pytest.mark.parametrize("seed", [11, 13, 17])
