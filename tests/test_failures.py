@@ -6,17 +6,16 @@ the consumer and has exactly one effect (``applied.applications`` stays 1:
 redeliveries are absorbed by the inbox), and the services recover by
 themselves.
 
-``Broker.restart()`` stops the whole local RabbitMQ node, so these tests are
-marked ``failure`` (``pytest -m failure`` / ``-m "not failure"``).
+They are marked ``failure`` (``pytest -m failure`` / ``-m "not failure"``).
+Those that restart the broker or cut its connections take ``own_broker``:
+they run only on a RabbitMQ node started for the test session, never on
+one a developer works with.
 """
-import base64
 import json
 import socket
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kombu
 import pytest
@@ -101,26 +100,9 @@ def broker_port_open(broker):
         return False
 
 
-def management(broker, method, path):
-    """A call to the RabbitMQ management API; returns the decoded JSON or None."""
-    request = urllib.request.Request(
-        f"http://{broker.host}:{broker.management_port}/api/{path}", method=method,
-        headers={"X-Reason": "fault injection",
-                 "Authorization": "Basic " + base64.b64encode(
-                     f"{broker.user}:{broker.password}".encode()).decode()})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else None
-
-
-def vhost_connections(broker, vhost):
-    connections = management(broker, "GET", f"vhosts/{urllib.parse.quote(vhost, safe='')}/connections")
-    return {c["name"] for c in connections}
-
-
 def handler_queue_connections(broker, vhost):
     """Names of the connections consuming from the handler queue."""
-    consumers = management(broker, "GET", f"consumers/{urllib.parse.quote(vhost, safe='')}")
+    consumers = json.loads(broker.admin._api("GET", f"consumers/{urllib.parse.quote(vhost, safe='')}"))
     # a consumer the broker has only just registered can be listed with its
     # channel details still empty ([]): it is not counted until they are in
     return {c["channel_details"]["connection_name"] for c in consumers
@@ -179,10 +161,10 @@ def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected
 
 @pytest.mark.failure
 def test_broker_restart_while_publishing_loses_and_duplicates_nothing(
-        pair, token, db, infrastructure, amqp_uri):
+        pair, token, db, own_broker, amqp_uri):
     # Slow handlers, so that some are in flight (applied, not yet acked) when the broker stops.
     producer, consumer, producer_db, consumer_db = pair(consumer_env={"CONSUMER_DELAY_S": "0.02"})
-    broker = infrastructure.broker
+    broker = own_broker
     requests_total, per_request = 40, 50
     # Requests 0-14 go while the broker is up (the restart starts after 10),
     # 15-29 once its port is closed, 30-39 after it is back.
@@ -303,12 +285,12 @@ def test_producer_killed_while_relaying_backlog_delivers_every_event_once(
 
 @pytest.mark.failure
 def test_handlers_in_flight_when_the_broker_closes_the_connection_apply_once(
-        make_database, run_service, token, db, infrastructure, vhost, amqp_uri, tmp_path):
+        make_database, run_service, token, db, own_broker, vhost, amqp_uri, tmp_path):
     """Ten handlers hold uncommitted effects when the broker closes the
     consumer's connection; they commit afterwards, their acks cannot reach
     the broker, which redelivers the ten messages on the new connection: the
     inbox absorbs them, and the consumer process carries on."""
-    broker = infrastructure.broker
+    broker = own_broker
     gate = tmp_path / "gate"
     producer_db = make_database(prefix="producer")
     consumer_db = make_database(SUPPORT_MIGRATIONS, prefix="consumer")
@@ -326,12 +308,7 @@ def test_handlers_in_flight_when_the_broker_closes_the_connection_apply_once(
              services=[consumer], state=lambda: open_transactions(server, consumer_db))
     old = wait_for(lambda: handler_queue_connections(broker, vhost), what="consumer listed",
                    services=[consumer])
-    for name in vhost_connections(broker, vhost):
-        try:
-            management(broker, "DELETE", f"connections/{urllib.parse.quote(name, safe='')}")
-        except urllib.error.HTTPError as exc:
-            if exc.code != 404:
-                raise
+    broker.cut_connections(vhost)
     # The consumer consumes again on a new connection while the old handlers still wait.
     wait_for(lambda: (handler_queue_connections(broker, vhost) or old).isdisjoint(old),
              what="consumer reconnected", services=[consumer],
