@@ -7,16 +7,7 @@ import kombu
 import requests
 
 from setiakawan_kit import topology
-
-
-def wait_for(predicate, timeout=30, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+from setiakawan_kit.testing import wait_for
 
 
 def queue_exists(amqp_uri, name):
@@ -95,12 +86,15 @@ def test_a_kombu_partner_binds_by_routing_key(pair, token, amqp_uri):
         received = []
         with conn.Consumer(queue, callbacks=[lambda body, msg: (received.append((body, msg.headers)), msg.ack())]):
             assert publish(producer, token, count=2, start=5).status_code == 201
-            deadline = time.monotonic() + 20
-            while len(received) < 2 and time.monotonic() < deadline:
+
+            def two_received():
                 try:
                     conn.drain_events(timeout=1)
                 except TimeoutError:
                     pass
+                return len(received) >= 2
+
+            wait_for(two_received, timeout=20, interval=0, what="both events at the partner's queue")
     assert sorted(body["seq"] for body, _ in received) == [5, 6]
     assert all(headers["ce-type"] == "thing.happened" for _, headers in received)
 

@@ -11,6 +11,7 @@ Those that restart the broker or cut its connections take ``own_broker``:
 they run only on a RabbitMQ node started for the test session, never on
 one a developer works with.
 """
+import functools
 import json
 import socket
 import threading
@@ -22,6 +23,7 @@ import pytest
 import requests
 
 from setiakawan_kit import topology
+from setiakawan_kit.testing import wait_for as _wait_for
 
 from .conftest import SUPPORT_MIGRATIONS
 
@@ -32,23 +34,7 @@ HANDLER_QUEUE = topology.handler_queue_name("producer", "thing.happened", "consu
 
 # -- helpers ------------------------------------------------------------------
 
-def wait_for(predicate, timeout=WAIT_S, interval=0.1, what="condition", services=(), state=None):
-    """Poll ``predicate`` until it is truthy; on timeout fail with the last
-    observed state and the services' log tails."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(interval)
-    details = [f"{what} not met within {timeout}s"]
-    if state is not None:
-        details.append(f"last state: {state()}")
-    for service in services:
-        details.append(f"--- {service.name} log tail ---\n{service.log_tail(40)}")
-    raise AssertionError("\n".join(details))
+wait_for = functools.partial(_wait_for, timeout=WAIT_S)
 
 
 def post_things(producer, token, **body):
@@ -113,18 +99,6 @@ def handler_queue_connections(broker, vhost):
 def open_transactions(conn, database):
     return scalar(conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
                         " AND state = 'idle in transaction'", (database,))
-
-
-def consumed_outcomes(service):
-    """``setiakawan_events_consumed_total`` by outcome, from the service's /metrics."""
-    text = requests.get(service.url + "/metrics", timeout=10).text
-    outcomes = {}
-    for line in text.splitlines():
-        if line.startswith("setiakawan_events_consumed_total{"):
-            labels, value = line.rsplit(" ", 1)
-            outcome = labels.split('outcome="', 1)[1].split('"', 1)[0]
-            outcomes[outcome] = outcomes.get(outcome, 0) + int(float(value))
-    return outcomes
 
 
 def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected_seqs, services):
@@ -197,12 +171,10 @@ def test_broker_restart_while_publishing_loses_and_duplicates_nothing(
             errors.append(exc)
 
     def watch_broker():
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline and not restarted.is_set():
-            if not broker_port_open(broker):
-                broker_down.set()
-                return
-            time.sleep(0.02)
+        seen = wait_for(lambda: "down" if not broker_port_open(broker) else restarted.is_set() and "restarted",
+                        interval=0.02, what="the broker's port closing")
+        if seen == "down":
+            broker_down.set()
 
     thread = threading.Thread(target=publisher, daemon=True)
     thread.start()
@@ -320,9 +292,9 @@ def test_handlers_in_flight_when_the_broker_closes_the_connection_apply_once(
                                     [producer, consumer])
     assert consumer.process.poll() is None, f"consumer exited:\n{consumer.log_tail()}"
     consumer.wait_healthy(timeout=30)
-    outcomes = consumed_outcomes(consumer)
-    assert outcomes.get("applied") == total, outcomes
-    assert outcomes.get("duplicate", 0) >= 10, outcomes  # the ten redeliveries, absorbed
+    consumed = functools.partial(consumer.metric, "setiakawan_events_consumed_total")
+    assert consumed(outcome="applied") == total
+    assert consumed(outcome="duplicate") >= 10  # the ten redeliveries, absorbed
 
 
 @pytest.mark.failure

@@ -19,7 +19,7 @@ Where they come from:
 Each test gets its own vhost and its own databases, dropped afterwards, so
 runs never collide. Services run as real processes (``python -m
 setiakawan_kit.runner``), the way an operator runs them, so tests can kill
-and restart them.
+and restart them. ``wait_for`` is the one way tests wait for something.
 """
 import atexit
 import functools
@@ -43,6 +43,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from . import auth, keys, migrate, rabbitmq_node
 from .broker import (BrokerAdmin, Definitions, amqp_uri_for, exchanges_for, needs_of, new_password, partner_grant,
@@ -70,6 +71,27 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout=30, interval=0.1, what="the condition", services=(), state=None):
+    """Call ``predicate`` every ``interval`` seconds until it returns
+    something truthy, and return that. After ``timeout`` seconds fail
+    (AssertionError) naming ``what``, with ``state()`` (what was seen
+    last) and the log tails of ``services`` (``ServiceProcess``es)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    details = [f"{what}: not within {timeout}s"]
+    if state is not None:
+        details.append(f"last seen: {state()}")
+    for service in services:
+        details.append(f"--- {service.name} log tail ---\n{service.log_tail(40)}")
+    raise AssertionError("\n".join(details))
 
 
 @dataclass
@@ -400,18 +422,20 @@ def partner_account(broker_accounts, vhost):
 def wait_until_healthy(url, process, describe, timeout=60):
     """Wait until ``url``'s ``/health`` answers 200; RuntimeError naming
     ``describe()`` if ``process`` exits first or the time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def healthy():
         if process.poll() is not None:
             raise RuntimeError(f"exited ({process.returncode}): {describe()}")
         try:
             with urllib.request.urlopen(url + "/health", timeout=2) as response:
-                if response.status == 200:
-                    return
+                return response.status == 200
         except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"not healthy after {timeout}s: {describe()}")
+            return False
+
+    try:
+        wait_for(healthy, timeout, interval=0.2, what="healthy")
+    except AssertionError:
+        raise RuntimeError(f"not healthy after {timeout}s: {describe()}") from None
 
 
 class ServiceProcess:
@@ -457,6 +481,15 @@ class ServiceProcess:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def metric(self, name, **labels):
+        """The sum of the samples of metric ``name`` (e.g.
+        ``setiakawan_events_consumed_total``) on this service's ``/metrics``
+        whose labels include ``labels``."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=10) as response:
+            text = response.read().decode()
+        return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                   if sample.name == name and labels.items() <= sample.labels.items())
 
     def log_tail(self, lines=60):
         try:

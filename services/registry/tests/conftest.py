@@ -11,6 +11,7 @@ import requests
 from setiakawan_kit import topology
 from setiakawan_kit.rpc import RpcClient
 from setiakawan_kit.service import KitService
+from setiakawan_kit.testing import wait_for
 from setiakawan_registry import SERVICE
 
 from registry_samples import household_body  # noqa: F401 - the integration tests import it from here
@@ -140,13 +141,19 @@ def rpc_call_raw(uri, service, method, body, user_id=None, timeout=20):
         channel.confirm_select()
         channel.basic_publish(amqp.Message(json.dumps(body), **properties),
                               exchange="nameko-rpc", routing_key=f"registry.{method}")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            message = reply.get(no_ack=True)
-            if message is not None:
-                return json.loads(message.body)
-            time.sleep(0.05)
-    raise AssertionError(f"no reply to registry.{method}")
+        message = wait_for(lambda: reply.get(no_ack=True), timeout, interval=0.05,
+                           what=f"a reply to registry.{method}")
+        return json.loads(message.body)
+
+
+def finished_import(registry, bearer, import_id, timeout=120):
+    """The import's state once it completed or failed."""
+    def state():
+        return requests.get(f"{registry.url}/imports/{import_id}", timeout=10,
+                            headers={"Authorization": f"Bearer {bearer}"}).json()
+
+    return wait_for(lambda: (s := state())["status"] in ("completed", "failed") and s, timeout, interval=0.2,
+                    what=f"import {import_id} to end", state=state, services=[registry])
 
 
 @pytest.fixture
