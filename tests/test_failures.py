@@ -101,10 +101,15 @@ def open_transactions(conn, database):
                         " AND state = 'idle in transaction'", (database,))
 
 
-def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected_seqs, services):
+MARKER_SEQ = 10**9  # a last event, published once everything else has settled
+
+
+def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected_seqs, producer, consumer, token):
     """Wait until every expected event is applied and everything has settled
-    (outbox sent, handler queues drained), then check exactly-once."""
+    (outbox sent, handler queues drained, then a marker event published
+    behind any redelivery applied too), then check exactly-once."""
     n = len(expected_seqs)
+    services = [producer, consumer]
     wait_for(lambda: applied_summary(consumer_db)[0] >= n, what=f"{n} events applied",
              services=services, state=lambda: (applied_summary(consumer_db), unsent(producer_db)))
     wait_for(lambda: unsent(producer_db) == 0, what="producer outbox fully sent",
@@ -112,11 +117,15 @@ def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected
     wait_for(lambda: not any(ready_messages(amqp_uri, handler_queues()).values()),
              what="handler queues drained", services=services,
              state=lambda: ready_messages(amqp_uri, handler_queues()))
-    # Any late redelivery of a message still unacked would be absorbed now; give it a moment.
-    time.sleep(1.0)
+    # A late redelivery of a message still unacked goes to the queue ahead of the marker.
+    response = post_things(producer, token, count=1, start=MARKER_SEQ, subject_prefix="marker")
+    assert response.status_code == 201, response.text
+    wait_for(lambda: scalar(consumer_db, "SELECT count(*) FROM applied WHERE seq = %s", (MARKER_SEQ,)),
+             what="the marker event applied", services=services)
 
     with consumer_db.cursor() as cur:
-        cur.execute("SELECT seq, count(*), sum(applications) FROM applied GROUP BY seq ORDER BY seq")
+        cur.execute("SELECT seq, count(*), sum(applications) FROM applied WHERE seq <> %s GROUP BY seq ORDER BY seq",
+                    (MARKER_SEQ,))
         rows = cur.fetchall()
     seqs = [r[0] for r in rows]
     assert seqs == sorted(expected_seqs), (
@@ -124,8 +133,8 @@ def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected
         f"unexpected: {sorted(set(seqs) - set(expected_seqs))[:20]}")
     twice = [r for r in rows if r[1] != 1 or r[2] != 1]
     assert not twice, f"events with more than one effect (seq, rows, applications): {twice[:20]}"
-    assert scalar(consumer_db, "SELECT count(*) FROM kit_inbox") == n
-    assert scalar(producer_db, "SELECT count(*) FROM kit_outbox") == n
+    assert scalar(consumer_db, "SELECT count(*) FROM kit_inbox") == n + 1
+    assert scalar(producer_db, "SELECT count(*) FROM kit_outbox") == n + 1
     assert unsent(producer_db) == 0
     dead = ready_messages(amqp_uri, [topology.dead_letter_queue("consumer", HANDLER_QUEUE).name])
     assert not any(dead.values()), f"dead-lettered: {dead}"
@@ -196,7 +205,7 @@ def test_broker_restart_while_publishing_loses_and_duplicates_nothing(
     assert posted_while_down, "no request was posted while the broker was down"
 
     assert_every_event_applied_once(db(consumer_db), db(producer_db), amqp_uri,
-                                    list(range(requests_total * per_request)), [producer, consumer])
+                                    list(range(requests_total * per_request)), producer, consumer, token)
     # Both processes recovered by themselves and report healthy.
     producer.wait_healthy(timeout=30)
     consumer.wait_healthy(timeout=30)
@@ -220,7 +229,7 @@ def test_consumer_killed_mid_handler_applies_every_event_once_after_restart(
 
     consumer.start()
     assert_every_event_applied_once(consumer_conn, db(producer_db), amqp_uri, list(range(total)),
-                                    [producer, consumer])
+                                    producer, consumer, token)
 
 
 @pytest.mark.failure
@@ -252,7 +261,7 @@ def test_producer_killed_while_relaying_backlog_delivers_every_event_once(
 
     producer.start()
     assert_every_event_applied_once(db(consumer_db), producer_conn, amqp_uri, list(range(total)),
-                                    [producer, consumer])
+                                    producer, consumer, token)
 
 
 @pytest.mark.failure
@@ -289,11 +298,11 @@ def test_handlers_in_flight_when_the_broker_closes_the_connection_apply_once(
 
     gate.touch()
     assert_every_event_applied_once(db(consumer_db), db(producer_db), amqp_uri, list(range(total)),
-                                    [producer, consumer])
+                                    producer, consumer, token)
     assert consumer.process.poll() is None, f"consumer exited:\n{consumer.log_tail()}"
     consumer.wait_healthy(timeout=30)
     consumed = functools.partial(consumer.metric, "setiakawan_events_consumed_total")
-    assert consumed(outcome="applied") == total
+    assert consumed(outcome="applied") == total + 1  # and the marker
     assert consumed(outcome="duplicate") >= 10  # the ten redeliveries, absorbed
 
 
