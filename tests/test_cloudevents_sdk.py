@@ -1,7 +1,5 @@
 """Every event type of the contract, as the relay puts it on the wire, is
 read by the official CloudEvents Python SDK (RabbitMQ binding)."""
-import time
-
 import kombu
 import pytest
 from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_rabbitmq_event
@@ -11,6 +9,7 @@ from setiakawan_contract import wire
 from setiakawan_kit import outbox, topology
 from setiakawan_contract import event_types
 from setiakawan_kit.db import database_dsn
+from setiakawan_kit.testing import wait_for
 
 import psycopg2
 
@@ -44,13 +43,14 @@ def captured(infrastructure, amqp_uri, make_database):
             relay._drop_broker()
             relay._drop_db()
         messages = []
-        deadline = time.monotonic() + 20
-        while len(messages) < len(types) and time.monotonic() < deadline:
-            message = queue(channel).get(no_ack=True)
-            if message is None:
-                time.sleep(0.05)
-                continue
-            messages.append(message)
+
+        def all_came():
+            while (message := queue(channel).get(no_ack=True)) is not None:
+                messages.append(message)
+            return len(messages) >= len(types)
+
+        wait_for(all_came, timeout=20, interval=0.05, what=f"{len(types)} events",
+                 state=lambda: len(messages))
         queue(channel).delete()
     return types, originals, messages
 

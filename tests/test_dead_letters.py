@@ -6,7 +6,8 @@ import kombu
 import requests
 
 from setiakawan_kit import topology
-from tests.test_event_flow import applied_rows, publish, wait_for
+from setiakawan_kit.testing import wait_for
+from tests.test_event_flow import applied_rows, publish
 
 THING_QUEUE = "evt-producer-thing.happened--consumer.on_thing"
 POISON_QUEUE = "evt-producer-thing.poisoned--consumer.on_poisoned"
@@ -31,7 +32,8 @@ def dead_letters(amqp_uri, queue_name, expected):
         collected.extend(drain(amqp_uri, topology.dead_letter_queue("consumer", queue_name).name))
         return len(collected) >= expected
 
-    wait_for(enough, timeout=60, interval=0.3)
+    wait_for(enough, timeout=60, interval=0.3, what=f"{expected} dead letters in {queue_name}",
+             state=lambda: len(collected))
     return collected
 
 
@@ -60,7 +62,7 @@ def test_handler_that_always_fails_is_dead_lettered_after_its_attempts(pair, tok
     assert publish(producer, token, count=20).status_code == 201
 
     # Healthy messages keep flowing while the poisoned ones are retried.
-    wait_for(lambda: len(applied_rows(db, consumer_db)) == 20)
+    wait_for(lambda: len(applied_rows(db, consumer_db)) == 20, what="the healthy events applied")
     dead = dead_letters(amqp_uri, POISON_QUEUE, expected=2)
     assert len(dead) == 2
     for headers, body in dead:
@@ -101,7 +103,7 @@ def test_unreadable_messages_go_straight_to_the_dead_letter_queue(pair, token, d
         raw_publish(amqp_uri, body, headers, content_type)
     assert publish(producer, token, count=1, start=3).status_code == 201
 
-    wait_for(lambda: applied_rows(db, consumer_db))
+    wait_for(lambda: applied_rows(db, consumer_db), what="the readable event applied")
     dead = dead_letters(amqp_uri, THING_QUEUE, expected=len(bad))
     errors = sorted(h[topology.ERROR_HEADER] for h, _ in dead)
     for *_, reason in bad:
@@ -118,7 +120,7 @@ def test_a_redelivered_event_has_no_second_effect(pair, token, db, amqp_uri):
     for _ in range(3):
         raw_publish(amqp_uri, b'{"seq": 77}', headers)
     assert publish(producer, token, count=1, start=78).status_code == 201
-    wait_for(lambda: len(applied_rows(db, consumer_db)) == 2)
-    wait_for(lambda: 'outcome="duplicate",service="consumer",type="thing.happened"} 2.0'
-             in requests.get(consumer.url + "/metrics", timeout=10).text)
+    wait_for(lambda: len(applied_rows(db, consumer_db)) == 2, what="both events applied")
+    wait_for(lambda: consumer.metric("setiakawan_events_consumed_total", outcome="duplicate") == 2,
+             what="two duplicates counted", services=[consumer])
     assert [(r[0], r[1]) for r in applied_rows(db, consumer_db)] == [(77, 1), (78, 1)]

@@ -1,22 +1,12 @@
 """Events from one service's transaction to another service's handler,
 through the real RabbitMQ and PostgreSQL."""
 import json
-import time
 
 import kombu
 import requests
 
 from setiakawan_kit import topology
-
-
-def wait_for(predicate, timeout=30, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+from setiakawan_kit.testing import wait_for
 
 
 def queue_exists(amqp_uri, name):
@@ -60,10 +50,9 @@ def test_rolled_back_transaction_publishes_nothing(pair, token, db):
     response = publish(producer, token, count=5, start=100, fail_after_publishing=True)
     assert response.status_code == 409
     assert response.headers["Content-Type"] == "application/problem+json"
-    # A later event arrives; the rolled-back ones never do.
+    # A later event arrives; the rolled-back ones, written to the outbox before it, never do.
     assert publish(producer, token, count=1, start=7).status_code == 201
-    wait_for(lambda: applied_rows(db, consumer_db))
-    time.sleep(0.5)
+    wait_for(lambda: applied_rows(db, consumer_db), what="the later event applied")
     assert [r[0] for r in applied_rows(db, consumer_db)] == [7]
     with db(producer_db).cursor() as cur:
         cur.execute("SELECT count(*) FROM kit_outbox")
@@ -95,12 +84,15 @@ def test_a_kombu_partner_binds_by_routing_key(pair, token, amqp_uri):
         received = []
         with conn.Consumer(queue, callbacks=[lambda body, msg: (received.append((body, msg.headers)), msg.ack())]):
             assert publish(producer, token, count=2, start=5).status_code == 201
-            deadline = time.monotonic() + 20
-            while len(received) < 2 and time.monotonic() < deadline:
+
+            def two_received():
                 try:
                     conn.drain_events(timeout=1)
                 except TimeoutError:
                     pass
+                return len(received) >= 2
+
+            wait_for(two_received, timeout=20, interval=0, what="both events at the partner's queue")
     assert sorted(body["seq"] for body, _ in received) == [5, 6]
     assert all(headers["ce-type"] == "thing.happened" for _, headers in received)
 
@@ -110,21 +102,33 @@ def test_a_hold_delays_the_relay_until_released_or_its_lease_runs_out(pair, toke
     and leave in order once the hold is released (or its lease ends)."""
     from setiakawan_kit import outbox
     producer, consumer, producer_db, consumer_db = pair()
+
+    def unsent():
+        with db(producer_db).cursor() as cur:
+            cur.execute("SELECT count(*) FROM kit_outbox WHERE sent_at IS NULL")
+            return cur.fetchone()[0]
+
+    def publish_while_held(count, start):
+        # the relay has looked at its outbox since the rows were written
+        # (two held polls after the request: the first may have begun before)
+        before = producer.metric("setiakawan_outbox_held_polls_total")
+        assert publish(producer, token, count=count, start=start).status_code == 201
+        wait_for(lambda: producer.metric("setiakawan_outbox_held_polls_total") >= before + 2,
+                 what="the relay polling its held outbox", services=[producer])
+
     with db(producer_db).cursor() as cur:
         outbox.hold(cur, "bulk-1", "test load", 60)
-    assert publish(producer, token, count=20).status_code == 201
-    time.sleep(2.5)  # more than the relay's idle poll
+    publish_while_held(20, 0)
+    assert unsent() == 20  # the relay marks a row sent in the transaction that publishes it
     assert applied_rows(db, consumer_db) == []
     with db(producer_db).cursor() as cur:
-        cur.execute("SELECT count(*) FROM kit_outbox WHERE sent_at IS NULL")
-        assert cur.fetchone()[0] == 20
         outbox.release(cur, "bulk-1")
-    rows = wait_for(lambda: len(applied_rows(db, consumer_db)) == 20 and applied_rows(db, consumer_db))
+    rows = wait_for(lambda: len(applied_rows(db, consumer_db)) == 20 and applied_rows(db, consumer_db),
+                    what="20 events applied after the release")
     assert [r[0] for r in rows] == list(range(20))
 
     with db(producer_db).cursor() as cur:
         outbox.hold(cur, "bulk-2", "a loader that died", 4)
-    assert publish(producer, token, count=5, start=20).status_code == 201
-    time.sleep(2)  # within the lease
-    assert len(applied_rows(db, consumer_db)) == 20
-    wait_for(lambda: len(applied_rows(db, consumer_db)) == 25, timeout=15)
+    publish_while_held(5, 20)
+    assert unsent() == 5
+    wait_for(lambda: len(applied_rows(db, consumer_db)) == 25, timeout=15, what="the lease running out")

@@ -6,23 +6,24 @@ the consumer and has exactly one effect (``applied.applications`` stays 1:
 redeliveries are absorbed by the inbox), and the services recover by
 themselves.
 
-``Broker.restart()`` stops the whole local RabbitMQ node, so these tests are
-marked ``failure`` (``pytest -m failure`` / ``-m "not failure"``).
+They are marked ``failure`` (``pytest -m failure`` / ``-m "not failure"``).
+Those that restart the broker or cut its connections take ``own_broker``:
+they run only on a RabbitMQ node started for the test session, never on
+one a developer works with.
 """
-import base64
+import functools
 import json
 import socket
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kombu
 import pytest
 import requests
 
 from setiakawan_kit import topology
+from setiakawan_kit.testing import wait_for as _wait_for
 
 from .conftest import SUPPORT_MIGRATIONS
 
@@ -33,23 +34,7 @@ HANDLER_QUEUE = topology.handler_queue_name("producer", "thing.happened", "consu
 
 # -- helpers ------------------------------------------------------------------
 
-def wait_for(predicate, timeout=WAIT_S, interval=0.1, what="condition", services=(), state=None):
-    """Poll ``predicate`` until it is truthy; on timeout fail with the last
-    observed state and the services' log tails."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(interval)
-    details = [f"{what} not met within {timeout}s"]
-    if state is not None:
-        details.append(f"last state: {state()}")
-    for service in services:
-        details.append(f"--- {service.name} log tail ---\n{service.log_tail(40)}")
-    raise AssertionError("\n".join(details))
+wait_for = functools.partial(_wait_for, timeout=WAIT_S)
 
 
 def post_things(producer, token, **body):
@@ -101,26 +86,9 @@ def broker_port_open(broker):
         return False
 
 
-def management(broker, method, path):
-    """A call to the RabbitMQ management API; returns the decoded JSON or None."""
-    request = urllib.request.Request(
-        f"http://{broker.host}:{broker.management_port}/api/{path}", method=method,
-        headers={"X-Reason": "fault injection",
-                 "Authorization": "Basic " + base64.b64encode(
-                     f"{broker.user}:{broker.password}".encode()).decode()})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else None
-
-
-def vhost_connections(broker, vhost):
-    connections = management(broker, "GET", f"vhosts/{urllib.parse.quote(vhost, safe='')}/connections")
-    return {c["name"] for c in connections}
-
-
 def handler_queue_connections(broker, vhost):
     """Names of the connections consuming from the handler queue."""
-    consumers = management(broker, "GET", f"consumers/{urllib.parse.quote(vhost, safe='')}")
+    consumers = json.loads(broker.admin._api("GET", f"consumers/{urllib.parse.quote(vhost, safe='')}"))
     # a consumer the broker has only just registered can be listed with its
     # channel details still empty ([]): it is not counted until they are in
     return {c["channel_details"]["connection_name"] for c in consumers
@@ -133,22 +101,15 @@ def open_transactions(conn, database):
                         " AND state = 'idle in transaction'", (database,))
 
 
-def consumed_outcomes(service):
-    """``setiakawan_events_consumed_total`` by outcome, from the service's /metrics."""
-    text = requests.get(service.url + "/metrics", timeout=10).text
-    outcomes = {}
-    for line in text.splitlines():
-        if line.startswith("setiakawan_events_consumed_total{"):
-            labels, value = line.rsplit(" ", 1)
-            outcome = labels.split('outcome="', 1)[1].split('"', 1)[0]
-            outcomes[outcome] = outcomes.get(outcome, 0) + int(float(value))
-    return outcomes
+MARKER_SEQ = 10**9  # a last event, published once everything else has settled
 
 
-def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected_seqs, services):
+def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected_seqs, producer, consumer, token):
     """Wait until every expected event is applied and everything has settled
-    (outbox sent, handler queues drained), then check exactly-once."""
+    (outbox sent, handler queues drained, then a marker event published
+    behind any redelivery applied too), then check exactly-once."""
     n = len(expected_seqs)
+    services = [producer, consumer]
     wait_for(lambda: applied_summary(consumer_db)[0] >= n, what=f"{n} events applied",
              services=services, state=lambda: (applied_summary(consumer_db), unsent(producer_db)))
     wait_for(lambda: unsent(producer_db) == 0, what="producer outbox fully sent",
@@ -156,11 +117,15 @@ def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected
     wait_for(lambda: not any(ready_messages(amqp_uri, handler_queues()).values()),
              what="handler queues drained", services=services,
              state=lambda: ready_messages(amqp_uri, handler_queues()))
-    # Any late redelivery of a message still unacked would be absorbed now; give it a moment.
-    time.sleep(1.0)
+    # A late redelivery of a message still unacked goes to the queue ahead of the marker.
+    response = post_things(producer, token, count=1, start=MARKER_SEQ, subject_prefix="marker")
+    assert response.status_code == 201, response.text
+    wait_for(lambda: scalar(consumer_db, "SELECT count(*) FROM applied WHERE seq = %s", (MARKER_SEQ,)),
+             what="the marker event applied", services=services)
 
     with consumer_db.cursor() as cur:
-        cur.execute("SELECT seq, count(*), sum(applications) FROM applied GROUP BY seq ORDER BY seq")
+        cur.execute("SELECT seq, count(*), sum(applications) FROM applied WHERE seq <> %s GROUP BY seq ORDER BY seq",
+                    (MARKER_SEQ,))
         rows = cur.fetchall()
     seqs = [r[0] for r in rows]
     assert seqs == sorted(expected_seqs), (
@@ -168,8 +133,8 @@ def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected
         f"unexpected: {sorted(set(seqs) - set(expected_seqs))[:20]}")
     twice = [r for r in rows if r[1] != 1 or r[2] != 1]
     assert not twice, f"events with more than one effect (seq, rows, applications): {twice[:20]}"
-    assert scalar(consumer_db, "SELECT count(*) FROM kit_inbox") == n
-    assert scalar(producer_db, "SELECT count(*) FROM kit_outbox") == n
+    assert scalar(consumer_db, "SELECT count(*) FROM kit_inbox") == n + 1
+    assert scalar(producer_db, "SELECT count(*) FROM kit_outbox") == n + 1
     assert unsent(producer_db) == 0
     dead = ready_messages(amqp_uri, [topology.dead_letter_queue("consumer", HANDLER_QUEUE).name])
     assert not any(dead.values()), f"dead-lettered: {dead}"
@@ -179,10 +144,10 @@ def assert_every_event_applied_once(consumer_db, producer_db, amqp_uri, expected
 
 @pytest.mark.failure
 def test_broker_restart_while_publishing_loses_and_duplicates_nothing(
-        pair, token, db, infrastructure, amqp_uri):
+        pair, token, db, own_broker, amqp_uri):
     # Slow handlers, so that some are in flight (applied, not yet acked) when the broker stops.
     producer, consumer, producer_db, consumer_db = pair(consumer_env={"CONSUMER_DELAY_S": "0.02"})
-    broker = infrastructure.broker
+    broker = own_broker
     requests_total, per_request = 40, 50
     # Requests 0-14 go while the broker is up (the restart starts after 10),
     # 15-29 once its port is closed, 30-39 after it is back.
@@ -215,12 +180,10 @@ def test_broker_restart_while_publishing_loses_and_duplicates_nothing(
             errors.append(exc)
 
     def watch_broker():
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline and not restarted.is_set():
-            if not broker_port_open(broker):
-                broker_down.set()
-                return
-            time.sleep(0.02)
+        seen = wait_for(lambda: "down" if not broker_port_open(broker) else restarted.is_set() and "restarted",
+                        interval=0.02, what="the broker's port closing")
+        if seen == "down":
+            broker_down.set()
 
     thread = threading.Thread(target=publisher, daemon=True)
     thread.start()
@@ -242,7 +205,7 @@ def test_broker_restart_while_publishing_loses_and_duplicates_nothing(
     assert posted_while_down, "no request was posted while the broker was down"
 
     assert_every_event_applied_once(db(consumer_db), db(producer_db), amqp_uri,
-                                    list(range(requests_total * per_request)), [producer, consumer])
+                                    list(range(requests_total * per_request)), producer, consumer, token)
     # Both processes recovered by themselves and report healthy.
     producer.wait_healthy(timeout=30)
     consumer.wait_healthy(timeout=30)
@@ -266,7 +229,7 @@ def test_consumer_killed_mid_handler_applies_every_event_once_after_restart(
 
     consumer.start()
     assert_every_event_applied_once(consumer_conn, db(producer_db), amqp_uri, list(range(total)),
-                                    [producer, consumer])
+                                    producer, consumer, token)
 
 
 @pytest.mark.failure
@@ -298,17 +261,17 @@ def test_producer_killed_while_relaying_backlog_delivers_every_event_once(
 
     producer.start()
     assert_every_event_applied_once(db(consumer_db), producer_conn, amqp_uri, list(range(total)),
-                                    [producer, consumer])
+                                    producer, consumer, token)
 
 
 @pytest.mark.failure
 def test_handlers_in_flight_when_the_broker_closes_the_connection_apply_once(
-        make_database, run_service, token, db, infrastructure, vhost, amqp_uri, tmp_path):
+        make_database, run_service, token, db, own_broker, vhost, amqp_uri, tmp_path):
     """Ten handlers hold uncommitted effects when the broker closes the
     consumer's connection; they commit afterwards, their acks cannot reach
     the broker, which redelivers the ten messages on the new connection: the
     inbox absorbs them, and the consumer process carries on."""
-    broker = infrastructure.broker
+    broker = own_broker
     gate = tmp_path / "gate"
     producer_db = make_database(prefix="producer")
     consumer_db = make_database(SUPPORT_MIGRATIONS, prefix="consumer")
@@ -326,12 +289,7 @@ def test_handlers_in_flight_when_the_broker_closes_the_connection_apply_once(
              services=[consumer], state=lambda: open_transactions(server, consumer_db))
     old = wait_for(lambda: handler_queue_connections(broker, vhost), what="consumer listed",
                    services=[consumer])
-    for name in vhost_connections(broker, vhost):
-        try:
-            management(broker, "DELETE", f"connections/{urllib.parse.quote(name, safe='')}")
-        except urllib.error.HTTPError as exc:
-            if exc.code != 404:
-                raise
+    broker.cut_connections(vhost)
     # The consumer consumes again on a new connection while the old handlers still wait.
     wait_for(lambda: (handler_queue_connections(broker, vhost) or old).isdisjoint(old),
              what="consumer reconnected", services=[consumer],
@@ -340,12 +298,12 @@ def test_handlers_in_flight_when_the_broker_closes_the_connection_apply_once(
 
     gate.touch()
     assert_every_event_applied_once(db(consumer_db), db(producer_db), amqp_uri, list(range(total)),
-                                    [producer, consumer])
+                                    producer, consumer, token)
     assert consumer.process.poll() is None, f"consumer exited:\n{consumer.log_tail()}"
     consumer.wait_healthy(timeout=30)
-    outcomes = consumed_outcomes(consumer)
-    assert outcomes.get("applied") == total, outcomes
-    assert outcomes.get("duplicate", 0) >= 10, outcomes  # the ten redeliveries, absorbed
+    consumed = functools.partial(consumer.metric, "setiakawan_events_consumed_total")
+    assert consumed(outcome="applied") == total + 1  # and the marker
+    assert consumed(outcome="duplicate") >= 10  # the ten redeliveries, absorbed
 
 
 @pytest.mark.failure

@@ -7,7 +7,7 @@ import kombu
 import requests
 
 from setiakawan_kit import topology
-from tests.test_event_flow import wait_for
+from setiakawan_kit.testing import wait_for
 
 
 def test_two_relays_deliver_each_row_once_in_subject_order(make_database, run_service, amqp_uri, token, db):
@@ -38,7 +38,8 @@ def test_two_relays_deliver_each_row_once_in_subject_order(make_database, run_se
                 received.append((message.headers["ce-id"], message.headers["ce-subject"], message.payload["seq"]))
             return len(received) >= 2000
 
-        wait_for(all_received, timeout=120, interval=0.2)
+        wait_for(all_received, timeout=120, interval=0.2, what="2,000 events received",
+                 state=lambda: len(received))
         bound.delete()
 
     assert len(received) == 2000
@@ -55,7 +56,7 @@ def test_two_relays_deliver_each_row_once_in_subject_order(make_database, run_se
             return cur.fetchone()
 
     # the relay marks rows sent just after the broker's confirms
-    wait_for(lambda: outbox_state()[0] == 0)
+    wait_for(lambda: outbox_state()[0] == 0, what="every row marked sent", state=outbox_state)
     assert outbox_state() == (0, 1)
 
 

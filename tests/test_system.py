@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from setiakawan_kit.cli import installed_services
-from tests.test_event_flow import wait_for
+from setiakawan_kit.testing import wait_for
 
 
 @pytest.fixture
@@ -37,7 +37,8 @@ def test_four_services_exchange_events_end_to_end(platform, token):
                 return False
         return True
 
-    wait_for(everyone_heard_everyone, timeout=30)
+    wait_for(everyone_heard_everyone, timeout=30, what="every service heard every ping",
+             services=platform.values())
     pings = requests.get(platform["notifications"].url + "/diagnostics/pings", headers=auth, timeout=10).json()
     assert {p["source"] for p in pings} == {f"/setiakawan/{n}" for n in platform}
     assert {p["message"] for p in pings} == {f"halo dari {n}" for n in platform}

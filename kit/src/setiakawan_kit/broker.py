@@ -299,12 +299,12 @@ class BrokerAdmin:
                 self._api_up = False
         return self._api_up
 
-    def _api(self, method, path, body=None):
+    def _api(self, method, path, body=None, headers=None):
         auth = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         request = urllib.request.Request(
             f"{self.management_url}/api/{path}", method=method,
             data=json.dumps(body).encode() if body is not None else None,
-            headers={"content-type": "application/json", "authorization": f"Basic {auth}"})
+            headers={"content-type": "application/json", "authorization": f"Basic {auth}", **(headers or {})})
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read()
 
@@ -323,8 +323,9 @@ class BrokerAdmin:
                 self._api("PUT", f"vhosts/{_q(definitions.vhost)}", {})
             self._api("POST", "definitions", document)
             return
-        # on standard input: the document holds password hashes, which no file should
-        self._rabbitmqctl("import_definitions", "-", "--format", "json", input=json.dumps(document))
+        # on standard input (no path: RabbitMQ 3.10 takes "-" for a file name): the document holds
+        # password hashes, which no file should
+        self._rabbitmqctl("import_definitions", "--format", "json", input=json.dumps(document))
 
     def delete_users(self, names):
         """Delete these users (those that exist); their connections close."""
@@ -397,6 +398,18 @@ class BrokerAdmin:
         result = self._rabbitmqctl("list_connections", "--silent", "vhost", "user")
         rows = (line.split("\t") for line in result.stdout.splitlines())
         return [row[1] for row in rows if len(row) == 2 and row[0] == vhost]
+
+    def close_connections(self, vhost, reason):
+        """Close every client connection on ``vhost``, telling them ``reason``."""
+        if not self.api_available():
+            self._rabbitmqctl("close_all_connections", "-p", vhost, reason)
+            return
+        for connection in json.loads(self._api("GET", f"vhosts/{_q(vhost)}/connections")):
+            try:
+                self._api("DELETE", f"connections/{_q(connection['name'])}", headers={"X-Reason": reason})
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404:  # closed meanwhile
+                    raise
 
     def add_vhost(self, name, admin_user=None):
         """A vhost where ``admin_user`` (default: ours) may do everything."""

@@ -12,6 +12,8 @@ EVENTS_DEAD_LETTERED = Counter("setiakawan_events_dead_lettered_total",
                                "Messages sent to a dead-letter queue", ["service", "type"])
 OUTBOX_BACKLOG = Gauge("setiakawan_outbox_backlog", "Outbox rows not yet confirmed by the broker",
                        ["service"])
+OUTBOX_HELD_POLLS = Counter("setiakawan_outbox_held_polls_total",
+                            "Relay polls that found the outbox held by a bulk load (its events wait)", ["service"])
 HTTP_LATENCY = Histogram("setiakawan_http_request_seconds", "HTTP request latency",
                          ["service", "method", "route", "status"],
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))

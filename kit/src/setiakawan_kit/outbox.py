@@ -190,6 +190,7 @@ class Relay:
             cur.execute(HELD)
             if cur.fetchone()[0]:
                 conn.rollback()
+                metrics.OUTBOX_HELD_POLLS.labels(self.service).inc()
                 return 0, 0
             cur.execute(CLAIM, (self.batch_size,))
             rows = cur.fetchall()

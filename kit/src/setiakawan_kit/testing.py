@@ -1,15 +1,28 @@
 """pytest fixtures for Setiakawan services and partner services, against a
 real RabbitMQ and PostgreSQL.
 
-With a Docker engine running, pytest-docker brings both up from the
-repository's ``docker-compose.yml``; without one (or with
-``SETIAKAWAN_TEST_DOCKER=never``) the running local servers are used
-(``DATABASE_URL``, ``AMQP_URI``). Each test gets its own vhost and its own
-databases, dropped afterwards, so runs never collide.
+Where they come from:
 
-Services run as real processes (``python -m setiakawan_kit.runner``), the way
-an operator runs them, so tests can kill and restart them.
+* a Docker engine running (and ``SETIAKAWAN_TEST_DOCKER`` not ``never``):
+  pytest-docker starts both from the repository's ``docker-compose.yml``;
+* else PostgreSQL is the local server (``DATABASE_URL``) and RabbitMQ a
+  node started for the test session alone (``rabbitmq_node``: its own name,
+  ports, data and management API; removed when the session ends), so the
+  broker a developer works with is never touched and sessions can run side
+  by side;
+* where no such node can be started (``rabbitmq-server`` not installed), or
+  with ``SETIAKAWAN_TEST_BROKER=local``, the local broker (``AMQP_URI``, an
+  administrator; its management API if on, else ``rabbitmqctl``). Tests
+  that restart the broker or cut its connections (fixture ``own_broker``)
+  are then skipped, saying why and how to run them.
+
+Each test gets its own vhost and its own databases, dropped afterwards, so
+runs never collide. Services run as real processes (``python -m
+setiakawan_kit.runner``), the way an operator runs them, so tests can kill
+and restart them. ``wait_for`` is the one way tests wait for something.
 """
+import atexit
+import functools
 import importlib
 import os
 import shutil
@@ -23,14 +36,16 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
-from . import auth, keys, migrate
+from . import auth, keys, migrate, rabbitmq_node
 from .broker import (BrokerAdmin, Definitions, amqp_uri_for, any_source_bindings, exchanges_for, needs_of,
                      new_password, partner_grant, service_grant)
 from .broker import partner_account as partner_account_name
@@ -38,8 +53,11 @@ from .db import database_dsn
 
 LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
+BROKER_CHOICE = "SETIAKAWAN_TEST_BROKER"  # auto (default), own or local
+BROKER_CHOICES = ("auto", "own", "local")
 
 
+@functools.lru_cache(maxsize=None)
 def docker_engine_running():
     if os.environ.get("SETIAKAWAN_TEST_DOCKER", "auto") == "never" or not shutil.which("docker"):
         return False
@@ -55,24 +73,48 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def wait_for(predicate, timeout=30, interval=0.1, what="the condition", services=(), state=None):
+    """Call ``predicate`` every ``interval`` seconds until it returns
+    something truthy, and return that. After ``timeout`` seconds fail
+    (AssertionError) naming ``what``, with ``state()`` (what was seen
+    last) and the log tails of ``services`` (``ServiceProcess``es)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    details = [f"{what}: not within {timeout}s"]
+    if state is not None:
+        details.append(f"last seen: {state()}")
+    for service in services:
+        details.append(f"--- {service.name} log tail ---\n{service.log_tail(40)}")
+    raise AssertionError("\n".join(details))
+
+
 @dataclass
 class Broker:
-    """A RabbitMQ node the tests may administer (vhosts, restarts)."""
+    """The tests' RabbitMQ node. ``own``: started for this test session
+    (a node of its own or its container), so tests may restart it; else
+    ``shared_because`` says why the tests use a broker others use too."""
 
     host: str
     port: int
-    management_port: int
+    management_url: str
     user: str = "guest"
     password: str = "guest"
     ctl: list = field(default_factory=lambda: ["rabbitmqctl"])
+    own: bool = False
+    shared_because: str = ""
 
     def uri(self, vhost):
         return f"pyamqp://{self.user}:{self.password}@{self.host}:{self.port}/{urllib.parse.quote(vhost, safe='')}"
 
     @property
     def admin(self):
-        return BrokerAdmin(f"http://{self.host}:{self.management_port}", self.user, self.password,
-                                            ctl=self.ctl)
+        return BrokerAdmin(self.management_url, self.user, self.password, ctl=self.ctl)
 
     def add_vhost(self, name):
         self.admin.add_vhost(name)
@@ -81,11 +123,18 @@ class Broker:
         self.admin.delete_vhost(name)
 
     def restart(self, down_seconds=1.0):
-        """Stop and start the broker application (all connections drop)."""
+        """Stop and start the broker application (all connections drop);
+        only a broker of the session's own."""
+        if not self.own:
+            raise RuntimeError(f"will not restart a broker others use ({self.shared_because})")
         self._ctl("stop_app")
         time.sleep(down_seconds)
         self._ctl("start_app")
         self._ctl("await_startup")
+
+    def cut_connections(self, vhost):
+        """Close every client connection on ``vhost`` from the broker's side."""
+        self.admin.close_connections(vhost, "fault injection by a test")
 
     def _ctl(self, *args, check=True):
         return subprocess.run([*self.ctl, *args], capture_output=True, timeout=120, check=check)
@@ -97,19 +146,73 @@ class Infrastructure:
     broker: Broker
 
 
-def _local_infrastructure():
+def _local_database():
     database_url = os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL)
-    amqp = urllib.parse.urlsplit(os.environ.get("AMQP_URI", LOCAL_AMQP_URI))
     try:
         psycopg2.connect(database_dsn(database_url, "postgres"), connect_timeout=5).close()
     except psycopg2.Error as exc:
         pytest.exit(f"PostgreSQL is not reachable at {database_url}: {exc}".strip(), returncode=3)
+    return database_url
+
+
+def _broker_choice():
+    choice = os.environ.get(BROKER_CHOICE, "auto")
+    if choice not in BROKER_CHOICES:
+        pytest.exit(f"{BROKER_CHOICE}={choice}: use one of {', '.join(BROKER_CHOICES)}", returncode=4)
+    return choice
+
+
+def _own_node_unavailable():
+    """Why no node of the session's own can be started here, or None."""
+    if _broker_choice() == "local":
+        return f"{BROKER_CHOICE}=local (unset it for a node of the session's own)"
     try:
-        socket.create_connection((amqp.hostname, amqp.port or 5672), timeout=5).close()
+        rabbitmq_node.scripts_dir()
+    except rabbitmq_node.NodeUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def _local_broker(why):
+    amqp = urllib.parse.urlsplit(os.environ.get("AMQP_URI", LOCAL_AMQP_URI))
+    host, port = amqp.hostname or "127.0.0.1", amqp.port or 5672
+    try:
+        socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
-        pytest.exit(f"RabbitMQ is not reachable at {amqp.hostname}:{amqp.port or 5672}: {exc}", returncode=3)
-    return Infrastructure(database_url, Broker(amqp.hostname, amqp.port or 5672, 15672,
-                                               amqp.username or "guest", amqp.password or "guest"))
+        pytest.exit(f"RabbitMQ is not reachable at {host}:{port}: {exc}", returncode=3)
+    management_url = os.environ.get("RABBITMQ_MANAGEMENT_URL") or f"http://{host}:15672"
+    return Broker(host, port, management_url, urllib.parse.unquote(amqp.username or "guest"),
+                  urllib.parse.unquote(amqp.password or "guest"),
+                  shared_because=f"the tests use the RabbitMQ at {host}:{port} (AMQP_URI) since {why}")
+
+
+def _own_node(request):
+    """A RabbitMQ node started for this session, or None (and why) where it cannot be."""
+    why = _own_node_unavailable()
+    if why is None:
+        try:
+            node = rabbitmq_node.RabbitMQNode().start()
+        except rabbitmq_node.NodeUnavailable as exc:
+            warnings.warn(pytest.PytestWarning(f"no RabbitMQ node of the session's own: {exc}"))
+            why = f"a RabbitMQ node of its own did not start ({str(exc).splitlines()[0]})"
+        else:
+            request.addfinalizer(node.stop)
+            atexit.register(node.stop)  # the session may end without its finalizers
+            return node, None
+    if _broker_choice() == "own":
+        pytest.exit(f"{BROKER_CHOICE}=own, but {why}", returncode=3)
+    return None, why
+
+
+def pytest_report_header(config):
+    if docker_engine_running():
+        return "setiakawan: RabbitMQ and PostgreSQL from docker-compose.yml (a Docker engine runs)"
+    why = _own_node_unavailable()
+    if why is None:
+        return ("setiakawan: RabbitMQ a node of the session's own (started when a test needs it), "
+                "PostgreSQL the local server (DATABASE_URL)")
+    return (f"setiakawan: the local RabbitMQ (AMQP_URI) and PostgreSQL (DATABASE_URL), since {why}; "
+            "tests that restart or cut the broker are skipped")
 
 
 @pytest.fixture(scope="session")
@@ -135,9 +238,21 @@ def docker_setup():
 
 @pytest.fixture(scope="session")
 def infrastructure(request):
-    """Where the tests' RabbitMQ and PostgreSQL are."""
+    """Where the tests' RabbitMQ and PostgreSQL are (see the module's doc).
+    With a broker of the session's own, ``RABBITMQ_MANAGEMENT_URL`` points
+    at it for the session, so the ``setiakawan`` tools run by tests
+    administer that broker."""
+    environment = pytest.MonkeyPatch()
+    request.addfinalizer(environment.undo)
     if not docker_engine_running():
-        return _local_infrastructure()
+        database_url = _local_database()
+        node, why = _own_node(request)
+        if node is None:
+            return Infrastructure(database_url, _local_broker(why))
+        broker = Broker(node.host, node.amqp_port, f"http://{node.host}:{node.management_port}", ctl=node.ctl,
+                        own=True)
+        environment.setenv("RABBITMQ_MANAGEMENT_URL", broker.management_url)
+        return Infrastructure(database_url, broker)
     # Ports of our own, so a RabbitMQ or PostgreSQL already on this machine does not collide.
     for var in ("SETIAKAWAN_PG_PORT", "SETIAKAWAN_AMQP_PORT", "SETIAKAWAN_AMQP_MGMT_PORT"):
         os.environ.setdefault(var, str(free_port()))
@@ -160,7 +275,21 @@ def infrastructure(request):
     file = request.getfixturevalue("docker_compose_file")
     project = request.getfixturevalue("docker_compose_project_name")
     ctl = [*compose, "-f", file, "-p", project, "exec", "-T", "rabbitmq", "rabbitmqctl"]
-    return Infrastructure(database_url, Broker("127.0.0.1", amqp_port, mgmt_port, ctl=ctl))
+    broker = Broker("127.0.0.1", amqp_port, f"http://127.0.0.1:{mgmt_port}", ctl=ctl, own=True)
+    environment.setenv("RABBITMQ_MANAGEMENT_URL", broker.management_url)
+    return Infrastructure(database_url, broker)
+
+
+@pytest.fixture
+def own_broker(infrastructure):
+    """The tests' broker, for a test that restarts it or cuts its
+    connections: skipped, saying how to run it, unless the broker was
+    started for this session."""
+    broker = infrastructure.broker
+    if not broker.own:
+        pytest.skip(f"restarts or cuts the broker, so it runs only on a RabbitMQ node of the test session's own "
+                    f"(or a Docker engine's), and {broker.shared_because}")
+    return broker
 
 
 @pytest.fixture
@@ -294,18 +423,20 @@ def partner_account(broker_accounts, vhost):
 def wait_until_healthy(url, process, describe, timeout=60):
     """Wait until ``url``'s ``/health`` answers 200; RuntimeError naming
     ``describe()`` if ``process`` exits first or the time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def healthy():
         if process.poll() is not None:
             raise RuntimeError(f"exited ({process.returncode}): {describe()}")
         try:
             with urllib.request.urlopen(url + "/health", timeout=2) as response:
-                if response.status == 200:
-                    return
+                return response.status == 200
         except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"not healthy after {timeout}s: {describe()}")
+            return False
+
+    try:
+        wait_for(healthy, timeout, interval=0.2, what="healthy")
+    except AssertionError:
+        raise RuntimeError(f"not healthy after {timeout}s: {describe()}") from None
 
 
 class ServiceProcess:
@@ -351,6 +482,15 @@ class ServiceProcess:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def metric(self, name, **labels):
+        """The sum of the samples of metric ``name`` (e.g.
+        ``setiakawan_events_consumed_total``) on this service's ``/metrics``
+        whose labels include ``labels``."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=10) as response:
+            text = response.read().decode()
+        return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                   if sample.name == name and labels.items() <= sample.labels.items())
 
     def log_tail(self, lines=60):
         try:

@@ -11,14 +11,23 @@ import requests
 from setiakawan_kit import topology
 from setiakawan_kit.rpc import RpcClient
 from setiakawan_kit.service import KitService
+from setiakawan_kit.testing import wait_for
 from setiakawan_registry import SERVICE
 
 from registry_samples import household_body  # noqa: F401 - the integration tests import it from here
 
 
+MARKER_PREFIX = "capture-marker-"
+
+
 @pytest.fixture
-def capture(amqp_uri):
-    """Every event the registry publishes during the test, as (type, data)."""
+def capture(amqp_uri, request):
+    """Every event the registry publishes during the test, as (type, data),
+    each returned once: ``wait_for(n)`` returns once at least ``n`` new
+    ones came; ``events()`` returns all the new ones and proves there are
+    no more (a diagnostic ping, sent through the registry's outbox after
+    them, came behind them). The registry is the ``registry`` fixture's
+    unless the test sets ``capture.registry``."""
     conn = kombu.Connection(amqp_uri)
     channel = conn.channel()
     queue = kombu.Queue(f"capture-registry-{time.monotonic_ns()}", exchange=topology.event_exchange("registry"),
@@ -26,23 +35,42 @@ def capture(amqp_uri):
     queue(channel).declare()
 
     class Capture:
+        registry = None
+
         def __init__(self):
             self.messages = []  # (headers, body bytes) of every event got so far, as on the wire
+            self._got = []  # (type, data), in order
+            self._returned = 0
+            self._markers = set()
 
-        def events(self, settle=0.5):
-            time.sleep(settle)
-            out = []
+        def _drain(self):
             bound = queue(channel)
             while (message := bound.get(no_ack=True)) is not None:
+                event = (message.headers["ce-type"], json.loads(message.body))
+                if event[0] == "diagnostic.ping" and event[1]["message"].startswith(MARKER_PREFIX):
+                    self._markers.add(event[1]["message"])
+                    continue
                 self.messages.append((message.headers, message.body))
-                out.append((message.headers["ce-type"], json.loads(message.body)))
-            return out
+                self._got.append(event)
+
+        def _new(self):
+            new, self._returned = self._got[self._returned:], len(self._got)
+            return new
+
+        def events(self, timeout=20):
+            registry = self.registry or request.getfixturevalue("registry")
+            marker = f"{MARKER_PREFIX}{uuid.uuid4()}"
+            sent = requests.post(registry.url + "/diagnostics/ping", json={"message": marker}, timeout=30,
+                                 headers={"Authorization": f"Bearer {request.getfixturevalue('token')()}"})
+            assert sent.status_code == 202, sent.text
+            wait_for(lambda: self._drain() or marker in self._markers, timeout, interval=0.05,
+                     what="the capture's marker event", services=[registry])
+            return self._new()
 
         def wait_for(self, count, timeout=20):
-            got, deadline = [], time.monotonic() + timeout
-            while len(got) < count and time.monotonic() < deadline:
-                got += self.events(settle=0.1)
-            return got
+            wait_for(lambda: self._drain() or len(self._got) - self._returned >= count, timeout, interval=0.05,
+                     what=f"{count} registry events", state=lambda: [t for t, _ in self._got[self._returned:]])
+            return self._new()
 
     yield Capture()
     queue(channel).delete()
@@ -140,13 +168,19 @@ def rpc_call_raw(uri, service, method, body, user_id=None, timeout=20):
         channel.confirm_select()
         channel.basic_publish(amqp.Message(json.dumps(body), **properties),
                               exchange="nameko-rpc", routing_key=f"registry.{method}")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            message = reply.get(no_ack=True)
-            if message is not None:
-                return json.loads(message.body)
-            time.sleep(0.05)
-    raise AssertionError(f"no reply to registry.{method}")
+        message = wait_for(lambda: reply.get(no_ack=True), timeout, interval=0.05,
+                           what=f"a reply to registry.{method}")
+        return json.loads(message.body)
+
+
+def finished_import(registry, bearer, import_id, timeout=120):
+    """The import's state once it completed or failed."""
+    def state():
+        return requests.get(f"{registry.url}/imports/{import_id}", timeout=10,
+                            headers={"Authorization": f"Bearer {bearer}"}).json()
+
+    return wait_for(lambda: (s := state())["status"] in ("completed", "failed") and s, timeout, interval=0.2,
+                    what=f"import {import_id} to end", state=state, services=[registry])
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ is refused everything else; a service cannot publish as another; the
 registry's RPC answers only the services it names, known by the ``user_id``
 RabbitMQ vouches for."""
 import json
-import time
 import uuid
 
 import amqp
@@ -17,6 +16,7 @@ from setiakawan_kit import topology
 from setiakawan_kit.cli import main
 from setiakawan_kit.service import KitService
 from setiakawan_kit.rpc import RpcClient
+from setiakawan_kit.testing import wait_for
 
 from conftest import Distribution, Notifications, household_body, rpc_call, rpc_call_raw
 
@@ -58,9 +58,8 @@ class Training(KitService):
 
 def test_the_registry_runs_under_its_own_account(registry, infrastructure, vhost, broker_accounts):
     # the management API lists a connection some seconds after it opens
-    deadline = time.monotonic() + 30
-    while not (users := set(infrastructure.broker.admin.connection_users(vhost))) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    users = wait_for(lambda: set(infrastructure.broker.admin.connection_users(vhost)), interval=0.5,
+                     what="the registry's connections listed")
     assert users == {broker_accounts.user("registry")}
 
 
@@ -74,11 +73,7 @@ def test_a_partner_receives_only_what_it_was_granted(registry, client, partner_a
         officer = client(role="field_officer")
         assert officer.post(f"/households/{household['id']}/verification",
                             {"outcome": "verified"}).status_code == 200
-        deadline, message = time.monotonic() + 20, None
-        while message is None and time.monotonic() < deadline:
-            message = queue.get(no_ack=True)
-            time.sleep(0.05) if message is None else None
-        assert message is not None, "the granted event never arrived"
+        message = wait_for(lambda: queue.get(no_ack=True), timeout=20, interval=0.05, what="the granted event")
         assert message.headers["ce-type"] == "household.verified"
         assert json.loads(message.body)["household"]["household_id"] == household["id"]
         assert queue.get(no_ack=True) is None  # household.registered went elsewhere

@@ -1,12 +1,12 @@
 """Bulk import through the HTTP API and the importer process."""
 import csv
 import io
-import time
 from datetime import date
 
 import requests
 
-from conftest import assert_no_identifiers, count_rows
+from conftest import assert_no_identifiers, count_rows, finished_import
+from setiakawan_kit.testing import wait_for
 from tests.support.population import Population, write_csv
 
 
@@ -18,14 +18,7 @@ def upload(registry, token, path_or_bytes, content_type="text/csv", regions=("62
 
 
 def finished(registry, token, import_id, regions=("62",), timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = requests.get(f"{registry.url}/imports/{import_id}", timeout=10,
-                             headers={"Authorization": f"Bearer {token(regions=regions)}"}).json()
-        if state["status"] in ("completed", "failed"):
-            return state
-        time.sleep(0.3)
-    raise AssertionError(f"import still {state}")
+    return finished_import(registry, token(regions=regions), import_id, timeout)
 
 
 def test_import_validates_commits_reports_and_reruns_without_duplicates(registry, token, tmp_path, db, capture):
@@ -226,13 +219,9 @@ def test_the_service_builds_missing_bulk_load_indexes_when_it_starts(make_databa
     with db(database).cursor() as cur:
         storage.drop_bulk_load_indexes(cur)
     run_service("registry", SERVICE.module, database, IMPORT_DIR=str(tmp_path / "imports"), **SERVICE.test_config)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with db(database).cursor() as cur:
-            if not storage.missing_bulk_load_indexes(cur):
-                return
-        time.sleep(0.3)
-    raise AssertionError("the service did not build the missing indexes")
+    cur = db(database).cursor()
+    wait_for(lambda: not storage.missing_bulk_load_indexes(cur), timeout=20, interval=0.3,
+             what="the service building the missing indexes", state=lambda: storage.missing_bulk_load_indexes(cur))
 
 
 def test_an_importer_killed_mid_load_loses_nothing_and_its_indexes_come_back(
@@ -253,25 +242,22 @@ def test_an_importer_killed_mid_load_loses_nothing_and_its_indexes_come_back(
     path = tmp_path / "large.csv"
     write_csv(path, [population.household() for _ in range(15_000)], seed=4)
     import_id = upload(registry, token, path).json()["id"]
-    deadline = time.monotonic() + 60
     with db(database).cursor() as cur:
-        while time.monotonic() < deadline:
+        def loading_with_indexes_dropped():
             cur.execute("SELECT pid, status, EXISTS (SELECT 1 FROM households) FROM imports WHERE id = %s",
                         (import_id,))
             pid, status, some_committed = cur.fetchone()
-            if pid and some_committed and storage.missing_bulk_load_indexes(cur):
-                break
             assert status in ("queued", "running"), "the import ended before it could be killed"
-            time.sleep(0.02)
-        os.killpg(pid, signal.SIGKILL)
+            return pid and some_committed and storage.missing_bulk_load_indexes(cur) and pid
+
+        os.killpg(wait_for(loading_with_indexes_dropped, timeout=60, interval=0.02,
+                           what="the importer loading with its indexes dropped"), signal.SIGKILL)
     state = finished(registry, token, import_id)
     assert state["status"] == "failed" and "stopped unexpectedly" in state["error"]
 
-    deadline = time.monotonic() + 30
     with db(database).cursor() as cur:
-        while storage.missing_bulk_load_indexes(cur):
-            assert time.monotonic() < deadline, "the service did not build the dropped indexes"
-            time.sleep(0.3)
+        wait_for(lambda: not storage.missing_bulk_load_indexes(cur), interval=0.3,
+                 what="the service building the dropped indexes", services=[registry])
         cur.execute("SELECT count(*) FROM kit_outbox_holds")
         assert cur.fetchone()[0] == 0
         committed = count_rows(db, database, "households")

@@ -3,11 +3,10 @@ endpoint that answers with persons, and the access log of who read whose
 data (issue 14)."""
 import csv
 import io
-import time
 
 import requests
 
-from conftest import count_rows, household_body
+from conftest import count_rows, finished_import, household_body
 
 B = "\u2022"
 NIK = "6213014107850003"  # Siti Aminah, head of household_body()
@@ -190,13 +189,7 @@ def upload_and_wait(registry, bearer, data):
     accepted = requests.post(registry.url + "/imports", data=data, headers=dict(headers, **{"Content-Type": "text/csv"}),
                              timeout=30)
     assert accepted.status_code == 202, accepted.text
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        state = requests.get(f"{registry.url}/imports/{accepted.json()['id']}", headers=headers, timeout=10).json()
-        if state["status"] in ("completed", "failed"):
-            return state
-        time.sleep(0.2)
-    raise AssertionError(f"import still {state}")
+    return finished_import(registry, bearer, accepted.json()["id"], timeout=60)
 
 
 def test_import_rejections_are_masked_for_a_masked_caller_under_the_right_columns(registry, token, access_rows):

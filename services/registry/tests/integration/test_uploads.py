@@ -6,7 +6,6 @@ import os
 import signal
 import stat
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import requests
 
 from tests.support.population import Population, write_csv
 
+from setiakawan_kit.testing import wait_for
 from setiakawan_registry import SERVICE, imports
 
 
@@ -74,15 +74,6 @@ def state_of(db, database, import_id):
         return cur.fetchone()
 
 
-def wait_for(check, timeout=60, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def big_list(tmp_path):
     """A list long enough that its importer is still starting when stopped."""
@@ -101,12 +92,12 @@ def test_uploads_leave_the_folder_when_their_import_completes_or_fails(make_data
     good = tmp_path / "good.csv"
     write_csv(good, [Population(seed=63, provinces=("62",)).household() for _ in range(20)])
     done = upload(service, token, good)
-    wait_for(lambda: state_of(db, database, done)[0] == "completed", what="the import")
+    wait_for(lambda: state_of(db, database, done)[0] == "completed", timeout=60, what="the import")
     # invalid UTF-8 after the header: the importer fails
     broken = tmp_path / "broken.csv"
     broken.write_bytes(good.read_bytes() + b"\xff\xfe broken\n")
     failed = upload(service, token, broken)
-    wait_for(lambda: state_of(db, database, failed)[0] == "failed", what="the import to fail")
+    wait_for(lambda: state_of(db, database, failed)[0] == "failed", timeout=60, what="the import to fail")
     wait_for(lambda: not any(folder.iterdir()), timeout=10, what="an empty folder")
 
 
@@ -123,7 +114,7 @@ def test_an_upload_of_a_killed_importer_goes_at_once_or_at_the_next_start(make_d
     [kept] = list(folder.iterdir())
     assert kept.name.startswith(first) and mode(kept) == 0o600
     os.killpg(pid, signal.SIGKILL)
-    wait_for(lambda: state_of(db, database, first)[0] == "failed", what="the import to be failed")
+    wait_for(lambda: state_of(db, database, first)[0] == "failed", timeout=60, what="the import to be failed")
     wait_for(lambda: not kept.exists(), timeout=10, what="the upload to be removed")
 
     # the service and an importer killed together; another importer stopped but alive
@@ -143,7 +134,7 @@ def test_an_upload_of_a_killed_importer_goes_at_once_or_at_the_next_start(make_d
         assert state_of(db, database, stopped)[0] in ("queued", "running")
     finally:
         os.killpg(stopped_pid, signal.SIGCONT)
-    wait_for(lambda: state_of(db, database, stopped)[0] == "completed", what="the stopped import to complete")
+    wait_for(lambda: state_of(db, database, stopped)[0] == "completed", timeout=60, what="the stopped import to complete")
     wait_for(lambda: not any(folder.iterdir()), timeout=10, what="an empty folder")
 
 
