@@ -1,5 +1,7 @@
 """Config files read as ``nameko run`` reads them, without importing nameko's
 command-line module (it needs ``pkg_resources``, absent on Python 3.12+)."""
+import subprocess
+import sys
 from importlib.metadata import entry_points
 from textwrap import dedent
 
@@ -60,3 +62,15 @@ def test_config_files_read_as_nameko_run_reads_them(tmp_path, monkeypatch, envir
         monkeypatch.setenv(name, value)
     for config in [path, *_service_configs()]:
         assert settings.load_config(config) == _nameko_load(config), config
+
+
+def test_the_runner_starts_services_without_pkg_resources():
+    # what Python 3.12+ environments (no setuptools) and setuptools 81+ give
+    code = ("import sys; sys.modules['pkg_resources'] = None\n"
+            "from setiakawan_kit import runner, settings\n"
+            "from nameko.cli.run import import_service\n"
+            "for ep in entry_points(group='setiakawan.services'):\n"
+            "    info = ep.load(); settings.load_config(info.config); import_service(info.module)\n")
+    result = subprocess.run([sys.executable, "-c", "from importlib.metadata import entry_points\n" + code],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
