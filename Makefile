@@ -1,17 +1,22 @@
 # Setiakawan: `make run` starts the platform, `make test` runs every test.
-VENV    ?= .venv
+# Another Python gets a venv of its own: `make test PYTHON=python3.13` uses .venv-python3.13.
 PYTHON  ?= python3
+VENV    ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 BIN     := $(VENV)/bin
 SERVICES := registry distribution training notifications
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test install bench migrate clean
+.PHONY: run test unit install bench migrate clean
 
 run: install
 	$(BIN)/setiakawan run
 
 test: install
 	$(BIN)/python -m pytest
+
+# the tests that need no broker or database (contract/tests where the contract package is in the tree)
+unit: install
+	$(BIN)/python -m pytest $(wildcard contract/tests kit/tests services/*/tests/unit)
 
 bench: install
 	$(BIN)/python bench/events.py

@@ -94,3 +94,88 @@ def test_development_run_makes_its_keys_and_accounts_once(tmp_path, amqp_uri, in
     finally:
         infrastructure.broker.admin.delete_users([prefix + "registry"])
         migrate.drop_database(infrastructure.database_url, database)
+
+
+def _service_pids(parent):
+    """{service package: pid} of the runner processes ``parent`` started."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat_file:
+                ppid = int(stat_file.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline_file:
+                argv = cmdline_file.read().decode().split("\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and "setiakawan_kit.runner" in argv:
+            found[argv[-2].split(".")[0]] = int(entry)
+    return found
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            return stat_file.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _answers(url):
+    try:
+        return requests.get(url + "/health", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_a_killed_service_is_restarted_while_the_others_keep_answering(tmp_path, amqp_uri, infrastructure,
+                                                                        broker_accounts):
+    names = ("registry", "distribution", "training", "notifications")
+    prefix = broker_accounts.prefix + "sup-"
+    tag = f"{os.getpid()}_{time.monotonic_ns() % 10**8}"
+    urls = {name: f"http://127.0.0.1:{free_port()}" for name in names}
+    env = clean_env(SETIAKAWAN_HOME=str(tmp_path / "home"), AMQP_URI=amqp_uri, SETIAKAWAN_BROKER_USER_PREFIX=prefix,
+                    DATABASE_URL=infrastructure.database_url,
+                    **{f"{n.upper()}_DATABASE": f"setiakawan_sup_{n}_{tag}" for n in names},
+                    **{f"{n.upper()}_HTTP_ADDRESS": url.removeprefix("http://") for n, url in urls.items()})
+    log = tmp_path / "run.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "setiakawan_kit.cli", "run"], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        for url in urls.values():
+            wait_until_healthy(url, process, log.read_text, timeout=120)
+        killed = _service_pids(process.pid)["setiakawan_registry"]
+        others = [urls[n] for n in names if n != "registry"]
+        unanswered, polls = [], 0
+        os.kill(killed, signal.SIGKILL)
+        killed_at = time.monotonic()
+        while time.monotonic() - killed_at < 60:
+            for url in others:
+                polls += 1
+                if not _answers(url):
+                    unanswered.append((round(time.monotonic() - killed_at, 1), url))
+            if _service_pids(process.pid).get("setiakawan_registry") not in (None, killed) and \
+                    _answers(urls["registry"]):
+                break
+            time.sleep(0.1)
+        back_after = time.monotonic() - killed_at
+        said = log.read_text()
+        assert back_after < 60, said
+        assert "registry exited with status -9 (SIGKILL)" in said and "restarting it in 1 s" in said, said
+        assert polls >= 3 * len(others) and unanswered == [], (unanswered, said)
+        print(f"registry healthy again {back_after:.1f} s after SIGKILL; the others answered {polls} polls")
+
+        services = _service_pids(process.pid).values()
+        stopping_at = time.monotonic()
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole process group
+        assert process.wait(timeout=30) == 0
+        stopped_after = time.monotonic() - stopping_at
+        assert stopped_after < 10 and not any(_running(pid) for pid in services), log.read_text()
+        print(f"Ctrl-C stopped everything in {stopped_after:.1f} s")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        infrastructure.broker.admin.delete_users([prefix + name for name in names])
+        for name in names:
+            migrate.drop_database(infrastructure.database_url, f"setiakawan_sup_{name}_{tag}")

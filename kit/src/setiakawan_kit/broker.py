@@ -1,4 +1,4 @@
-"""Broker accounts: each service and each partner connects to RabbitMQ as a
+r"""Broker accounts: each service and each partner connects to RabbitMQ as a
 user of its own, allowed exactly what it needs.
 
 What a service needs is read off its class: the events it handles

@@ -2,17 +2,17 @@
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 import urllib.request
 from datetime import timedelta
+from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 
-from . import auth, broker, envfile, keys, settings, topology
+from . import auth, broker, envfile, keys, settings, supervise, topology
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: the broker as its administrator: where `broker setup` makes accounts (RabbitMQ's own default user)
@@ -161,6 +161,9 @@ def migrate(services):
 def run(services):
     """Migrate and start SERVICES (default: all) in the foreground; Ctrl-C stops them.
 
+    A service that exits is restarted, after 1 s, 2 s, 4 s … (at most 30 s)
+    if it keeps exiting; the others go on serving.
+
     In development it makes, once, a signing key and the services' broker
     accounts in $SETIAKAWAN_HOME (.setiakawan, git-ignored). With
     SETIAKAWAN_ENV=production it makes nothing and refuses to start without
@@ -177,7 +180,6 @@ def run(services):
         env.update(_development_settings(selected))
     for info in selected:
         _migrate(info)
-    processes = {}
     stopping = []
 
     def stop(*_):
@@ -185,44 +187,37 @@ def run(services):
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for info in selected:
-        processes[info.name] = subprocess.Popen(
-            [sys.executable, "-m", "setiakawan_kit.runner", "--config", str(info.config), info.module],
-            env=dict(env, **{f"{info.name.upper()}_HTTP_ADDRESS": http_address(info)}))
-    exit_code = 0
+    say = partial(click.echo, err=True)
+    supervisor = supervise.Supervisor(
+        {info.name: ([sys.executable, "-m", "setiakawan_kit.runner", "--config", str(info.config), info.module],
+                     dict(env, **{f"{info.name.upper()}_HTTP_ADDRESS": http_address(info)})) for info in selected},
+        say)
     try:
-        pending = {info.name: info for info in selected}
-        deadline = time.monotonic() + 60
-        while pending and not stopping and time.monotonic() < deadline:
-            for name, info in list(pending.items()):
-                if _healthy(http_address(info)):
-                    click.echo(f"{name:<14} listening on http://{http_address(info)}", err=True)
-                    del pending[name]
-            _check_alive(processes)
-            time.sleep(0.3)
-        if pending and not stopping:
-            raise click.ClickException(f"not healthy after 60 s: {', '.join(pending)}")
-        if not stopping:
-            click.echo("Setiakawan is running. Press Ctrl-C to stop.", err=True)
-        while not stopping:
-            _check_alive(processes)
-            time.sleep(0.3)
-    except click.ClickException as exc:
-        exc.show()
-        exit_code = 1
+        supervisor.start()
+        _serve(supervisor, {info.name: info for info in selected}, stopping, say)
     finally:
-        click.echo("stopping…", err=True)
-        for proc in processes.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for name, proc in processes.items():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        click.echo("stopped.", err=True)
-    sys.exit(exit_code)
+        say("stopping…")
+        supervisor.stop()
+        say("stopped.")
+
+
+def _serve(supervisor, services, stopping, say):
+    """Until Ctrl-C: restart services that exit, and say when each is (again) healthy."""
+    unhealthy = dict(services)
+    say_running_by = time.monotonic() + 60
+    while not stopping:
+        for name in supervisor.tend():
+            unhealthy[name] = services[name]
+        for name, info in list(unhealthy.items()):
+            if _healthy(http_address(info)):
+                say(f"{name:<14} listening on http://{http_address(info)}")
+                del unhealthy[name]
+        if say_running_by and (not unhealthy or time.monotonic() > say_running_by):
+            if unhealthy:
+                say(f"not healthy after 60 s: {', '.join(unhealthy)} (see the log above); the others are serving")
+            say("Setiakawan is running. Press Ctrl-C to stop.")
+            say_running_by = None
+        time.sleep(0.3)
 
 
 @main.command()
@@ -518,12 +513,6 @@ def _healthy(address):
             return response.status == 200
     except OSError:
         return False
-
-
-def _check_alive(processes):
-    for name, proc in processes.items():
-        if proc.poll() is not None:
-            raise click.ClickException(f"{name} exited with status {proc.returncode}")
 
 
 for _entry in entry_points(group="setiakawan.commands"):  # subcommands added by installed services

@@ -5,6 +5,7 @@ anyone can read in the repository."""
 import os
 import re
 import urllib.parse
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -28,14 +29,35 @@ def production():
     return os.environ.get("SETIAKAWAN_ENV", "").strip().lower() == PRODUCTION
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML whose ``${VAR}`` and ``${VAR:default}`` are read from the
+    environment, as ``nameko run`` reads a config file. nameko's own parser
+    is in ``nameko.cli.main``, which imports ``pkg_resources``: setuptools 81
+    dropped it and Python 3.12+ virtual environments carry no setuptools."""
+
+
+#: nameko's pattern (the one it uses without the ``regex`` module)
+_ENV_VAR = re.compile(r"\$\{([^}:\s]+):?([^}]+)?\}")
+
+
+def _from_environment(loader, node, raw=False):
+    text = loader.construct_scalar(node)
+    value = _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), text)
+    if value == text:
+        return value
+    return value if raw else yaml.safe_load(value)
+
+
+_ConfigLoader.add_constructor("!env_var", _from_environment)
+_ConfigLoader.add_constructor("!raw_env_var", partial(_from_environment, raw=True))
+_ConfigLoader.add_implicit_resolver("!env_var", re.compile(r".*\$\{.*\}.*"), None)
+
+
 def load_config(path):
     """A nameko config file, ``${VAR:default}`` read from the environment
     as ``nameko run`` reads it."""
-    from nameko.cli.main import setup_yaml_parser
-
-    setup_yaml_parser()
     with open(path) as config_file:
-        return yaml.safe_load(config_file) or {}
+        return yaml.load(config_file, Loader=_ConfigLoader) or {}
 
 
 def environment_names(path):

@@ -53,26 +53,31 @@ class Uploads(DependencyProvider):
 
 class IndexRepair(DependencyProvider):
     """Every minute (and at start), builds the indexes that an import which
-    was killed had dropped for its load (see ``importer``)."""
+    was killed had dropped for its load (see ``importer``). Stopping ends
+    the wait between two repairs at once; a repair under way is killed with
+    the container and done again at the next start."""
+
+    def setup(self):
+        self.interval = float(self.container.config.get("INDEX_REPAIR_SECONDS") or 60)
+        self.stopped = eventlet.Event()
 
     def start(self):
-        self.interval = float(self.container.config.get("INDEX_REPAIR_SECONDS") or 60)
-        self.running = True
         self.container.spawn_managed_thread(self._loop, identifier="index-repair")
 
     def stop(self):
-        self.running = False
+        if not self.stopped.ready():
+            self.stopped.send()
 
     kill = stop
 
     def _loop(self):
         dsn = dsn_from_config(self.container.config)
-        while self.running:
+        while not self.stopped.ready():
             try:
                 imports.repair_indexes(dsn)
             except Exception:  # noqa: BLE001 - tried again next time
                 log.exception("index repair failed")
-            eventlet.sleep(self.interval)
+            self.stopped.wait(self.interval)
 
 
 class RegistryService(DiagnosticsMixin, KitService):
