@@ -17,6 +17,11 @@ class PingRequest(Schema):
     message = fields.String(load_default="ping", validate=validate.Length(1, 500))
 
 
+class PingSent(Schema):
+    event_id = fields.String()
+    correlation_id = fields.String()
+
+
 class PingReceived(Schema):
     event_id = fields.String()
     source = fields.String()
@@ -34,7 +39,7 @@ def record_ping(uow, event):
 
 
 class DiagnosticsMixin:
-    @api("POST", "/diagnostics/ping", body=PingRequest, roles=ROLES, status=202,
+    @api("POST", "/diagnostics/ping", body=PingRequest, response=PingSent, roles=ROLES, status=202,
           summary="Send a diagnostic.ping event to every service")
     def send_ping(self, call):
         with self.db.transaction() as uow:
@@ -42,7 +47,7 @@ class DiagnosticsMixin:
                                 {"message": call.body["message"], "sent_by": call.identity.agency})
         return 202, {"event_id": event.id, "correlation_id": event.correlationid}
 
-    @api("GET", "/diagnostics/pings", roles=ROLES, response=PingReceived,
+    @api("GET", "/diagnostics/pings", roles=ROLES, response=[PingReceived],
           summary="The latest diagnostic pings this service received")
     def list_pings(self, call):
         with self.db.transaction() as uow:

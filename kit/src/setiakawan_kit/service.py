@@ -1,13 +1,13 @@
 """What every Setiakawan nameko service inherits: its database, the outbox
 relay running in its process, request context, and the operational
 endpoints ``GET /health``, ``GET /metrics`` and ``GET /openapi.json``."""
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import eventlet
 import kombu
+from marshmallow import Schema, fields
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
@@ -17,6 +17,13 @@ from .db import DatabaseProvider, dsn_from_config
 from .http import api
 
 log = logging.getLogger(__name__)
+
+
+class Health(Schema):
+    service = fields.String()
+    status = fields.String(metadata={"enum": ["ok", "unavailable"]})
+    database = fields.String(metadata={"description": "ok, failing or unreachable: <error>"})
+    broker = fields.String(metadata={"description": "ok, failing or unreachable: <error>"})
 
 
 @dataclass(frozen=True)
@@ -81,13 +88,14 @@ class KitService:
     worker_context = WorkerContext()
     introspection = Introspection()
 
-    @api("GET", "/health", public=True, summary="Database and broker reachability")
+    @api("GET", "/health", public=True, response=Health, answers={503: "The database or the broker is unreachable"},
+         summary="Database and broker reachability")
     def health(self, call):
         checks = {"database": _check(self.db.ping), "broker": _check(self._broker_ok)}
         ok = all(v == "ok" for v in checks.values())
         return (200 if ok else 503), {"service": self.name, "status": "ok" if ok else "unavailable", **checks}
 
-    @api("GET", "/metrics", public=True, summary="Prometheus metrics")
+    @api("GET", "/metrics", public=True, content_type="text/plain", summary="Prometheus metrics")
     def prometheus_metrics(self, call):
         with self.db.transaction() as uow:
             metrics.OUTBOX_BACKLOG.labels(self.name).set(outbox.backlog(uow.cursor))
@@ -96,8 +104,7 @@ class KitService:
 
     @api("GET", "/openapi.json", public=True, summary="This OpenAPI document")
     def openapi_document(self, call):
-        doc = openapi.build(self.name, self.introspection.entrypoints, self.description)
-        return Response(json.dumps(doc), status=200, content_type="application/json")
+        return openapi.build(self.name, self.introspection.entrypoints, self.description)
 
     def _broker_ok(self):
         if self.relay.broker_connected:
