@@ -218,6 +218,11 @@ class AccessLogQuery(PageQuery):
     until = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "Before"})
 
 
+class UploadQuery(Schema):
+    filename = fields.String(load_default="upload.csv", metadata={
+        "description": "The list's name, shown with its progress (the first 200 characters are kept)"})
+
+
 def _sixteen_digits(value):
     if not (len(value) == 16 and value.isascii() and value.isdigit()):
         raise ValidationError("A NIK or KK number has exactly 16 digits (0-9).")
@@ -417,3 +422,35 @@ class MatchesOut(Schema):
                                                         "hourly allowance)"})
     matches = fields.List(fields.Nested(Match), metadata={"description": "Those found in the caller's regions, "
                                                                          "in the order sent"})
+
+
+class GroupOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    kind = fields.String(metadata={"enum": list(GROUP_KINDS)})
+    village_code = fields.String()
+    status = fields.String(metadata={"enum": ["active", "inactive"]})
+    registering_agency = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    member_refs = fields.List(fields.UUID())
+
+
+class ImportOut(Schema):
+    id = fields.UUID()
+    status = fields.String(metadata={"enum": ["queued", "running", "completed", "failed"]})
+    stage = fields.String(metadata={"enum": ["queued", "importing", "flagging", "done"]})
+    filename = fields.String()
+    sha256 = fields.String()
+    total_rows = fields.Integer()
+    processed_rows = fields.Integer()
+    accepted_rows = fields.Integer()
+    already_registered = fields.Integer()
+    rejected_rows = fields.Integer()
+    households_created = fields.Integer()
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    progress = fields.Float(metadata={"description": "0 to 1"})
