@@ -73,6 +73,17 @@ def test_media_types_of_bodies_and_answers_are_declared_ones():
     assert rows["parameters"][0]["schema"] == {"type": "integer"}
 
 
+class Purpose(Schema):
+    purpose = fields.String(data_key="X-Purpose", load_default=None)
+
+
+def test_declared_request_headers_are_parameters_and_a_reason_for_422():
+    doc = document(("read", ApiEntrypoint("GET", "/things/<thing_id>", headers=Purpose, roles=("admin",))))
+    read = doc["paths"]["/things/{thing_id}"]["get"]
+    assert [(p["in"], p["name"]) for p in read["parameters"]] == [("path", "thing_id"), ("header", "X-Purpose")]
+    assert read["responses"]["422"]["description"] == "Validation failed: the headers"
+
+
 def test_the_problem_schema_allows_extension_members():
     assert openapi.PROBLEM["additionalProperties"] is True
     assert {"type", "title", "status", "detail", "instance", "errors"} <= set(openapi.PROBLEM["properties"])

@@ -11,7 +11,8 @@ error (a 4xx for bad input, never a 500), and request latency metrics.
 The declaration is also what the service's OpenAPI document says
 (``openapi.py``): ``body`` a marshmallow schema of a JSON body, or the
 media type of a body the method reads itself (``body="text/csv"``:
-``call.request.stream``); ``response`` the schema of the answer, in a
+``call.request.stream``); ``headers`` a schema of request headers (fields
+named by ``data_key``), loaded into ``call.headers``; ``response`` the schema of the answer, in a
 list (``response=[Schema]``) for a JSON array; ``content_type`` the media
 type of a non-JSON answer; ``answers`` other statuses answered with the
 same body (``{503: "..."}``); ``problems`` the problem documents the
@@ -55,6 +56,7 @@ class Call:
     query: dict
     request: Request
     correlation_id: str
+    headers: dict = None
 
 
 def _http_problem(exc):
@@ -98,9 +100,9 @@ class ApiEntrypoint(HttpRequestHandler):
     server = ProblemWebServer()
     tokens = TokenVerification()
 
-    def __init__(self, method, url, body=None, response=None, query=None, roles=None, public=False,
-                 summary=None, status=200, tags=None, problems=None, content_type=JSON, answers=None,
-                 **kwargs):
+    def __init__(self, method, url, body=None, response=None, query=None, headers=None, roles=None,
+                 public=False, summary=None, status=200, tags=None, problems=None, content_type=JSON,
+                 answers=None, **kwargs):
         #: a JSON body's schema; ``body_type`` is the media type the body must have
         self.body_schema = None if isinstance(body, str) else body
         self.body_type = body if isinstance(body, str) else (JSON if body is not None else None)
@@ -109,6 +111,7 @@ class ApiEntrypoint(HttpRequestHandler):
         self.response_schema = response[0] if self.response_many else response
         self.content_type = content_type
         self.query_schema = query
+        self.header_schema = headers
         self.roles = tuple(roles or ())
         self.public = public
         self.summary = summary
@@ -152,6 +155,7 @@ class ApiEntrypoint(HttpRequestHandler):
                 query = self.query_schema().load(query)
             except ValidationError as exc:
                 raise invalid(exc.normalized_messages(), "The query parameters are not valid.") from None
+        headers = self._load_headers(request) if self.header_schema is not None else {}
         body = None
         if self.body_type is not None and request.mimetype != self.body_type:
             raise unsupported_media_type(
@@ -159,7 +163,15 @@ class ApiEntrypoint(HttpRequestHandler):
         if self.body_schema is not None:
             body = self._load_body(request)
         return Call(identity=identity, body=body, query=query, request=request,
-                    correlation_id=correlation_id)
+                    correlation_id=correlation_id, headers=headers)
+
+    def _load_headers(self, request):
+        schema = self.header_schema()
+        names = [field.data_key or name for name, field in schema.load_fields.items()]
+        try:
+            return schema.load({name: request.headers[name] for name in names if name in request.headers})
+        except ValidationError as exc:
+            raise invalid(exc.normalized_messages(), "The request headers are not valid.") from None
 
     def _load_body(self, request):
         raw = read_capped(request, MAX_BODY_BYTES)

@@ -73,8 +73,8 @@ def derived_problems(ep):
     if ep.body_type is not None:
         out[413] = "The body is over the size limit"
         out[415] = f"The body is not {ep.body_type}"
-    checked = [what for what, schema in (("the query", ep.query_schema), ("the body", ep.body_schema))
-               if schema is not None]
+    checked = [what for what, schema in (("the query", ep.query_schema), ("the headers", ep.header_schema),
+                                         ("the body", ep.body_schema)) if schema is not None]
     out[422] = "Validation failed: " + (" or ".join(checked) or "a NUL character in the query")
     if not ep.public:
         out[401] = "Missing, invalid or expired token"
@@ -97,6 +97,8 @@ def _operation(ep):
               for name, schema in path_parameters(ep)]
     if ep.query_schema is not None:
         params.append({"in": "query", "schema": ep.query_schema})
+    if ep.header_schema is not None:
+        params.append({"in": "header", "schema": ep.header_schema})
     if params:
         op["parameters"] = params
     if ep.body_type is not None:
