@@ -208,14 +208,43 @@ class PageQuery(Schema):
     per_page = fields.Integer(load_default=100, validate=validate.Range(1, 500))
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """A date and time with an offset (UTC if none is given), loaded in UTC:
+    PostgreSQL refuses offsets beyond 15:59, which ISO 8601 allows."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=timezone.utc, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(timezone.utc)
+        except OverflowError:  # before year 1 in UTC
+            raise ValidationError("The date and time is out of range.") from None
+
+
 class AccessLogQuery(PageQuery):
     household = fields.UUID(metadata={"description": "Reads of this household"})
     person_ref = fields.UUID(metadata={"description": "Reads concerning this person"})
     agency = fields.String(validate=validate.Length(1, 200), metadata={"description": "Reads by this agency "
                                                                                       "(or calling service)"})
-    since = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "At or after (UTC "
-                                                                                         "unless given)"})
-    until = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "Before"})
+    since = UtcDateTime(metadata={"description": "At or after (UTC unless given)"})
+    until = UtcDateTime(metadata={"description": "Before"})
+
+
+class PurposeHeader(Schema):
+    """Why the caller reads personal data (UU PDP), kept in the access log."""
+
+    purpose = fields.String(data_key="X-Purpose", load_default=None, metadata={
+        "description": f"Why personal data is read, kept in the access log: at most {access.PURPOSE_MAX} "
+                       "characters once runs of white space are one space; UTF-8 may be sent raw"})
+
+    @post_load
+    def normalize(self, data, **kwargs):
+        try:
+            return {"purpose": access.purpose(data["purpose"])}
+        except access.BadPurpose as exc:
+            raise ValidationError({"X-Purpose": [str(exc)]}) from None
 
 
 class UploadQuery(Schema):
