@@ -7,7 +7,7 @@ from pathlib import Path
 
 import eventlet
 import kombu
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields, post_dump
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
@@ -20,10 +20,20 @@ log = logging.getLogger(__name__)
 
 
 class Health(Schema):
+    """The checks every service makes; members beyond these (details a service
+    adds to its answer) are kept, and the document allows them."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as additional properties
+
     service = fields.String()
     status = fields.String(metadata={"enum": ["ok", "unavailable"]})
     database = fields.String(metadata={"description": "ok, failing or unreachable: <error>"})
     broker = fields.String(metadata={"description": "ok, failing or unreachable: <error>"})
+
+    @post_dump(pass_original=True)
+    def with_details(self, data, original, **kwargs):
+        return {**original, **data}
 
 
 @dataclass(frozen=True)
