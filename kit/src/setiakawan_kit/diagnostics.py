@@ -5,10 +5,10 @@ meet on ``any.events``), readable at ``GET /diagnostics/pings``."""
 import uuid
 
 from marshmallow import Schema, fields, validate
-
-from .consumer import handles
 from setiakawan_contract.diagnostic import PING
 from setiakawan_contract.types import ANY
+
+from .consumer import handles
 from .http import api
 
 ROLES = ("admin", "operator")
@@ -16,6 +16,11 @@ ROLES = ("admin", "operator")
 
 class PingRequest(Schema):
     message = fields.String(load_default="ping", validate=validate.Length(1, 500))
+
+
+class PingSent(Schema):
+    event_id = fields.String()
+    correlation_id = fields.String()
 
 
 class PingReceived(Schema):
@@ -35,7 +40,7 @@ def record_ping(uow, event):
 
 
 class DiagnosticsMixin:
-    @api("POST", "/diagnostics/ping", body=PingRequest, roles=ROLES, status=202,
+    @api("POST", "/diagnostics/ping", body=PingRequest, response=PingSent, roles=ROLES, status=202,
           summary="Send a diagnostic.ping event to every service")
     def send_ping(self, call):
         with self.db.transaction() as uow:
@@ -43,7 +48,7 @@ class DiagnosticsMixin:
                                 {"message": call.body["message"], "sent_by": call.identity.agency})
         return 202, {"event_id": event.id, "correlation_id": event.correlationid}
 
-    @api("GET", "/diagnostics/pings", roles=ROLES, response=PingReceived,
+    @api("GET", "/diagnostics/pings", roles=ROLES, response=[PingReceived],
           summary="The latest diagnostic pings this service received")
     def list_pings(self, call):
         with self.db.transaction() as uow:

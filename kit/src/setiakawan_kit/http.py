@@ -2,10 +2,22 @@
 JSON bodies validated by marshmallow, RFC 9457 problem documents for every
 error (a 4xx for bad input, never a 500), and request latency metrics.
 
-    @api("POST", "/households", body=HouseholdSchema, roles=("operator",))
+    @api("POST", "/households", body=HouseholdSchema, response=HouseholdOut, roles=("operator",),
+         status=201, problems={409: "The KK number or a NIK is registered already"})
     def register(self, call):           # call.identity, call.body, call.query
         ...
         return 201, {"id": ...}
+
+The declaration is also what the service's OpenAPI document says
+(``openapi.py``): ``body`` a marshmallow schema of a JSON body, or the
+media type of a body the method reads itself (``body="text/csv"``:
+``call.request.stream``); ``headers`` a schema of request headers (fields
+named by ``data_key``), loaded into ``call.headers``; ``response`` the schema of the answer, in a
+list (``response=[Schema]``) for a JSON array; ``content_type`` the media
+type of a non-JSON answer; ``answers`` other statuses answered with the
+same body (``{503: "..."}``); ``problems`` the problem documents the
+method's use cases can answer beyond those the kit derives (see
+``openapi.derived_problems``).
 """
 import json
 import logging
@@ -32,6 +44,7 @@ log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 MAX_BODY_BYTES = 10 * 1024 * 1024
+JSON = "application/json"
 
 
 @dataclass
@@ -43,6 +56,7 @@ class Call:
     query: dict
     request: Request
     correlation_id: str
+    headers: dict = None
 
 
 def _http_problem(exc):
@@ -86,18 +100,27 @@ class ApiEntrypoint(HttpRequestHandler):
     server = ProblemWebServer()
     tokens = TokenVerification()
 
-    def __init__(self, method, url, body=None, response=None, query=None, roles=None,
-                 public=False, summary=None, status=200, tags=None, problems=None, **kwargs):
-        self.body_schema = body
-        self.response_schema = response
+    def __init__(self, method, url, body=None, response=None, query=None, headers=None, roles=None,
+                 public=False, summary=None, status=200, tags=None, problems=None, content_type=JSON,
+                 answers=None, **kwargs):
+        #: a JSON body's schema; ``body_type`` is the media type the body must have
+        self.body_schema = None if isinstance(body, str) else body
+        self.body_type = body if isinstance(body, str) else (JSON if body is not None else None)
+        #: the answer's schema; ``response_many``: the answer is a list of them
+        self.response_many = isinstance(response, (list, tuple))
+        self.response_schema = response[0] if self.response_many else response
+        self.content_type = content_type
         self.query_schema = query
+        self.header_schema = headers
         self.roles = tuple(roles or ())
         self.public = public
         self.summary = summary
         self.status = status
         self.tags = tags
-        #: other problem answers the OpenAPI document lists: {status: description}
+        #: problem answers the use cases can give besides the derived ones: {status: description}
         self.problems = dict(problems or {})
+        #: other statuses answered with the same body as ``status``: {status: description}
+        self.answers = dict(answers or {})
         # 4xx outcomes are logged by nameko as warnings, without a traceback
         kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
         super().__init__(method, url, **kwargs)
@@ -132,16 +155,25 @@ class ApiEntrypoint(HttpRequestHandler):
                 query = self.query_schema().load(query)
             except ValidationError as exc:
                 raise invalid(exc.normalized_messages(), "The query parameters are not valid.") from None
+        headers = self._load_headers(request) if self.header_schema is not None else {}
         body = None
+        if self.body_type is not None and request.mimetype != self.body_type:
+            raise unsupported_media_type(
+                f"The body must be {self.body_type}, not {request.mimetype or 'missing'}.")
         if self.body_schema is not None:
             body = self._load_body(request)
         return Call(identity=identity, body=body, query=query, request=request,
-                    correlation_id=correlation_id)
+                    correlation_id=correlation_id, headers=headers)
+
+    def _load_headers(self, request):
+        schema = self.header_schema()
+        names = [field.data_key or name for name, field in schema.load_fields.items()]
+        try:
+            return schema.load({name: request.headers[name] for name in names if name in request.headers})
+        except ValidationError as exc:
+            raise invalid(exc.normalized_messages(), "The request headers are not valid.") from None
 
     def _load_body(self, request):
-        if request.mimetype != "application/json":
-            raise unsupported_media_type(
-                f"The body must be application/json, not {request.mimetype or 'missing'}.")
         raw = read_capped(request, MAX_BODY_BYTES)
         try:
             data = json.loads(raw)
@@ -173,11 +205,17 @@ class ApiEntrypoint(HttpRequestHandler):
                 status, headers, payload = result
             else:
                 status, payload = result
-        if self.response_schema is not None and payload is not None:
-            payload = self.response_schema(many=isinstance(payload, list)).dump(payload)
-        body = "" if payload is None else json.dumps(payload, ensure_ascii=False, default=str)
-        return Response(body, status=status, headers=headers,
-                        content_type="application/json" if payload is not None else None)
+        if payload is None:
+            return Response("", status=status, headers=headers)
+        if self.content_type != JSON:
+            return Response(payload, status=status, headers=headers, mimetype=self.content_type)
+        if self.response_schema is not None:
+            if isinstance(payload, list) != self.response_many:
+                raise TypeError(f"{self.method} {self.url} answered a {type(payload).__name__}, but declares "
+                                f"{'a list' if self.response_many else 'one object'}")
+            payload = self.response_schema(many=self.response_many).dump(payload)
+        return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status, headers=headers,
+                        content_type=JSON)
 
     def response_from_exception(self, exc):
         if isinstance(exc, Problem):

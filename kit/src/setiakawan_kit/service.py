@@ -1,13 +1,13 @@
 """What every Setiakawan nameko service inherits: its database, the outbox
 relay running in its process, request context, and the operational
 endpoints ``GET /health``, ``GET /metrics`` and ``GET /openapi.json``."""
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import eventlet
 import kombu
+from marshmallow import INCLUDE, Schema, fields, post_dump
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
@@ -17,6 +17,23 @@ from .db import DatabaseProvider, dsn_from_config
 from .http import api
 
 log = logging.getLogger(__name__)
+
+
+class Health(Schema):
+    """The checks every service makes; members beyond these (details a service
+    adds to its answer) are kept, and the document allows them."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as additional properties
+
+    service = fields.String()
+    status = fields.String(metadata={"enum": ["ok", "unavailable"]})
+    database = fields.String(metadata={"description": "ok, failing or unreachable: <error>"})
+    broker = fields.String(metadata={"description": "ok, failing or unreachable: <error>"})
+
+    @post_dump(pass_original=True)
+    def with_details(self, data, original, **kwargs):
+        return {**original, **data}
 
 
 @dataclass(frozen=True)
@@ -81,7 +98,8 @@ class KitService:
     worker_context = WorkerContext()
     introspection = Introspection()
 
-    @api("GET", "/health", public=True, summary="Database and broker reachability")
+    @api("GET", "/health", public=True, response=Health, answers={503: "The database or the broker is unreachable"},
+         summary="Database and broker reachability")
     def health(self, call):
         checks = {"database": _check(self.db.ping), "broker": _check(self._broker_ok)}
         ok = all(v == "ok" for v in checks.values())
@@ -93,7 +111,7 @@ class KitService:
         database and broker."""
         return {}
 
-    @api("GET", "/metrics", public=True, summary="Prometheus metrics")
+    @api("GET", "/metrics", public=True, content_type="text/plain", summary="Prometheus metrics")
     def prometheus_metrics(self, call):
         with self.db.transaction() as uow:
             metrics.OUTBOX_BACKLOG.labels(self.name).set(outbox.backlog(uow.cursor))
@@ -102,8 +120,7 @@ class KitService:
 
     @api("GET", "/openapi.json", public=True, summary="This OpenAPI document")
     def openapi_document(self, call):
-        doc = openapi.build(self.name, self.introspection.entrypoints, self.description)
-        return Response(json.dumps(doc), status=200, content_type="application/json")
+        return openapi.build(self.name, self.introspection.entrypoints, self.description)
 
     def _broker_ok(self):
         if self.relay.broker_connected:

@@ -29,8 +29,7 @@ import psycopg2
 from setiakawan_kit import outbox
 from setiakawan_kit.db import UnitOfWork, dsn_from_config
 from setiakawan_kit.logs import redact
-from setiakawan_kit.problems import (Problem, bad_request, content_too_large, length_required, not_found,
-                                     unsupported_media_type)
+from setiakawan_kit.problems import Problem, bad_request, content_too_large, length_required, not_found
 
 from . import personal_data, storage
 from .rules import disclosure
@@ -172,16 +171,15 @@ def receive(stream, content_length, max_bytes, path):
     return digest.hexdigest(), max(data_rows, 0), [h.strip().lower() for h in header]
 
 
-def upload(db, identity, folder, request, config):
-    """Receive an uploaded list into ``folder``, record the import and start
-    its importer; the import's progress as the answer."""
-    if request.mimetype != "text/csv":
-        raise unsupported_media_type("Upload the list as text/csv.")
+def upload(db, identity, folder, stream, content_length, filename, config):
+    """Receive an uploaded list (a CSV file's bytes, read from ``stream``)
+    into ``folder``, record the import and start its importer; the import's
+    progress as the answer."""
     max_bytes = int(config.get("IMPORT_MAX_BYTES") or DEFAULT_MAX_BYTES)
     import_id = new_import_id()
     path = upload_path(folder, import_id)
-    sha256, rows, header = receive(request.stream, request.content_length, max_bytes, path)
-    filename = (request.args.get("filename") or "upload.csv")[:200]
+    sha256, rows, header = receive(stream, content_length, max_bytes, path)
+    filename = (filename or "upload.csv")[:200]
     try:
         with db.transaction() as uow:
             create(uow, identity, import_id, filename, sha256, rows, header)

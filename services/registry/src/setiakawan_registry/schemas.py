@@ -208,14 +208,48 @@ class PageQuery(Schema):
     per_page = fields.Integer(load_default=100, validate=validate.Range(1, 500))
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """A date and time with an offset (UTC if none is given), loaded in UTC:
+    PostgreSQL refuses offsets beyond 15:59, which ISO 8601 allows."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=timezone.utc, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(timezone.utc)
+        except OverflowError:  # before year 1 in UTC
+            raise ValidationError("The date and time is out of range.") from None
+
+
 class AccessLogQuery(PageQuery):
     household = fields.UUID(metadata={"description": "Reads of this household"})
     person_ref = fields.UUID(metadata={"description": "Reads concerning this person"})
     agency = fields.String(validate=validate.Length(1, 200), metadata={"description": "Reads by this agency "
                                                                                       "(or calling service)"})
-    since = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "At or after (UTC "
-                                                                                         "unless given)"})
-    until = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "Before"})
+    since = UtcDateTime(metadata={"description": "At or after (UTC unless given)"})
+    until = UtcDateTime(metadata={"description": "Before"})
+
+
+class PurposeHeader(Schema):
+    """Why the caller reads personal data (UU PDP), kept in the access log."""
+
+    purpose = fields.String(data_key="X-Purpose", load_default=None, metadata={
+        "description": f"Why personal data is read, kept in the access log: at most {access.PURPOSE_MAX} "
+                       "characters once runs of white space are one space; UTF-8 may be sent raw"})
+
+    @post_load
+    def normalize(self, data, **kwargs):
+        try:
+            return {"purpose": access.purpose(data["purpose"])}
+        except access.BadPurpose as exc:
+            raise ValidationError({"X-Purpose": [str(exc)]}) from None
+
+
+class UploadQuery(Schema):
+    filename = fields.String(load_default="upload.csv", metadata={
+        "description": "The list's name, shown with its progress (the first 200 characters are kept)"})
 
 
 def _sixteen_digits(value):
@@ -417,3 +451,35 @@ class MatchesOut(Schema):
                                                         "hourly allowance)"})
     matches = fields.List(fields.Nested(Match), metadata={"description": "Those found in the caller's regions, "
                                                                          "in the order sent"})
+
+
+class GroupOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    kind = fields.String(metadata={"enum": list(GROUP_KINDS)})
+    village_code = fields.String()
+    status = fields.String(metadata={"enum": ["active", "inactive"]})
+    registering_agency = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    member_refs = fields.List(fields.UUID())
+
+
+class ImportOut(Schema):
+    id = fields.UUID()
+    status = fields.String(metadata={"enum": ["queued", "running", "completed", "failed"]})
+    stage = fields.String(metadata={"enum": ["queued", "importing", "flagging", "done"]})
+    filename = fields.String()
+    sha256 = fields.String()
+    total_rows = fields.Integer()
+    processed_rows = fields.Integer()
+    accepted_rows = fields.Integer()
+    already_registered = fields.Integer()
+    rejected_rows = fields.Integer()
+    households_created = fields.Integer()
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    progress = fields.Float(metadata={"description": "0 to 1"})

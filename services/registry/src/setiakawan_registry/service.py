@@ -5,18 +5,15 @@ import logging
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from werkzeug.wrappers import Response
 
 from setiakawan_kit import context
 from setiakawan_kit.db import dsn_from_config
 from setiakawan_kit.diagnostics import DiagnosticsMixin
 from setiakawan_kit.http import api
-from setiakawan_kit.problems import invalid
 from setiakawan_kit.rpc import rpc
 from setiakawan_kit.service import KitService
 
 from . import access_log, groups, households, import_chunks, imports, matches, personal_data, review, schemas
-from .rules import access
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +21,12 @@ ANY = ("admin", "operator", "field_officer", "viewer")
 WRITE = ("admin", "operator", "field_officer")
 VERIFY = ("admin", "field_officer")
 MANAGE = ("admin", "operator")
+
+# problem answers of several use cases (the kit derives the others)
+REGISTERED = "The KK number or a NIK is registered already (existing_household_id when the caller's regions cover it)"
+TRANSITION = "The household's status cannot change so (statuses in the README), or it was merged into another"
+RESOLVED = "The candidate was merged or dismissed already"
+PURPOSE = schemas.PurposeHeader  # X-Purpose, on every request that reads personal data
 
 
 class Settings(DependencyProvider):
@@ -94,14 +97,15 @@ class RegistryService(DiagnosticsMixin, KitService):
     index_repair = IndexRepair()
 
     # -- households -------------------------------------------------------
-    @api("POST", "/households", body=schemas.HouseholdIn, response=schemas.HouseholdOut, roles=WRITE, status=201,
-         tags=["households"], summary="Register a household with its members")
+    @api("POST", "/households", body=schemas.HouseholdIn, response=schemas.HouseholdOut, headers=PURPOSE,
+         roles=WRITE, status=201, problems={409: REGISTERED}, tags=["households"],
+         summary="Register a household with its members")
     def register_household(self, call):
         audit = _audit(call)
         with self.db.transaction() as uow:
             return 201, households.register(uow, self.settings, call.identity, audit, call.body)
 
-    @api("GET", "/households", query=schemas.SearchQuery, response=schemas.SearchPage, roles=ANY,
+    @api("GET", "/households", query=schemas.SearchQuery, response=schemas.SearchPage, headers=PURPOSE, roles=ANY,
          tags=["households"], summary="Search members by NIK (exact) or by name within a region")
     def search(self, call):
         audit = _audit(call)
@@ -114,14 +118,15 @@ class RegistryService(DiagnosticsMixin, KitService):
         with self.db.transaction() as uow:
             return households.due_for_reverification(uow, call.identity, call.query)
 
-    @api("GET", "/households/<uuid:household_id>", response=schemas.HouseholdOut, roles=ANY, tags=["households"])
+    @api("GET", "/households/<uuid:household_id>", response=schemas.HouseholdOut, headers=PURPOSE, roles=ANY,
+         tags=["households"])
     def get_household(self, call, household_id):
         audit = _audit(call)
         with self.db.transaction() as uow:
             return households.read(uow, call.identity, audit, household_id)
 
     @api("GET", "/households/<uuid:household_id>/history", query=schemas.HistoryQuery,
-         response=schemas.HistoryPage, roles=ANY, tags=["households"],
+         response=schemas.HistoryPage, headers=PURPOSE, roles=ANY, tags=["households"],
          summary="Who changed what and when, oldest first, a page at a time")
     def household_history(self, call, household_id):
         audit = _audit(call)
@@ -129,7 +134,7 @@ class RegistryService(DiagnosticsMixin, KitService):
             return households.history(uow, call.identity, audit, household_id, call.query)
 
     @api("PUT", "/households/<uuid:household_id>/indicators", body=schemas.IndicatorsIn,
-         response=schemas.HouseholdOut, roles=WRITE, tags=["households"],
+         response=schemas.HouseholdOut, headers=PURPOSE, roles=WRITE, tags=["households"],
          summary="Update welfare indicators (rescores)")
     def update_indicators(self, call, household_id):
         audit = _audit(call)
@@ -137,15 +142,15 @@ class RegistryService(DiagnosticsMixin, KitService):
             return households.update_indicators(uow, self.settings, call.identity, audit, household_id, call.body)
 
     @api("POST", "/households/<uuid:household_id>/move", body=schemas.MoveIn, response=schemas.HouseholdOut,
-         roles=WRITE, tags=["households"], summary="Move the household to a new address")
+         headers=PURPOSE, roles=WRITE, tags=["households"], summary="Move the household to a new address")
     def move_household(self, call, household_id):
         audit = _audit(call)
         with self.db.transaction() as uow:
             return households.move(uow, call.identity, audit, household_id, call.body["address"])
 
     @api("POST", "/households/<uuid:household_id>/verification", body=schemas.VerificationIn,
-         response=schemas.HouseholdOut, roles=VERIFY, tags=["households"],
-         summary="Verify or reject (field officers)")
+         response=schemas.HouseholdOut, headers=PURPOSE, roles=VERIFY, problems={409: TRANSITION},
+         tags=["households"], summary="Verify or reject (field officers)")
     def verify_household(self, call, household_id):
         body, audit = call.body, _audit(call)
         with self.db.transaction() as uow:
@@ -153,7 +158,8 @@ class RegistryService(DiagnosticsMixin, KitService):
                                      body["notes"], body["reason"])
 
     @api("POST", "/households/<uuid:household_id>/status", body=schemas.StatusIn, response=schemas.HouseholdOut,
-         roles=MANAGE, tags=["households"], summary="Mark inactive or graduated, or register again")
+         headers=PURPOSE, roles=MANAGE, problems={409: TRANSITION}, tags=["households"],
+         summary="Mark inactive or graduated, or register again")
     def change_status(self, call, household_id):
         audit = _audit(call)
         with self.db.transaction() as uow:
@@ -162,14 +168,14 @@ class RegistryService(DiagnosticsMixin, KitService):
 
     # -- members ----------------------------------------------------------
     @api("POST", "/households/<uuid:household_id>/members", body=schemas.MemberIn, response=schemas.MemberAnswer,
-         roles=WRITE, status=201, tags=["members"])
+         headers=PURPOSE, roles=WRITE, status=201, problems={409: REGISTERED}, tags=["members"])
     def add_member(self, call, household_id):
         audit = _audit(call)
         with self.db.transaction() as uow:
             return 201, households.add_member(uow, self.settings, call.identity, audit, household_id, call.body)
 
     @api("PATCH", "/households/<uuid:household_id>/members/<uuid:member_id>", body=schemas.MemberUpdate,
-         response=schemas.MemberAnswer, roles=WRITE, tags=["members"])
+         response=schemas.MemberAnswer, headers=PURPOSE, roles=WRITE, tags=["members"])
     def update_member(self, call, household_id, member_id):
         audit = _audit(call)
         with self.db.transaction() as uow:
@@ -177,7 +183,9 @@ class RegistryService(DiagnosticsMixin, KitService):
                                             call.body)
 
     @api("POST", "/households/<uuid:household_id>/members/<uuid:member_id>/removal", body=schemas.RemovalIn,
-         response=schemas.HouseholdOut, roles=WRITE, tags=["members"], summary="Remove a member (with the reason)")
+         response=schemas.HouseholdOut, headers=PURPOSE, roles=WRITE,
+         problems={409: "The head cannot leave while others remain"}, tags=["members"],
+         summary="Remove a member (with the reason)")
     def remove_member(self, call, household_id, member_id):
         audit = _audit(call)
         with self.db.transaction() as uow:
@@ -185,7 +193,7 @@ class RegistryService(DiagnosticsMixin, KitService):
                                             call.body["reason"])
 
     # -- duplicates -------------------------------------------------------
-    @api("GET", "/duplicates", query=schemas.DuplicateQuery, response=schemas.DuplicatePage, roles=ANY,
+    @api("GET", "/duplicates", query=schemas.DuplicateQuery, response=schemas.DuplicatePage, headers=PURPOSE, roles=ANY,
          tags=["duplicates"], summary="Likely duplicates for review, with both members")
     def list_duplicates(self, call):
         audit = _audit(call)
@@ -193,24 +201,28 @@ class RegistryService(DiagnosticsMixin, KitService):
             return review.list_open(uow, call.identity, audit, call.query)
 
     @api("POST", "/duplicates/<uuid:candidate_id>/merge", body=schemas.ResolutionIn, response=schemas.DuplicateOut,
-         roles=WRITE, tags=["duplicates"], summary="The newer record is the same person: remove it")
+         roles=WRITE, problems={409: RESOLVED + "; a record was removed meanwhile; or the newer record's village "
+                                               "is outside the caller's regions"},
+         tags=["duplicates"], summary="The newer record is the same person: remove it")
     def merge_duplicate(self, call, candidate_id):
         with self.db.transaction() as uow:
             return review.merge(uow, self.settings, call.identity, candidate_id, call.body["note"])
 
     @api("POST", "/duplicates/<uuid:candidate_id>/dismiss", body=schemas.ResolutionIn,
-         response=schemas.DuplicateOut, roles=WRITE, tags=["duplicates"], summary="Not the same person")
+         response=schemas.DuplicateOut, roles=WRITE, problems={409: RESOLVED}, tags=["duplicates"],
+         summary="Not the same person")
     def dismiss_duplicate(self, call, candidate_id):
         with self.db.transaction() as uow:
             return review.dismiss(uow, call.identity, candidate_id, call.body["note"])
 
     # -- groups -----------------------------------------------------------
-    @api("POST", "/groups", body=schemas.GroupIn, roles=WRITE, status=201, tags=["groups"])
+    @api("POST", "/groups", body=schemas.GroupIn, response=schemas.GroupOut, roles=WRITE, status=201,
+         tags=["groups"])
     def register_group(self, call):
         with self.db.transaction() as uow:
             return 201, groups.register(uow, call.identity, call.body)
 
-    @api("GET", "/groups/<uuid:group_id>", roles=ANY, tags=["groups"])
+    @api("GET", "/groups/<uuid:group_id>", response=schemas.GroupOut, roles=ANY, tags=["groups"])
     def get_group(self, call, group_id):
         with self.db.transaction() as uow:
             return groups.detail(uow, groups.load(uow, call.identity, group_id))
@@ -222,34 +234,39 @@ class RegistryService(DiagnosticsMixin, KitService):
         with self.db.transaction() as uow:
             return groups.history(uow, call.identity, group_id, call.query)
 
-    @api("PATCH", "/groups/<uuid:group_id>", body=schemas.GroupUpdate, roles=WRITE, tags=["groups"])
+    @api("PATCH", "/groups/<uuid:group_id>", body=schemas.GroupUpdate, response=schemas.GroupOut, roles=WRITE,
+         tags=["groups"])
     def update_group(self, call, group_id):
         with self.db.transaction() as uow:
             return groups.update(uow, call.identity, group_id, call.body)
 
     # -- imports ----------------------------------------------------------
-    @api("POST", "/imports", roles=MANAGE, status=202, tags=["imports"],
+    @api("POST", "/imports", body="text/csv", query=schemas.UploadQuery, response=schemas.ImportOut, roles=MANAGE,
+         status=202, tags=["imports"],
+         problems={400: "The upload ended before its Content-Length", 411: "No Content-Length",
+                   422: "Not UTF-8, empty, or not headed by the import's columns"},
          summary="Upload a CSV list (text/csv, one row per member); it is imported in the background")
     def upload_import(self, call):
-        row = imports.upload(self.db, call.identity, self.uploads, call.request, self.introspection.config)
+        row = imports.upload(self.db, call.identity, self.uploads, call.request.stream, call.request.content_length,
+                             call.query["filename"], self.introspection.config)
         return 202, {"Location": f"/imports/{row['id']}"}, row
 
-    @api("GET", "/imports/<uuid:import_id>", roles=ANY, tags=["imports"], summary="Progress and counts")
+    @api("GET", "/imports/<uuid:import_id>", response=schemas.ImportOut, roles=ANY, tags=["imports"],
+         summary="Progress and counts")
     def get_import(self, call, import_id):
         with self.db.transaction() as uow:
             return imports.progress(imports.load(uow, call.identity, import_id))
 
-    @api("GET", "/imports/<uuid:import_id>/rejections", roles=ANY, tags=["imports"],
-         summary="Rejected rows with their reasons, as CSV")
+    @api("GET", "/imports/<uuid:import_id>/rejections", content_type="text/csv", headers=PURPOSE, roles=ANY,
+         tags=["imports"], summary="Rejected rows with their reasons, as CSV")
     def import_rejections(self, call, import_id):
         audit = _audit(call)
         with self.db.transaction() as uow:
             text = imports.rejections(uow, call.identity, audit, import_id)
-        return Response(text, status=200, content_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="rejections-{import_id}.csv"'})
+        return 200, {"Content-Disposition": f'attachment; filename="rejections-{import_id}.csv"'}, text
 
     # -- personal data --------------------------------------------------------
-    @api("POST", "/matches", body=schemas.MatchesIn, response=schemas.MatchesOut, roles=matches.ROLES,
+    @api("POST", "/matches", body=schemas.MatchesIn, response=schemas.MatchesOut, headers=PURPOSE, roles=matches.ROLES,
          problems={429: "Over the agency's hourly allowance of looked-up numbers (see Retry-After)"},
          tags=["personal data"], summary="Which of these NIKs or KK numbers the registry holds in your regions: "
                                          "their references only")
@@ -279,17 +296,10 @@ class RegistryService(DiagnosticsMixin, KitService):
             return personal_data.nik_belongs_to(uow, caller, nik, person_ref, _rpc_audit())
 
 
-PURPOSE_HEADER = "X-Purpose"
-
-
 def _audit(call):
-    """The purpose and correlation id of a request that reads personal data;
-    a purpose the access log cannot keep is a 422."""
-    try:
-        purpose = access.purpose(call.request.headers.get(PURPOSE_HEADER))
-    except access.BadPurpose as exc:
-        raise invalid({PURPOSE_HEADER: [str(exc)]}, f"The {PURPOSE_HEADER} header is not valid.") from None
-    return personal_data.Audit(purpose, call.correlation_id)
+    """The purpose (``headers=PURPOSE``: a purpose the access log cannot
+    keep is a 422) and correlation id of a request that reads personal data."""
+    return personal_data.Audit(call.headers["purpose"], call.correlation_id)
 
 
 def _rpc_audit():

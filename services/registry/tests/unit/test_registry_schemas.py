@@ -1,12 +1,12 @@
 """HTTP body validation (schemas.py): the registry's rules come back as
 field-level errors on the right path."""
 import copy
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from marshmallow import ValidationError
 
-from setiakawan_registry.schemas import HouseholdIn, MemberIn, VerificationIn
+from setiakawan_registry.schemas import AccessLogQuery, HouseholdIn, MemberIn, PurposeHeader, VerificationIn
 
 from registry_samples import household_body
 
@@ -160,3 +160,22 @@ def test_a_rejection_needs_a_reason():
         VerificationIn().load({"outcome": "rejected"})
     assert list(caught.value.messages) == ["reason"]
     assert VerificationIn().load({"outcome": "verified"})["reason"] is None
+
+
+def test_access_log_times_are_loaded_in_utc_whatever_offset_iso_8601_allows():
+    # PostgreSQL refuses an offset beyond 15:59: it was a 500 (found by schemathesis)
+    query = AccessLogQuery().load({"since": "2025-01-01T00:00:00", "until": "2025-01-02T02:00:00+19:18"})
+    assert query["since"] == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert query["until"] == datetime(2025, 1, 1, 6, 42, tzinfo=timezone.utc)
+    with pytest.raises(ValidationError) as caught:
+        AccessLogQuery().load({"until": "0001-01-01T00:00:00+05:00"})
+    assert "until" in caught.value.messages
+
+
+def test_the_purpose_header_is_normalized_or_refused_on_x_purpose():
+    assert PurposeHeader().load({}) == {"purpose": None}
+    assert PurposeHeader().load({"X-Purpose": " verifikasi \t lapangan "}) == {"purpose": "verifikasi lapangan"}
+    for bad in ("x" * 201, "audit\x00"):
+        with pytest.raises(ValidationError) as caught:
+            PurposeHeader().load({"X-Purpose": bad})
+        assert list(caught.value.messages) == ["X-Purpose"]
