@@ -105,7 +105,7 @@ def test_cli_contract_lists_every_event_type():
     (ping,) = [i for i in items if i["routing_key"] == "diagnostic.ping"]
     assert ping["source"] == "any" and ping["exchange"] == "any.events"  # any service sends it, everyone hears it
     assert ping["data"]["properties"]["message"]["type"] == "string"
-    assert {i["exchange"] for i in items} == {"any.events", "registry.events"}
+    assert {"any.events", "registry.events"} <= {i["exchange"] for i in items}
 
 
 def test_copy_lines_escape_what_postgres_copy_text_format_needs():
