@@ -33,6 +33,8 @@ from pathlib import Path
 
 import amqp
 
+from .processes import alive
+
 BIN_VARIABLE = "SETIAKAWAN_TEST_RABBITMQ_BIN"
 FOLDER_PREFIX = "setiakawan-rabbitmq-"
 HOST = "127.0.0.1"
@@ -238,14 +240,6 @@ def _kill(pid, folder):
         pass
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def reap_orphans(tmp=None):
@@ -257,7 +251,7 @@ def reap_orphans(tmp=None):
             owner = int((folder / "owner").read_text().strip())
         except (OSError, ValueError):
             continue
-        if _alive(owner):
+        if alive(owner):
             continue
         _kill(_beam_pid(folder), folder)
         shutil.rmtree(folder, ignore_errors=True)

@@ -29,6 +29,7 @@ import psycopg2
 from setiakawan_kit import outbox
 from setiakawan_kit.db import UnitOfWork, dsn_from_config
 from setiakawan_kit.logs import redact
+from setiakawan_kit.processes import alive
 from setiakawan_kit.problems import Problem, bad_request, content_too_large, length_required, not_found
 
 from . import personal_data, storage
@@ -111,7 +112,7 @@ def sweep_uploads(dsn, folder):
             states = {str(r["id"]): r for r in storage.import_states(uow, [i for i, _ in found.values()])}
             for path, (import_id, receiver_pid) in sorted(found.items()):
                 state = states.get(import_id)
-                if leftover(state, receiver_pid, socket.gethostname(), _alive):
+                if leftover(state, receiver_pid, socket.gethostname(), alive):
                     path.unlink(missing_ok=True)
                     removed.append(path.name)
                     if state is not None:
@@ -266,7 +267,7 @@ def load(uow, identity, import_id):
                            or (identity.role == "admin" and all(identity.covers(r) for r in row["regions"]))):
         raise not_found(f"No import {import_id} of your agency.")
     if (row["status"] in ("queued", "running") and row["pid"] and row["host"] == socket.gethostname()
-            and not _alive(row["pid"])):  # its process died while no service of this host watched it
+            and not alive(row["pid"])):  # its process died while no service of this host watched it
         fail_if_running(uow, import_id)
         row = uow.fetchone("SELECT * FROM imports WHERE id = %s", (str(import_id),))
     return row
@@ -317,22 +318,6 @@ def rejections_csv(uow, import_id, header, shown):
             fields = disclosure.import_row(header, fields, shown)
         writer.writerow([row["line"], disclosure.reason(row["reason"], shown), *fields])
     return out.getvalue()
-
-
-def _alive(pid):
-    """Whether process ``pid`` of this host runs (a zombie, killed but not
-    yet reaped by its parent, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 def repair_indexes(dsn):
