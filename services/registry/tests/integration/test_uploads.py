@@ -13,6 +13,7 @@ import requests
 
 from tests.support.population import Population, write_csv
 
+from setiakawan_kit.processes import alive
 from setiakawan_kit.testing import wait_for
 from setiakawan_registry import SERVICE, imports
 
@@ -125,7 +126,7 @@ def test_an_upload_of_a_killed_importer_goes_at_once_or_at_the_next_start(make_d
     try:
         service.kill()
         os.killpg(killed_pid, signal.SIGKILL)
-        wait_for(lambda: not imports._alive(killed_pid), timeout=10, what="the importer to die")
+        wait_for(lambda: not alive(killed_pid), timeout=10, what="the importer to die")
         assert len(list(folder.iterdir())) == 2
         run_service("registry", SERVICE.module, database, IMPORT_DIR=str(folder), **SERVICE.test_config)
         assert [p.name.split(".")[0] for p in folder.iterdir()] == [stopped]  # the live importer's stays
