@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 SERVICES := registry distribution training notifications
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test unit install bench migrate clean
+.PHONY: run test unit install bench migrate clean wheelhouse base-image images
 
 run: install
 	$(BIN)/setiakawan run
@@ -36,3 +36,23 @@ $(STAMP): contract/pyproject.toml kit/pyproject.toml $(foreach s,$(SERVICES),ser
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Docker images (README: Docker). A build cannot reach PyPI, so the images install
+# from wheelhouse/: every third-party dependency, at the versions this venv runs
+# (and was tested) with, plus setuptools to build ours, which the images build
+# from source (the registry's C module included). The images run Debian's
+# Python 3.11, so the wheels come from a Python 3.11 venv.
+wheelhouse: install
+	$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "wheelhouse: the images run Python 3.11; use a Python 3.11 venv")'
+	rm -rf wheelhouse && mkdir wheelhouse
+	$(BIN)/python -m pip freeze --exclude-editable > wheelhouse/constraints.txt
+	$(BIN)/python -m pip wheel --quiet -w wheelhouse -c wheelhouse/constraints.txt ./contract ./kit "setuptools>=77"
+	rm -rf wheelhouse/setiakawan_*.whl contract/build kit/build
+
+# the base image setiakawan/python:3.11, made with debootstrap (once; --force makes it again)
+base-image:
+	scripts/docker-base-image
+
+# setiakawan/<service>:latest for each service, FROM the base image
+images: base-image wheelhouse
+	$(foreach s,$(SERVICES),docker build --network host -f services/$(s)/Dockerfile -t setiakawan/$(s) . &&) true
