@@ -24,7 +24,14 @@ dropped at the end:
   exceed 1;
 * latency: one event per transaction at a steady ``--latency-rate`` for
   ``--latency-seconds``; latency = the consumer's ``applied_at`` minus the
-  time just after the producer-side commit (same machine clock).
+  time just after the producer-side commit (same machine clock);
+* recovery: a second pair on a vhost of its own, the consumer's database on a
+  PostgreSQL cluster made for the bench (``postgres_node``, never the
+  machine's server); events at ``--latency-rate`` one per transaction, the
+  consumer's cluster stopped for ``--outage-seconds`` (fast shutdown, as in a
+  failover) and started again; ``recovery_seconds`` = from its return until
+  every event committed before the return is applied (the backlog caught
+  up), all exactly once with nothing dead-lettered.
 
 Context lines also show where the time went: when the relay had confirmed
 everything, the CPU each part of the pipeline used per event (Linux only;
@@ -57,7 +64,7 @@ import psycopg2  # noqa: E402
 
 from setiakawan_contract import wire  # noqa: E402
 from setiakawan_contract.envelope import make_event  # noqa: E402
-from setiakawan_kit import broker, keys, migrate, outbox, topology  # noqa: E402
+from setiakawan_kit import broker, keys, migrate, outbox, postgres_node, topology  # noqa: E402
 from setiakawan_kit.db import database_dsn  # noqa: E402
 from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,  # noqa: E402
                                     ServiceProcess, service_class, service_config)
@@ -92,7 +99,7 @@ class Setup:
         self.database_url = os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL)
         amqp = urllib.parse.urlsplit(os.environ.get("AMQP_URI", LOCAL_AMQP_URI))
         self.broker = Broker(amqp.hostname, amqp.port or 5672,
-                             int(os.environ.get("RABBITMQ_MANAGEMENT_PORT", "15672")),
+                             os.environ.get("RABBITMQ_MANAGEMENT_URL") or f"http://{amqp.hostname}:15672",
                              urllib.parse.unquote(amqp.username or "guest"),
                              urllib.parse.unquote(amqp.password or "guest"))
         self.run_id = uuid.uuid4().hex[:10]
@@ -120,8 +127,8 @@ class Setup:
         migrate.migrate(self.database_url, name, migrations)
         return name
 
-    def connect(self, database, autocommit=False):
-        conn = psycopg2.connect(database_dsn(self.database_url, database))
+    def connect(self, database, autocommit=False, server_url=None):
+        conn = psycopg2.connect(database_dsn(server_url or self.database_url, database))
         conn.autocommit = autocommit
         self.connections.append(conn)
         return conn
@@ -460,6 +467,9 @@ def parse_args(argv=None):
     parser.add_argument("--queue-version", type=int, choices=(1, 2),
                         help="set a classic-queue-version policy on both vhosts (default: the broker's)")
     parser.add_argument("--skip-raw", action="store_true", help="no raw baseline (no ratio)")
+    parser.add_argument("--outage-seconds", type=float, default=10.0,
+                        help="how long the recovery phase's consumer database is down (default 10)")
+    parser.add_argument("--skip-recovery", action="store_true", help="no recovery phase")
     parser.add_argument("--keep-logs", action="store_true", help="keep the service logs")
     args = parser.parse_args(argv)
     if args.events is None:
@@ -508,6 +518,10 @@ def main(argv=None):
         p50, p99 = run_latency(setup, producer_conn, consumer_conn, amqp_uri, seq,
                                args.latency_rate, args.latency_seconds)
 
+        recovery = None
+        if not args.skip_recovery:
+            recovery = run_recovery(setup, args.latency_rate, args.outage_seconds)
+
         report_service_warnings(setup)
         context(f"targets: events_per_s >= 2000, ratio_to_raw >= 0.5, latency_p99_ms < 100 "
                 f"at {args.latency_rate}/s")
@@ -517,6 +531,8 @@ def main(argv=None):
             figure("ratio_to_raw", f"{e2e / raw:.2f}")
         figure("latency_p50_ms", f"{p50:.1f}")
         figure("latency_p99_ms", f"{p99:.1f}")
+        if recovery is not None:
+            figure("recovery_seconds", f"{recovery:.2f}")
     except BaseException:
         failed = True
         for proc in setup.services:
@@ -527,6 +543,60 @@ def main(argv=None):
     finally:
         setup.close(keep_logs=args.keep_logs or failed)
     return 0
+
+
+def run_recovery(setup, rate, outage_seconds, before=5.0, after=5.0):
+    """Seconds from the consumer database's return until the backlog has
+    caught up (see the module's doc); None where no cluster can be made."""
+    try:
+        cluster = postgres_node.PostgresCluster().start()
+    except postgres_node.ClusterUnavailable as exc:
+        context(f"recovery: skipped, no PostgreSQL cluster of the bench's own ({exc})")
+        return None
+    try:
+        _, amqp_uri = setup.vhost("recovery")
+        producer_db = setup.database("rproducer")
+        consumer_db = f"setiakawan_bench_rconsumer_{setup.run_id}"
+        migrate.migrate(cluster.url, consumer_db, SUPPORT_MIGRATIONS)
+        setup.service("consumer", CONSUMER_TARGET, amqp_uri, consumer_db, DATABASE_URL=cluster.url)
+        setup.service("producer", PRODUCER_TARGET, amqp_uri, producer_db)
+        producer_conn = setup.connect(producer_db)
+        interval, seq, written_at_return = 1.0 / rate, 0, None
+        stop_at, start_at, end_at = before, before + outage_seconds, before + outage_seconds + after
+        stopped = returned = None
+        with producer_conn.cursor() as cur:
+            began = time.monotonic()
+            while (now := time.monotonic() - began) < end_at:
+                if stopped is None and now >= stop_at:
+                    cluster.stop()
+                    stopped = time.monotonic()
+                elif returned is None and now >= start_at:
+                    cluster.start()
+                    returned, written_at_return = time.monotonic(), seq
+                    outage = returned - stopped
+                    continue
+                wait = began + seq * interval - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                write_event(cur, seq)
+                producer_conn.commit()
+                seq += 1
+        consumer_conn = setup.connect(consumer_db, autocommit=True, server_url=cluster.url)
+        while scalar(consumer_conn, "SELECT count(*) FROM applied WHERE seq < %s",
+                     (written_at_return,)) < written_at_return:
+            if time.monotonic() - returned > STALL_TIMEOUT * 2:
+                raise BenchFailure("the consumer did not catch up after its database came back")
+            time.sleep(0.02)
+        recovered = time.monotonic() - returned
+        wait_applied(consumer_conn, 0, seq)
+        verify_exactly_once(setup, producer_conn, consumer_conn, amqp_uri, 0, seq, "recovery")
+        context(f"recovery: {seq} events at {rate}/s, the consumer's database down {outage:.1f} s; "
+                f"{written_at_return} committed before its return, caught up {recovered:.2f} s after")
+        return recovered
+    finally:
+        for proc in [p for p in setup.services if p.config.get("DATABASE_URL") == cluster.url]:
+            proc.stop()
+        cluster.remove()
 
 
 def report_service_warnings(setup):

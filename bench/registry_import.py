@@ -177,7 +177,8 @@ def main():
     say(f"# {rows} data rows in {path.name} ({path.stat().st_size / 1e6:.0f} MB)")
     database_url = LOCAL_DATABASE_URL
     amqp = urllib.parse.urlsplit(LOCAL_AMQP_URI)
-    broker = Broker(amqp.hostname, amqp.port, 15672)
+    broker = Broker(amqp.hostname, amqp.port,
+                    os.environ.get("RABBITMQ_MANAGEMENT_URL") or f"http://{amqp.hostname}:15672")
     vhost = f"setiakawan-bench-{uuid.uuid4().hex[:8]}"
     name = f"setiakawan_bench_registry_{uuid.uuid4().hex[:8]}"
     broker.add_vhost(vhost)

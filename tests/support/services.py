@@ -38,6 +38,7 @@ class PublishRequest(Schema):
     fail_after_publishing = fields.Boolean(load_default=False)
     region = fields.String(load_default=None)
     note = fields.String(load_default="")
+    refuse = fields.List(fields.Integer(), load_default=list)  # seqs whose note says the consumer refuses them
 
 
 class Producer(KitService):
@@ -51,7 +52,8 @@ class Producer(KitService):
         event_type = THING_POISONED if body["poisoned"] else THING_HAPPENED
         with self.db.transaction() as uow:
             ids = [uow.publish(event_type, f"{body['subject_prefix']}-{(body['start'] + i) % body['subjects']}",
-                               {"seq": body["start"] + i, "note": body["note"]}).id
+                               {"seq": body["start"] + i,
+                                "note": "refuse" if body["start"] + i in body["refuse"] else body["note"]}).id
                    for i in range(body["count"])]
             if body["fail_after_publishing"]:
                 raise conflict("Failing on purpose after publishing; the transaction rolls back.")
@@ -63,6 +65,8 @@ class Consumer(KitService):
 
     @handles("producer", "thing.happened", name="on_thing")
     def on_thing(self, uow, event):
+        if event.data.get("note") == "refuse":
+            raise ValueError(f"thing {event.data['seq']} is refused on purpose")
         delay = float(os.environ.get("CONSUMER_DELAY_S", "0"))
         uow.execute("INSERT INTO applied (event_id, seq, subject, correlation_id)"
                     " VALUES (%s, %s, %s, %s)"

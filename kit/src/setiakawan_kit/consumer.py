@@ -16,11 +16,21 @@
 * a handler that raises is retried after ``base_delay * 2**(n-1)`` through
   per-delay retry queues; after ``max_attempts`` the message is dead-lettered
   with the error. The original is acked only once its retry or dead-letter
-  copy has been confirmed by the broker, so nothing is lost on the way.
+  copy has been confirmed by the broker, so nothing is lost on the way;
+* an outage (``outages.dependency_of``: the database unreachable, a lost
+  connection, a serialization failure or deadlock, an RPC peer that does not
+  answer) is not the event's fault and uses up no attempt: the batch is held,
+  unacked, and so is every message that arrives after it (the prefetch
+  window then stops the broker sending more), while one green thread tries
+  the first held batch again with backoff; once it goes through, everything
+  held is handled as usual. If the broker connection drops meanwhile, the
+  broker redelivers the held messages and the inbox absorbs the second copy.
 """
 import functools
 import logging
+import random
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
@@ -28,6 +38,7 @@ from functools import partial
 import kombu
 from kombu.pools import producers
 import eventlet
+from eventlet.event import Event
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
@@ -36,7 +47,7 @@ from setiakawan_contract import wire
 from setiakawan_contract.envelope import source_of
 from setiakawan_contract.types import InvalidEvent
 
-from . import context, metrics, topology
+from . import context, metrics, outages, topology
 from .db import DatabaseProvider
 from .logs import redact
 
@@ -46,6 +57,8 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BASE_DELAY_MS = 1000
 DEFAULT_BATCH_SIZE = 50
 DEFAULT_LINGER_MS = 2
+HOLD_BACKOFF_S = (0.2, 2.0)  # first and longest wait before a held batch is tried again
+RECONNECT_MAX_S = 5  # longest wait between attempts to reach the broker again
 
 
 @dataclass(frozen=True)
@@ -55,9 +68,61 @@ class Failed:
     error: str
 
 
-class RawQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, but hands providers the undecoded message:
-    decoding there would crash the consumer on a body that is not JSON."""
+@dataclass(frozen=True)
+class Unavailable:
+    """The outcome of a batch that met an outage: no event's fault."""
+
+    dependency: str
+    error: str
+
+
+class ReconnectingQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, quicker to come back after a broker outage
+    and not killed by a failed ack."""
+
+    @contextmanager
+    def establish_connection(self):
+        # kombu waits 2 s more after each failed attempt, up to 30 s: after a
+        # two-minute broker outage the consumer came back 20 s after the broker.
+        with self.create_connection() as conn:
+            conn.ensure_connection(self.on_connection_error, self.connect_max_retries,
+                                   interval_start=1, interval_step=1, interval_max=RECONNECT_MAX_S)
+            yield conn
+
+    # nameko catches only amqp's ConnectionError here; a socket error (broker
+    # restarted, connection reset) escaped into the worker and killed the
+    # whole container. The broker redelivers what a lost connection left
+    # unacked, and the inbox absorbs the duplicate.
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except OSError as exc:
+            log.warning("could not ack message (%s); the broker will redeliver it", exc)
+        else:
+            self._broker_health.succeeded()
+
+    def on_connection_error(self, exc, interval):
+        self._broker_health.failed(exc)
+        super().on_connection_error(exc, interval)
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self._broker_health.succeeded()
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    @property
+    def _broker_health(self):
+        return outages.dependency(self.container.service_name, outages.BROKER)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except OSError as exc:
+            log.warning("could not requeue message (%s); the broker will redeliver it", exc)
+
+
+class RawQueueConsumer(ReconnectingQueueConsumer):
+    """Hands providers the undecoded message: decoding there would crash the
+    consumer on a body that is not JSON."""
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
@@ -74,22 +139,6 @@ class RawQueueConsumer(QueueConsumer):
     def prefetch_count(self):
         batch = (self.container.config.get("EVENT_BATCH") or {}).get("max_size") or DEFAULT_BATCH_SIZE
         return self.container.max_workers * int(batch)
-
-    # nameko catches only amqp's ConnectionError here; a socket error (broker
-    # restarted, connection reset) escaped into the worker and killed the
-    # whole container. The broker redelivers what a lost connection left
-    # unacked, and the inbox absorbs the duplicate.
-    def ack_message(self, message):
-        try:
-            super().ack_message(message)
-        except OSError as exc:
-            log.warning("could not ack message (%s); the broker will redeliver it", exc)
-
-    def requeue_message(self, message):
-        try:
-            super().requeue_message(message)
-        except OSError as exc:
-            log.warning("could not requeue message (%s); the broker will redeliver it", exc)
 
 
 class ReliableEventHandler(Entrypoint):
@@ -120,6 +169,8 @@ class ReliableEventHandler(Entrypoint):
         self.amqp_uri = config["AMQP_URI"]
         self._pending = []
         self._lingering = False
+        self._held = []  # (message, event) waiting for a dependency; while any are, new ones wait too
+        self._waiting_gauge = metrics.EVENTS_WAITING.labels(self.service)
         with kombu.Connection(self.amqp_uri, connect_timeout=10) as conn:
             topology.declare_handler_topology(conn, self.service, self.queue,
                                               self.max_attempts, self.base_delay_ms)
@@ -146,6 +197,9 @@ class ReliableEventHandler(Entrypoint):
             log.warning("dead-lettering event %s from %s published on %s", event.id, event.source, exchange)
             self._forward(message, dead=True, error=f"an event from {event.source} published on {exchange}")
             return
+        if self._held:
+            self._hold([(message, event)])
+            return
         self._pending.append((message, event))
         if len(self._pending) >= self.batch_size or not self.linger:
             self._flush()
@@ -157,18 +211,62 @@ class ReliableEventHandler(Entrypoint):
 
     def _flush(self):
         batch, self._pending = self._pending, []
-        if not batch:
-            return
+        if batch:
+            self._dispatch(batch, self.handle_result)
+
+    def _dispatch(self, batch, handle_result):
         context_data = {"correlation_id": batch[0][1].correlationid, "causation_id": batch[0][1].id,
                         "agency": self.service}
         try:
             self.container.spawn_worker(self, ([event for _, event in batch],), {}, context_data=context_data,
-                                        handle_result=partial(self.handle_result, batch))
+                                        handle_result=partial(handle_result, batch))
         except ContainerBeingKilled:
             for message, _ in batch:
                 self.queue_consumer.requeue_message(message)
 
+    # -- outages: hold, wait, resume ----------------------------------------
+    def _hold(self, batch):
+        first = not self._held
+        self._held.extend(batch)
+        self._waiting_gauge.set(len(self._held))
+        if first:
+            self.container.spawn_managed_thread(self._resume_when_available,
+                                                identifier=f"{self.queue.name}.resume")
+
+    def _resume_when_available(self):
+        """Try the first held batch again, with backoff, until it goes
+        through; then hand every held message back to the usual path."""
+        delay, longest = HOLD_BACKOFF_S
+        while self._held:
+            eventlet.sleep(delay + random.uniform(0, delay / 2))
+            delay = min(delay * 2, longest)
+            batch = self._held[:self.batch_size]
+            done = Event()
+            self._dispatch(batch, partial(self._handle_retried, done))
+            if not done.wait():
+                continue  # still unavailable: the batch is still the first held
+            del self._held[:len(batch)]
+            rest, self._held = self._held, []
+            self._waiting_gauge.set(0)
+            for start in range(0, len(rest), self.batch_size):
+                self._dispatch(rest[start:start + self.batch_size], self.handle_result)
+
+    def _handle_retried(self, done, batch, worker_ctx, result=None, exc_info=None):
+        if exc_info is None and isinstance(result, Unavailable):
+            done.send(False)
+            return result, exc_info
+        done.send(True)
+        return self._settle(batch, result, exc_info)
+
     def handle_result(self, batch, worker_ctx, result=None, exc_info=None):
+        if exc_info is None and isinstance(result, Unavailable):
+            log.info("holding %s events on %s until the %s answers", len(batch), self.queue.name,
+                     result.dependency)
+            self._hold(batch)
+            return result, exc_info
+        return self._settle(batch, result, exc_info)
+
+    def _settle(self, batch, result, exc_info):
         """After the batch's transaction: ack what was applied (or seen
         before); send what failed to its retry or dead-letter queue."""
         if exc_info is not None:  # the transaction itself failed: every event goes round again
@@ -216,8 +314,9 @@ class ReliableEventHandler(Entrypoint):
             headers[topology.ERROR_HEADER] = error[:4000]
         try:
             self._publish_confirmed(target.name, message, headers)
-        except Exception:  # noqa: BLE001 - any failure: leave it to the broker
-            log.exception("could not forward message to %s; requeueing it", target.name)
+        except Exception as exc:  # noqa: BLE001 - any failure: leave it to the broker
+            if outages.note(self.service, exc) is None:
+                log.exception("could not forward message to %s; requeueing it", target.name)
             self.queue_consumer.requeue_message(message)
             return
         (metrics.EVENTS_DEAD_LETTERED if dead else metrics.EVENTS_RETRIED).labels(
@@ -248,9 +347,15 @@ def handles(source_service, event_type, *, name, max_attempts=None, base_delay_m
             database = _database_of(self)
             consumer = f"{type(self).name}.{name}"
             outcomes = []
-            with database.transaction() as uow:
-                for event in events:
-                    outcomes.append(_apply(self, uow, consumer, method, event))
+            try:
+                with database.transaction() as uow:
+                    for event in events:
+                        outcomes.append(_apply(self, uow, consumer, method, event))
+            except Exception as exc:  # noqa: BLE001 - an outage is an outcome; anything else is raised
+                dependency = outages.note(type(self).name, exc)
+                if dependency is None:
+                    raise
+                return Unavailable(dependency, outages.one_line(exc))
             return outcomes
 
         return ReliableEventHandler.decorator(source_service, event_type, name, max_attempts=max_attempts,
@@ -274,6 +379,8 @@ def _apply(service, uow, consumer, method, event):
             method(service, uow, event)
             outcome = "applied"
     except Exception as exc:  # noqa: BLE001 - the event fails alone; the batch goes on
+        if outages.dependency_of(exc) is not None:
+            raise  # not this event's fault: the whole batch waits for the dependency
         uow.execute("ROLLBACK TO SAVEPOINT setiakawan_event")
         uow.execute("RELEASE SAVEPOINT setiakawan_event")
         # its events (and the relay's wake-up sent with the first) are gone: the next one must notify

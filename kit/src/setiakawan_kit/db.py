@@ -2,16 +2,17 @@
 psycogreen: a blocking connection pool, a unit of work that carries the
 outbox, and the nameko dependency that hands both to a worker."""
 import logging
+import select
 import threading
+import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extras
-import psycopg2.pool
 from nameko.extensions import DependencyProvider
 
-from . import context, outbox
+from . import context, outages, outbox
 
 log = logging.getLogger(__name__)
 
@@ -33,28 +34,36 @@ def dsn_from_config(config):
 
 
 class Pool:
-    """A fixed-size pool that waits for a free connection.
+    """A fixed-size pool that waits for a free connection and heals.
 
-    psycopg2's pool closes a returned connection whenever more than
-    ``minconn`` are idle and raises when all are in use; with
-    ``minconn == maxconn`` and a semaphore in front it keeps its connections
-    and makes a caller wait instead."""
+    Connections are made when first needed, so a service starts while its
+    database is down. A connection that failed with an outage is closed,
+    not reused. Before reuse, an idle connection makes a round trip when
+    the server sent it something meanwhile (a server that shut down or ended
+    the session says so), when it has been idle for ``check_after`` seconds
+    (a silent network is only found this way) or when the database has failed
+    anywhere in the process since it was returned (a restarted server has
+    dropped every connection, not only the one that noticed)."""
 
-    def __init__(self, dsn, size):
+    def __init__(self, dsn, size, health, check_after=30.0, connect_timeout=5):
         self.dsn = dsn
         self.size = size
-        self._pool = psycopg2.pool.ThreadedConnectionPool(size, size, dsn)
+        self.health = health
+        self.check_after = check_after
+        self.connect_timeout = connect_timeout
+        self._idle = []  # (connection, returned at, failures seen by then)
         self._slots = threading.BoundedSemaphore(size)
+        self._closed = False
 
     @contextmanager
     def connection(self):
         with self._slots:
-            conn = self._pool.getconn()
+            conn = self._take()
             broken = False
             try:
                 yield conn
-            except (psycopg2.OperationalError, psycopg2.InterfaceError):
-                broken = True
+            except BaseException as exc:
+                broken = outages.dependency_of(exc) is not None
                 raise
             finally:
                 broken = broken or conn.closed
@@ -63,10 +72,47 @@ class Pool:
                         conn.rollback()
                     except psycopg2.Error:
                         broken = True
-                self._pool.putconn(conn, close=broken)
+                if broken or self._closed:
+                    _close(conn)
+                else:
+                    self._idle.append((conn, time.monotonic(), self.health.failures))
+
+    def _take(self):
+        while self._idle:
+            conn, returned_at, failures = self._idle.pop()  # the most recent: the others may close when idle
+            try:
+                if conn.closed:
+                    continue
+                if failures != self.health.failures or time.monotonic() - returned_at >= self.check_after \
+                        or _has_input(conn):
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT 1")
+                    conn.rollback()
+                return conn
+            except psycopg2.Error:
+                _close(conn)
+        return psycopg2.connect(self.dsn, connect_timeout=self.connect_timeout)
 
     def close(self):
-        self._pool.closeall()
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for conn, _, _ in idle:
+            _close(conn)
+
+
+def _has_input(conn):
+    """Whether the server sent an idle connection something: nothing is due
+    between transactions, so it is a shutdown notice, a terminated session or
+    the connection's end."""
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    return bool(readable)
+
+
+def _close(conn):
+    try:
+        conn.close()
+    except psycopg2.Error:
+        pass
 
 
 class UnitOfWork:
@@ -105,21 +151,32 @@ class Database:
     def __init__(self, dsn, service, size=10):
         self.dsn = dsn
         self.service = service
-        self.pool = Pool(dsn, size)
+        self.health = outages.dependency(service, outages.DATABASE)
+        self.pool = Pool(dsn, size, self.health)
 
     @contextmanager
     def transaction(self):
-        with self.pool.connection() as conn:
-            uow = UnitOfWork(conn, self.service)
-            try:
-                yield uow
-            except BaseException:
-                conn.rollback()
-                raise
-            else:
-                conn.commit()
-            finally:
-                uow.cursor.close()
+        """One transaction; an outage met on the way (at connect, in a
+        statement, at commit) is counted against the database and raised."""
+        try:
+            with self.pool.connection() as conn:
+                uow = UnitOfWork(conn, self.service)
+                try:
+                    yield uow
+                except BaseException:
+                    if not conn.closed:
+                        conn.rollback()
+                    raise
+                else:
+                    conn.commit()
+                finally:
+                    if not conn.closed:
+                        uow.cursor.close()
+        except psycopg2.Error as exc:
+            if outages.dependency_of(exc) == outages.DATABASE:
+                self.health.failed(exc)
+            raise
+        self.health.succeeded()
 
     def ping(self):
         with self.transaction() as uow:

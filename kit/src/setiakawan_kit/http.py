@@ -36,8 +36,8 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import auth, metrics
-from .problems import (Problem, bad_request, content_too_large, invalid, problem_response,
+from . import auth, metrics, outages
+from .problems import (Problem, bad_request, content_too_large, invalid, problem_response, unavailable,
                        unsupported_media_type)
 
 log = logging.getLogger(__name__)
@@ -219,11 +219,15 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         if isinstance(exc, Problem):
-            return exc.response()
+            return exc.response(headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)}
+                                if exc.status == 503 else None)
         if isinstance(exc, HTTPException):
             return _http_problem(exc).response()
         if isinstance(exc, ValidationError):
             return invalid(exc.normalized_messages()).response()
+        dependency = outages.note(self.container.service_name, exc)
+        if dependency is not None:  # the dependency's own log line says it, once
+            return unavailable(dependency).response(headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)})
         if isinstance(exc, psycopg2.errors.UniqueViolation):
             return Problem(409, "Conflict", "A concurrent request stored the same thing first; "
                            "read it and try again if still needed.", kind="conflict").response()

@@ -58,12 +58,18 @@ def path_parameters(ep):
             for converter, name in _CONVERTER.findall(ep.url)]
 
 
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                 "schema": {"type": "integer", "minimum": 0}}}
+
+
 def derived_problems(ep):
     """The problem answers that follow from an entrypoint's declaration,
     {status: description}: 404 for a path parameter naming nothing the
     caller may see; 400, 413, 415 for a body; 422 always (every query is
-    checked for NUL characters, besides a query or body schema); 401, 403
-    and 503 (the token issuer's keys cannot be fetched) unless public."""
+    checked for NUL characters, besides a query or body schema); 401 and
+    403 unless public; 503 always (a dependency's outage; for a token, the
+    issuer's keys that cannot be fetched), unless the entrypoint answers
+    503 with a body of its own."""
     out = {}
     names = [name for name, _ in path_parameters(ep)]
     if names:
@@ -79,7 +85,10 @@ def derived_problems(ep):
     if not ep.public:
         out[401] = "Missing, invalid or expired token"
         out[403] = "Outside the caller's role or regions"
-        out[503] = "The token issuer's keys cannot be fetched now"
+    if 503 not in ep.answers:
+        out[503] = ("A dependency (the database, the broker, a service it calls) is unavailable"
+                    + ("" if ep.public else ", or the token issuer's keys cannot be fetched")
+                    + " now; try again after Retry-After seconds")
     return out
 
 
@@ -89,6 +98,8 @@ def _operation(ep):
     problems = {**derived_problems(ep), **ep.problems}
     responses.update({status: {"description": description, "content": _PROBLEM_CONTENT}
                       for status, description in problems.items()})
+    if 503 in problems:
+        responses[503]["headers"] = _RETRY_AFTER
     op = {"operationId": ep.method_name, "summary": ep.summary or ep.method_name.replace("_", " "),
           "responses": {str(status): responses[status] for status in sorted(responses)}}
     if ep.tags:

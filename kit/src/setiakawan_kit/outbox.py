@@ -17,7 +17,7 @@ from eventlet.hubs import trampoline
 from setiakawan_contract import wire
 from setiakawan_contract.envelope import make_event
 
-from . import metrics, topology
+from . import metrics, outages, topology
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,8 @@ class Relay:
         self._broker = None
         self._channel = None
         self.broker_connected = False
+        self.database_health = outages.dependency(service, outages.DATABASE)
+        self.broker_health = outages.dependency(service, outages.BROKER)
 
     # -- loop ---------------------------------------------------------------
     def run(self):
@@ -148,6 +150,7 @@ class Relay:
             try:
                 self._ensure_connections()
                 claimed, held_back = self.deliver_batch()
+                self.database_health.succeeded()
                 backoff = 0.05
                 if held_back:
                     eventlet.sleep(0.02)  # another replica is sending those subjects' earlier rows
@@ -158,7 +161,10 @@ class Relay:
                     kombu.exceptions.KombuError, BrokerUnavailable) as exc:
                 if not self.running:
                     break
-                log.warning("outbox relay: %s; retrying in %.2fs", _one_line(exc), backoff)
+                # the dependency logs once when it goes away; the retries are not news
+                health = self.database_health if isinstance(exc, psycopg2.Error) else self.broker_health
+                health.failed(exc)
+                log.debug("outbox relay: %s; retrying in %.2fs", outages.one_line(exc), backoff)
                 self._drop_broker()
                 self._drop_db()
                 eventlet.sleep(backoff + random.uniform(0, backoff / 2))
@@ -213,6 +219,8 @@ class Relay:
                 cur.execute("UPDATE kit_outbox SET attempts = attempts + 1, last_error = %s"
                             " WHERE id = ANY(%s)", ("not confirmed by the broker", unsent))
         conn.commit()
+        if acked:
+            self.broker_health.succeeded()
         for row in rows:
             if row[0] in acked:
                 metrics.EVENTS_PUBLISHED.labels(self.service, row[3]).inc()
@@ -278,6 +286,7 @@ class Relay:
             channel.confirm_select()
             self._broker, self._channel, self._next_tag = broker, channel, 0
             self.broker_connected = True
+            self.broker_health.succeeded()
             log.info("outbox relay connected to the broker")
 
     def _wait_for_notify(self):
@@ -330,7 +339,3 @@ def backlog(cursor):
     cursor.execute("SELECT count(*) AS n FROM kit_outbox WHERE sent_at IS NULL")
     row = cursor.fetchone()
     return row["n"] if isinstance(row, dict) else row[0]
-
-
-def _one_line(exc):
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -89,3 +89,8 @@ def conflict(detail, **kw):
 def invalid(messages, detail="The request body does not match the schema."):
     return Problem(422, "Validation failed", detail, kind="validation-failed",
                    errors=field_errors(messages))
+
+
+def unavailable(dependency):
+    return Problem(503, "Service unavailable", f"The service cannot reach its {dependency} now; try again later.",
+                   kind="unavailable", dependency=dependency)

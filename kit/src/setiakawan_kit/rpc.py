@@ -15,6 +15,12 @@ account is allowed to publish (``broker.needs_of``)::
 
     registry = RpcClient("registry", methods=("contact_details",))
 
+A call that gets no answer within ``RPC_TIMEOUT`` seconds (default 10),
+finds no service listening, or meets an outage in the callee (its database
+down: the callee answers ``DependencyUnavailable``) raises
+``outages.DependencyUnavailable``: an outage, answered 503 over HTTP and
+never counted against an event.
+
 Replies carry the answering account's ``user_id`` too, and a client takes
 only replies from the service it called. A request the callee cannot
 answer (no reply address, or one its account may not publish to) is
@@ -26,17 +32,24 @@ import re
 import urllib.parse
 import uuid
 
+import eventlet
+import kombu.exceptions
 import kombu.serialization
 from kombu import Exchange, Queue
 from nameko.amqp.publish import Publisher
 from nameko.constants import DEFAULT_SERIALIZER, RPC_EXCHANGE_CONFIG_KEY, SERIALIZER_CONFIG_KEY
-from nameko.exceptions import MalformedRequest, UnserializableValueError, serialize
+from nameko.exceptions import (MalformedRequest, RemoteError, UnknownService, UnserializableValueError,
+                               serialize)
 from nameko.rpc import (RPC_QUEUE_TEMPLATE, RPC_REPLY_QUEUE_TEMPLATE, RPC_REPLY_QUEUE_TTL, Rpc, RpcConsumer,
                         RpcProxy, ReplyListener, ServiceProxy)
+
+from . import outages
+from .consumer import ReconnectingQueueConsumer
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EXCHANGE = "nameko-rpc"
+DEFAULT_TIMEOUT_S = 10
 REPLY_ADDRESS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -66,6 +79,8 @@ def caller_name(user_id, prefix):
 
 
 class KitRpcConsumer(RpcConsumer):
+    queue_consumer = ReconnectingQueueConsumer()
+
     def setup(self):
         if self.queue is None:
             name = self.container.service_name
@@ -88,7 +103,12 @@ class KitRpcConsumer(RpcConsumer):
         """Reply as this service's account; a reply the broker refuses is
         logged, and the request acked all the same."""
         config = self.container.config
-        error = serialize(exc_info[1]) if exc_info is not None else None
+        error = None
+        if exc_info is not None:
+            dependency = outages.dependency_of(exc_info[1])
+            # the caller learns it met an outage here, not which driver said so
+            error = serialize(outages.DependencyUnavailable(f"{self.container.service_name}'s {dependency}")
+                              if dependency else exc_info[1])
         serializer = kombu.serialization.registry.type_to_name.get(
             message.properties.get("content_type"), config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER))
         try:
@@ -139,6 +159,8 @@ rpc = CallerCheckedRpc.decorator
 
 
 class KitReplyListener(ReplyListener):
+    queue_consumer = ReconnectingQueueConsumer()
+
     def setup(self):
         self.routing_key = str(uuid.uuid4())
         self.queue = Queue(RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, self.routing_key),
@@ -174,12 +196,15 @@ class RpcClient(RpcProxy):
         self.methods = frozenset(methods)
 
     def setup(self):
-        self.options["user_id"] = broker_user(self.container.config["AMQP_URI"])
+        config = self.container.config
+        self.options["user_id"] = broker_user(config["AMQP_URI"])
+        self.timeout = float(config.get("RPC_TIMEOUT") or DEFAULT_TIMEOUT_S)
+        self.health = outages.dependency(self.container.service_name, self.target_service)
 
     def get_dependency(self, worker_ctx):
         listener = _TargetedReplies(self.rpc_reply_listener, self.target_service)
         return _DeclaredMethods(ServiceProxy(worker_ctx, self.target_service, listener, **self.options),
-                                self.target_service, self.methods)
+                                self.target_service, self.methods, self.timeout, self.health)
 
 
 class _TargetedReplies:
@@ -197,11 +222,40 @@ class _TargetedReplies:
 
 
 class _DeclaredMethods:
-    def __init__(self, proxy, target, methods):
+    def __init__(self, proxy, target, methods, timeout, health):
         self._proxy, self._target, self._methods = proxy, target, methods
+        self._timeout, self._health = timeout, health
 
     def __getattr__(self, name):
         if name not in self._methods:
             raise AttributeError(f"{name} is not among the {self._target} methods this service declared "
                                  f"(RpcClient methods=...), so its broker account may not call it")
-        return getattr(self._proxy, name)
+        method = getattr(self._proxy, name)
+
+        def call(*args, **kwargs):
+            timer = eventlet.Timeout(self._timeout)
+            try:
+                result = method(*args, **kwargs)
+            except eventlet.Timeout as exc:
+                if exc is not timer:
+                    raise  # a caller's own deadline
+                self._unavailable(f"no answer to {name} within {self._timeout:g} s")
+            except UnknownService:
+                self._unavailable("no instance is listening")
+            except kombu.exceptions.OperationalError as exc:
+                self._unavailable(f"the broker: {outages.one_line(exc)}")
+            except RemoteError as exc:
+                if exc.exc_type != outages.DependencyUnavailable.__name__:
+                    raise
+                self._unavailable(exc.value)
+            finally:
+                timer.cancel()
+            self._health.succeeded()
+            return result
+
+        return call
+
+    def _unavailable(self, detail):
+        error = outages.DependencyUnavailable(self._target, detail)
+        self._health.failed(error)
+        raise error

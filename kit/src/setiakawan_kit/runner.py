@@ -79,6 +79,8 @@ def main(argv=None):
         logging.config.dictConfig(config["LOGGING"])
     else:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from .outages import QuietOutages
+    logging.getLogger("nameko.containers").addFilter(QuietOutages())
     if "." not in sys.path:
         sys.path.insert(0, ".")  # as nameko run: modules in the working folder
     from nameko.cli.run import import_service

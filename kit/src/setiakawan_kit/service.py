@@ -11,7 +11,7 @@ from marshmallow import INCLUDE, Schema, fields, post_dump
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
-from . import metrics, openapi, outbox
+from . import metrics, openapi, outages, outbox
 from .context import WorkerContext
 from .db import DatabaseProvider, dsn_from_config
 from .http import api
@@ -113,8 +113,12 @@ class KitService:
 
     @api("GET", "/metrics", public=True, content_type="text/plain", summary="Prometheus metrics")
     def prometheus_metrics(self, call):
-        with self.db.transaction() as uow:
-            metrics.OUTBOX_BACKLOG.labels(self.name).set(outbox.backlog(uow.cursor))
+        try:
+            with self.db.transaction() as uow:
+                metrics.OUTBOX_BACKLOG.labels(self.name).set(outbox.backlog(uow.cursor))
+        except Exception as exc:  # noqa: BLE001 - during an outage the metrics say so; the backlog waits
+            if outages.dependency_of(exc) is None:
+                raise
         content_type, body = metrics.exposition()
         return Response(body, status=200, content_type=content_type)
 
@@ -125,15 +129,21 @@ class KitService:
     def _broker_ok(self):
         if self.relay.broker_connected:
             return True
-        with kombu.Connection(self.introspection.config["AMQP_URI"], connect_timeout=2) as conn:
-            conn.connect()
+        try:
+            with kombu.Connection(self.introspection.config["AMQP_URI"], connect_timeout=2) as conn:
+                conn.connect()
+        except Exception as exc:  # noqa: BLE001 - counted, then reported by _check
+            outages.dependency(self.name, outages.BROKER).failed(exc)
+            raise
         return True
 
 
 def _check(probe):
+    """ok, failing, or unreachable: <error>; an outage has been logged once by
+    the dependency that met it, so a failed check is not logged again."""
     try:
         with eventlet.Timeout(3):
             return "ok" if probe() else "failing"
     except BaseException as exc:  # noqa: BLE001 - eventlet.Timeout is a BaseException
-        log.warning("health check failed: %s", exc)
+        log.debug("health check failed: %s", exc)
         return f"unreachable: {type(exc).__name__}"

@@ -45,7 +45,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from . import auth, keys, migrate, rabbitmq_node
+from . import auth, keys, migrate, postgres_node, rabbitmq_node
 from .broker import (BrokerAdmin, Definitions, amqp_uri_for, any_source_bindings, exchanges_for, needs_of,
                      new_password, partner_grant, service_grant)
 from .broker import partner_account as partner_account_name
@@ -125,10 +125,16 @@ class Broker:
     def restart(self, down_seconds=1.0):
         """Stop and start the broker application (all connections drop);
         only a broker of the session's own."""
+        self.stop_app()
+        time.sleep(down_seconds)  # the outage itself, not a wait for something
+        self.start_app()
+
+    def stop_app(self):
         if not self.own:
-            raise RuntimeError(f"will not restart a broker others use ({self.shared_because})")
+            raise RuntimeError(f"will not stop a broker others use ({self.shared_because})")
         self._ctl("stop_app")
-        time.sleep(down_seconds)
+
+    def start_app(self):
         self._ctl("start_app")
         self._ctl("await_startup")
 
@@ -290,6 +296,30 @@ def own_broker(infrastructure):
         pytest.skip(f"restarts or cuts the broker, so it runs only on a RabbitMQ node of the test session's own "
                     f"(or a Docker engine's), and {broker.shared_because}")
     return broker
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL cluster of this test's own (``postgres_node``), for a
+    test that stops the database; ``own_postgres.url`` is its server URL,
+    ``database(migrations, prefix)`` makes and migrates a database on it.
+    Skipped, saying why, where no cluster can be made; removed after the test."""
+    try:
+        cluster = postgres_node.PostgresCluster()
+    except postgres_node.ClusterUnavailable as exc:
+        pytest.skip(f"stops the database, so it runs only on a PostgreSQL cluster of its own, and {exc}")
+    try:
+        cluster.start()
+        cluster.database = functools.partial(_own_database, cluster)
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+def _own_database(cluster, service_migrations=None, prefix="t"):
+    name = f"setiakawan_{prefix}_{uuid.uuid4().hex[:12]}"
+    migrate.migrate(cluster.url, name, service_migrations)
+    return name
 
 
 @pytest.fixture
@@ -541,15 +571,18 @@ def run_service(infrastructure, amqp_uri, tmp_path, token_keys, broker_accounts,
 
 @pytest.fixture
 def db(infrastructure):
-    """``db(name)``: a plain psycopg2 connection to one of the test databases."""
-    opened = []
+    """``db(name)``: a plain psycopg2 connection (autocommit) to one of the
+    test databases, the same one each time it is asked for while it is open,
+    so that a condition polled with it does not open a connection per poll."""
+    opened = {}
 
     def open_(name):
-        conn = psycopg2.connect(database_dsn(infrastructure.database_url, name))
-        conn.autocommit = True
-        opened.append(conn)
+        conn = opened.get(name)
+        if conn is None or conn.closed:
+            conn = opened[name] = psycopg2.connect(database_dsn(infrastructure.database_url, name))
+            conn.autocommit = True
         return conn
 
     yield open_
-    for conn in opened:
+    for conn in opened.values():
         conn.close()
