@@ -2,7 +2,6 @@
 psycogreen: a blocking connection pool, a unit of work that carries the
 outbox, and the nameko dependency that hands both to a worker."""
 import logging
-import select
 import threading
 import time
 from contextlib import contextmanager
@@ -10,11 +9,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extras
+from eventlet.patcher import original
 from nameko.extensions import DependencyProvider
 
 from . import context, outages, outbox
 
 log = logging.getLogger(__name__)
+
+# eventlet's select yields to the hub even when told not to wait; a look
+# that never blocks needs no green version
+_select_now = original("select").select
 
 
 def green():
@@ -104,7 +108,7 @@ def _has_input(conn):
     """Whether the server sent an idle connection something: nothing is due
     between transactions, so it is a shutdown notice, a terminated session or
     the connection's end."""
-    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    readable, _, _ = _select_now([conn.fileno()], [], [], 0)
     return bool(readable)
 
 
