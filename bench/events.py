@@ -563,7 +563,13 @@ def run_recovery(setup, rate, outage_seconds, before=5.0, after=5.0):
         producer_conn = setup.connect(producer_db)
         interval, seq, written_at_return = 1.0 / rate, 0, None
         stop_at, start_at, end_at = before, before + outage_seconds, before + outage_seconds + after
-        stopped = returned = None
+        stopped = returned = recovered = consumer_conn = None
+        polled_at = 0.0
+
+        def caught_up():
+            return scalar(consumer_conn, "SELECT count(*) FROM applied WHERE seq < %s",
+                          (written_at_return,)) >= written_at_return
+
         with producer_conn.cursor() as cur:
             began = time.monotonic()
             while (now := time.monotonic() - began) < end_at:
@@ -574,20 +580,25 @@ def run_recovery(setup, rate, outage_seconds, before=5.0, after=5.0):
                     cluster.start()
                     returned, written_at_return = time.monotonic(), seq
                     outage = returned - stopped
+                    consumer_conn = setup.connect(consumer_db, autocommit=True, server_url=cluster.url)
                     continue
+                if returned is not None and recovered is None and time.monotonic() - polled_at >= 0.02:
+                    polled_at = time.monotonic()  # the writes go on meanwhile, at the same rate
+                    if caught_up():
+                        recovered = polled_at - returned
                 wait = began + seq * interval - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
                 write_event(cur, seq)
                 producer_conn.commit()
                 seq += 1
-        consumer_conn = setup.connect(consumer_db, autocommit=True, server_url=cluster.url)
-        while scalar(consumer_conn, "SELECT count(*) FROM applied WHERE seq < %s",
-                     (written_at_return,)) < written_at_return:
-            if time.monotonic() - returned > STALL_TIMEOUT * 2:
+        while recovered is None:
+            if caught_up():
+                recovered = time.monotonic() - returned
+            elif time.monotonic() - returned > STALL_TIMEOUT * 2:
                 raise BenchFailure("the consumer did not catch up after its database came back")
-            time.sleep(0.02)
-        recovered = time.monotonic() - returned
+            else:
+                time.sleep(0.02)
         wait_applied(consumer_conn, 0, seq)
         verify_exactly_once(setup, producer_conn, consumer_conn, amqp_uri, 0, seq, "recovery")
         context(f"recovery: {seq} events at {rate}/s, the consumer's database down {outage:.1f} s; "

@@ -1,6 +1,7 @@
 """Outages told apart from a service's own errors, and the kit's database
 pool healing after a restart, on a PostgreSQL cluster of the test's own."""
 import logging
+import uuid
 
 import psycopg2
 import pytest
@@ -18,13 +19,14 @@ def raised(conn, sqlstate):
 
 @pytest.fixture
 def database(own_postgres):
-    db = Database(database_dsn(own_postgres.url, "postgres"), f"outage-test-{id(own_postgres)}", size=3)
+    db = Database(database_dsn(own_postgres.url, "postgres"), f"outage-test-{uuid.uuid4().hex[:8]}", size=3)
     yield db
     db.close()
 
 
-OUTAGE_STATES = ["40001", "40P01", "53300", "57014", "57P01", "57P03", "08006", "58030", "55P03"]
-OWN_STATES = ["23505", "23503", "22012", "22P02", "42P01", "54000", "P0001", "XX000"]
+OUTAGE_STATES = ["40001", "40P01", "53100", "53300", "57P01", "57P03", "08006", "58030", "55P03"]
+# the same every time: 57014 a statement over statement_timeout, 53400 a configured limit, 54000 a row too big
+OWN_STATES = ["23505", "23503", "22012", "22P02", "42P01", "54000", "53400", "57014", "P0001", "XX000"]
 
 
 @pytest.mark.parametrize("sqlstate", OUTAGE_STATES + OWN_STATES)
@@ -43,6 +45,7 @@ def test_lost_connections_broker_errors_and_unanswered_calls_are_outages():
     except psycopg2.OperationalError as exc:
         assert outages.dependency_of(exc) == outages.DATABASE
     assert outages.dependency_of(psycopg2.InterfaceError("connection already closed")) == outages.DATABASE
+    assert outages.dependency_of(psycopg2.InterfaceError("cursor already closed")) is None  # the caller's doing
     assert outages.dependency_of(amqp.exceptions.RecoverableConnectionError("gone")) == outages.BROKER
     assert outages.dependency_of(kombu.exceptions.OperationalError("gone")) == outages.BROKER
     assert outages.dependency_of(outages.DependencyUnavailable("registry", "no answer")) == "registry"
@@ -76,6 +79,15 @@ def test_an_outage_is_logged_once_each_way_and_counted(own_postgres, database, c
     assert len(lines) == 2, lines
     assert lines[0].startswith("database unavailable: OperationalError")
     assert lines[1].startswith("database available again after")
+
+
+def test_a_deadlock_is_counted_but_the_database_is_not_down(database):
+    with pytest.raises(psycopg2.errors.DeadlockDetected) as caught:
+        with database.transaction() as uow:
+            uow.execute("DO $$ BEGIN RAISE EXCEPTION 'on purpose' USING ERRCODE = '40P01'; END $$")
+    assert outages.dependency_of(caught.value) == outages.DATABASE  # try again later: a 503, an event held
+    assert database.health.available and database.health.failures == 0
+    assert database.ping()
 
 
 def test_an_error_of_the_caller_s_own_leaves_the_connection_and_the_state_alone(database):

@@ -24,7 +24,8 @@ import requests
 
 from setiakawan_kit import topology
 from setiakawan_kit.db import database_dsn
-from setiakawan_kit.testing import wait_for
+from setiakawan_kit.postgres_node import PostgresCluster
+from setiakawan_kit.testing import started_cluster, wait_for
 
 from .conftest import SUPPORT_MIGRATIONS
 from .test_event_flow import publish
@@ -37,32 +38,27 @@ HANDLER_QUEUES = {"consumer": topology.handler_queue_name("producer", "thing.hap
 
 
 @pytest.fixture
-def own_db(own_postgres):
-    """``own_db(name)``: a connection to a database on the test's own cluster."""
-    opened = []
-
-    def open_(name):
-        conn = psycopg2.connect(database_dsn(own_postgres.url, name))
-        conn.autocommit = True
-        opened.append(conn)
-        return conn
-
-    yield open_
-    for conn in opened:
-        conn.close()
+def consumer_postgres(own_postgres):
+    """A second cluster of the test's own, for the consumer alone."""
+    cluster = PostgresCluster()
+    try:
+        yield started_cluster(cluster)
+    finally:
+        cluster.remove()
 
 
 @pytest.fixture
-def trio(own_postgres, own_broker, run_service):
-    """The producer, the consumer and the ledger on the test's own cluster."""
+def trio(own_postgres, consumer_postgres, own_broker, run_service):
+    """The producer and the ledger on the test's own cluster, the consumer on another."""
+    clusters = {"producer": own_postgres, "consumer": consumer_postgres, "ledger": own_postgres}
     databases = {"producer": own_postgres.database(prefix="producer"),
-                 "consumer": own_postgres.database(SUPPORT_MIGRATIONS, prefix="consumer"),
+                 "consumer": consumer_postgres.database(SUPPORT_MIGRATIONS, prefix="consumer"),
                  "ledger": own_postgres.database(SUPPORT_MIGRATIONS, prefix="ledger")}
     targets = {"consumer": "tests.support.services:Consumer", "ledger": "tests.support.outage_services:Ledger",
                "producer": "tests.support.services:Producer"}
-    services = {name: run_service(name, target, databases[name], DATABASE_URL=own_postgres.url)
+    services = {name: run_service(name, target, databases[name], DATABASE_URL=clusters[name].url)
                 for name, target in targets.items()}
-    return services, databases
+    return services, databases, clusters
 
 
 class Traffic:
@@ -130,27 +126,40 @@ def dead_letter_counts(amqp_uri):
     return counts
 
 
-def outage(kind, cluster, broker):
-    """Stop what ``kind`` names for OUTAGE_S seconds; returns when it is back."""
+def outage(kind, clusters, broker, during):
+    """Stop what ``kind`` names for OUTAGE_S seconds, calling ``during()``
+    meanwhile; returns when it is back."""
+    stopped = {"database": [clusters["producer"], clusters["consumer"]], "broker": [],
+               "both": [clusters["producer"], clusters["consumer"]], "consumer-database": [clusters["consumer"]]}[kind]
     if kind in ("broker", "both"):
         broker.stop_app()
-    if kind in ("database", "both"):
+    for cluster in stopped:
         cluster.stop()
-    time.sleep(OUTAGE_S)  # the outage itself
-    if kind in ("database", "both"):
+    began = time.monotonic()
+    during()
+    time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - began)))  # the rest of the outage itself
+    for cluster in stopped:
         cluster.start()
     if kind in ("broker", "both"):
         broker.start_app()
 
 
 @pytest.mark.failure
-@pytest.mark.parametrize("kind", ["database", "broker", "both"])
-def test_an_outage_costs_nothing_but_time(kind, trio, own_postgres, own_broker, token, own_db, amqp_uri):
-    services, databases = trio
+@pytest.mark.parametrize("kind", ["database", "broker", "both", "consumer-database"])
+def test_an_outage_costs_nothing_but_time(kind, trio, own_broker, token, amqp_uri):
+    services, databases, clusters = trio
     everyone = list(services.values())
+    consumer = services["consumer"]
+    held = []
+
+    def see_the_consumer_hold_events():
+        # the producer goes on publishing; the consumer, its database away, holds what it receives
+        held.append(wait_for(lambda: consumer.metric("setiakawan_events_waiting_for_dependency"),
+                             timeout=OUTAGE_S, what="the consumer holding events", services=everyone))
+
     with Traffic(services, token) as traffic:
         wait_for(lambda: traffic.count(lambda a: a[2] == 201) >= 20, what="traffic flowing", services=everyone)
-        outage(kind, own_postgres, own_broker)
+        outage(kind, clusters, own_broker, see_the_consumer_hold_events if kind == "consumer-database" else dict)
         back = time.monotonic()
         wait_for(lambda: all(healthy(s) for s in everyone), timeout=HEALTHY_WITHIN_S, interval=0.2,
                  what=f"every service healthy within {HEALTHY_WITHIN_S} s of the {kind}'s return",
@@ -165,12 +174,30 @@ def test_an_outage_costs_nothing_but_time(kind, trio, own_postgres, own_broker, 
            if a[2] != 201 and not (a[2] == 503 and a[3] == PROBLEM_JSON and a[4] and a[4].isdigit())]
     assert not odd, f"answers neither 201 nor a 503 problem with Retry-After: {odd[:5]}"
     unavailable = traffic.count(lambda a: a[2] == 503)
-    if kind == "broker":
-        assert unavailable == 0, "the HTTP writes need only the database"
+    if kind in ("broker", "consumer-database"):
+        assert unavailable == 0, "the HTTP writes need only their own database"
     else:
         assert unavailable > 0, "no request met the outage; the test proved nothing"
 
     # Every event the producer committed is applied exactly once by both, nothing dead-lettered.
+    def own_db(name):
+        service = next(s for s, d in databases.items() if d == name)
+        conn = psycopg2.connect(database_dsn(clusters[service].url, name))
+        conn.autocommit = True
+        opened.append(conn)
+        return conn
+
+    opened = []
+    try:
+        _check_every_event_applied_once(kind, services, databases, own_db, traffic, amqp_uri, held)
+    finally:
+        for conn in opened:
+            conn.close()
+    print(f"{kind}: healthy {recovered_s:.1f} s after its return; {unavailable} answers were 503")
+
+
+def _check_every_event_applied_once(kind, services, databases, own_db, traffic, amqp_uri, held):
+    everyone = list(services.values())
     producer_db = own_db(databases["producer"])
     committed = scalar(producer_db, "SELECT count(*) FROM kit_outbox")
     for name in ("consumer", "ledger"):
@@ -197,9 +224,12 @@ def test_an_outage_costs_nothing_but_time(kind, trio, own_postgres, own_broker, 
     assert consumer.metric("setiakawan_events_dead_lettered_total") == 0
     assert consumer.metric("setiakawan_events_retried_total") == 0
     dependency = "broker" if kind == "broker" else "database"
-    assert services["producer"].metric("setiakawan_infrastructure_errors_total", dependency=dependency) > 0
-    assert services["producer"].metric("setiakawan_dependency_up", dependency=dependency) == 1
-    print(f"{kind}: healthy {recovered_s:.1f} s after its return; {unavailable} answers were 503")
+    noticed = services["consumer" if kind == "consumer-database" else "producer"]
+    assert noticed.metric("setiakawan_infrastructure_errors_total", dependency=dependency) > 0
+    assert noticed.metric("setiakawan_dependency_up", dependency=dependency) == 1
+    assert consumer.metric("setiakawan_events_waiting_for_dependency") == 0
+    if kind == "consumer-database":
+        assert held and held[0] > 0
 
 
 def _rows(conn, sql):

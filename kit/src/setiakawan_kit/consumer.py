@@ -170,7 +170,8 @@ class ReliableEventHandler(Entrypoint):
         self._pending = []
         self._lingering = False
         self._held = []  # (message, event) waiting for a dependency; while any are, new ones wait too
-        self._waiting_gauge = metrics.EVENTS_WAITING.labels(self.service)
+        self._resumer = None  # the one green thread that tries the held messages again
+        self._waiting_gauge = metrics.EVENTS_WAITING.labels(self.service, self.queue.name)
         with kombu.Connection(self.amqp_uri, connect_timeout=10) as conn:
             topology.declare_handler_topology(conn, self.service, self.queue,
                                               self.max_attempts, self.base_delay_ms)
@@ -178,6 +179,8 @@ class ReliableEventHandler(Entrypoint):
 
     def stop(self):
         self.queue_consumer.unregister_provider(self)
+        if self._resumer is not None:  # what it held goes back to the broker with the connection
+            self._resumer.kill()
         super().stop()
 
     def handle_message(self, body, message):
@@ -197,7 +200,7 @@ class ReliableEventHandler(Entrypoint):
             log.warning("dead-lettering event %s from %s published on %s", event.id, event.source, exchange)
             self._forward(message, dead=True, error=f"an event from {event.source} published on {exchange}")
             return
-        if self._held:
+        if self._resumer is not None:  # a dependency is away: wait behind what is held
             self._hold([(message, event)])
             return
         self._pending.append((message, event))
@@ -226,30 +229,36 @@ class ReliableEventHandler(Entrypoint):
 
     # -- outages: hold, wait, resume ----------------------------------------
     def _hold(self, batch):
-        first = not self._held
         self._held.extend(batch)
         self._waiting_gauge.set(len(self._held))
-        if first:
-            self.container.spawn_managed_thread(self._resume_when_available,
-                                                identifier=f"{self.queue.name}.resume")
+        if self._resumer is None:  # no yield between the check and the spawn: one resumer at a time
+            self._resumer = self.container.spawn_managed_thread(self._resume_when_available,
+                                                                identifier=f"{self.queue.name}.resume")
 
     def _resume_when_available(self):
         """Try the first held batch again, with backoff, until it goes
-        through; then hand every held message back to the usual path."""
-        delay, longest = HOLD_BACKOFF_S
-        while self._held:
-            eventlet.sleep(delay + random.uniform(0, delay / 2))
-            delay = min(delay * 2, longest)
-            batch = self._held[:self.batch_size]
-            done = Event()
-            self._dispatch(batch, partial(self._handle_retried, done))
-            if not done.wait():
-                continue  # still unavailable: the batch is still the first held
-            del self._held[:len(batch)]
-            rest, self._held = self._held, []
-            self._waiting_gauge.set(0)
-            for start in range(0, len(rest), self.batch_size):
-                self._dispatch(rest[start:start + self.batch_size], self.handle_result)
+        through; then hand every held message back to the usual path. What
+        is held meanwhile (more outages while those are dispatched) is taken
+        in the next round."""
+        try:
+            delay, longest = HOLD_BACKOFF_S
+            while self._held:
+                eventlet.sleep(delay + random.uniform(0, delay / 2))
+                batch, self._held = self._held[:self.batch_size], self._held[self.batch_size:]
+                done = Event()
+                self._dispatch(batch, partial(self._handle_retried, done))
+                # nameko calls the result handler, or kills the container (and its threads) trying
+                if not done.wait():
+                    self._held[:0] = batch  # still unavailable: first again, after a longer wait
+                    delay = min(delay * 2, longest)
+                    continue
+                delay = HOLD_BACKOFF_S[0]
+                rest, self._held = self._held, []
+                self._waiting_gauge.set(0)
+                for start in range(0, len(rest), self.batch_size):
+                    self._dispatch(rest[start:start + self.batch_size], self.handle_result)
+        finally:
+            self._resumer = None
 
     def _handle_retried(self, done, batch, worker_ctx, result=None, exc_info=None):
         if exc_info is None and isinstance(result, Unavailable):

@@ -17,8 +17,9 @@ from . import context, outages, outbox
 log = logging.getLogger(__name__)
 
 # eventlet's select yields to the hub even when told not to wait; a look
-# that never blocks needs no green version
-_select_now = original("select").select
+# that never blocks needs no green version (and poll takes any descriptor)
+_poll = original("select").poll
+POLLIN = original("select").POLLIN
 
 
 def green():
@@ -67,7 +68,7 @@ class Pool:
             try:
                 yield conn
             except BaseException as exc:
-                broken = outages.dependency_of(exc) is not None
+                broken = outages.connection_lost(exc)
                 raise
             finally:
                 broken = broken or conn.closed
@@ -95,7 +96,11 @@ class Pool:
                 return conn
             except psycopg2.Error:
                 _close(conn)
-        return psycopg2.connect(self.dsn, connect_timeout=self.connect_timeout)
+        # keepalives: a server gone without a word (a failover, a cut network) is
+        # found in seconds, not after the kernel's retransmissions (minutes)
+        return psycopg2.connect(self.dsn, connect_timeout=self.connect_timeout, keepalives=1,
+                                keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+                                tcp_user_timeout=30000)
 
     def close(self):
         self._closed = True
@@ -108,8 +113,9 @@ def _has_input(conn):
     """Whether the server sent an idle connection something: nothing is due
     between transactions, so it is a shutdown notice, a terminated session or
     the connection's end."""
-    readable, _, _ = _select_now([conn.fileno()], [], [], 0)
-    return bool(readable)
+    poller = _poll()
+    poller.register(conn.fileno(), POLLIN)
+    return bool(poller.poll(0))
 
 
 def _close(conn):
@@ -177,8 +183,7 @@ class Database:
                     if not conn.closed:
                         uow.cursor.close()
         except psycopg2.Error as exc:
-            if outages.dependency_of(exc) == outages.DATABASE:
-                self.health.failed(exc)
+            outages.note(self.service, exc)
             raise
         self.health.succeeded()
 

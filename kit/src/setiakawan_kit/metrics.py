@@ -23,7 +23,8 @@ DEPENDENCY_SILENCE = Gauge("setiakawan_dependency_seconds_since_success",
                            "Seconds since the last successful operation on the dependency",
                            ["service", "dependency"])
 EVENTS_WAITING = Gauge("setiakawan_events_waiting_for_dependency",
-                       "Events held unacknowledged until an unavailable dependency answers", ["service"])
+                       "Events held unacknowledged until an unavailable dependency answers",
+                       ["service", "queue"])
 HTTP_LATENCY = Histogram("setiakawan_http_request_seconds", "HTTP request latency",
                          ["service", "method", "route", "status"],
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))

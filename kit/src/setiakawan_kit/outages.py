@@ -23,14 +23,16 @@ DATABASE = "database"
 BROKER = "broker"
 RETRY_AFTER_SECONDS = 5
 
-# SQLSTATE classes of the server's own trouble, not of what was asked of it:
-# 08 connection, 40 serialization failure or deadlock (the transaction may
-# simply run again), 53 insufficient resources, 57 operator intervention
-# (shutdown, cannot connect now, statement timeout), 58 system error.
-# Class 54 (program limit exceeded) is not among them: a row too big for an
-# index fails the same way every time.
-_OUTAGE_CLASSES = ("08", "40", "53", "57", "58")
-_OUTAGE_STATES = ("55P03",)  # lock_timeout: another transaction held the lock too long
+# SQLSTATEs of the server's own trouble, not of what was asked of it. The
+# connection is gone: class 08, and the server shutting down or not yet
+# accepting connections (57P01-57P03). The transaction may simply run again
+# later: serialization failure or deadlock (class 40), a lock held too long
+# (55P03), the server short of disk, memory or connections (53000-53300), a
+# system error (class 58). Not among them, since they fail the same way every
+# time: 53400 (a configured limit), class 54 (a row too big for an index),
+# 57014 (a statement over statement_timeout).
+_CONNECTION_LOST = ("57P01", "57P02", "57P03")
+_TRANSIENT = ("55P03", "53000", "53100", "53200", "53300")
 
 
 class DependencyUnavailable(Exception):
@@ -47,17 +49,28 @@ def dependency_of(exc):
     caller's own."""
     if isinstance(exc, DependencyUnavailable):
         return exc.dependency
-    if isinstance(exc, psycopg2.InterfaceError):
-        return DATABASE
     if isinstance(exc, psycopg2.Error):
-        code = exc.pgcode
-        if code is None:  # no answer from the server at all: the connection failed or was lost
-            return DATABASE if isinstance(exc, psycopg2.OperationalError) else None
-        return DATABASE if code[:2] in _OUTAGE_CLASSES or code in _OUTAGE_STATES else None
+        if connection_lost(exc):
+            return DATABASE
+        code = exc.pgcode or ""
+        return DATABASE if code[:2] in ("40", "58") or code in _TRANSIENT else None
     if isinstance(exc, (amqp.exceptions.ConnectionError, amqp.exceptions.RecoverableConnectionError,
                         kombu.exceptions.OperationalError)):
         return BROKER
     return None
+
+
+def connection_lost(exc):
+    """Whether ``exc`` says the database connection failed or is gone (not
+    only that a transaction may be tried again)."""
+    if isinstance(exc, psycopg2.InterfaceError):
+        # "cursor already closed" is the caller's own doing; a closed connection is not
+        return "connection already closed" in str(exc)
+    if isinstance(exc, psycopg2.Error):
+        if exc.pgcode is None:  # no answer from the server at all
+            return isinstance(exc, psycopg2.OperationalError)
+        return exc.pgcode[:2] == "08" or exc.pgcode in _CONNECTION_LOST
+    return False
 
 
 def one_line(exc):
@@ -81,19 +94,30 @@ class Dependency:
         metrics.DEPENDENCY_SILENCE.labels(service, name).set_function(lambda: time.time() - self.last_success)
 
     def failed(self, exc):
-        if getattr(exc, "_setiakawan_counted", False):
-            return  # met again on its way up: counted where it happened
-        try:
-            exc._setiakawan_counted = True
-        except AttributeError:
-            pass  # an exception without a __dict__ is counted at each place that notes it
+        """``exc``: the dependency is away (down until it answers again)."""
+        if not self._count(exc):
+            return
         self.failures += 1
-        metrics.INFRASTRUCTURE_ERRORS.labels(self.service, self.name).inc()
         if self.available:
             self.available = False
             self.down_since = time.monotonic()
             log.warning("%s unavailable: %s", self.name, one_line(exc),
                         extra={"dependency": self.name, "dependency_state": "down"})
+
+    def strained(self, exc):
+        """``exc``: the dependency answered, but asks for the work to be tried
+        again (a deadlock, a serialization failure): counted, not down."""
+        self._count(exc)
+
+    def _count(self, exc):
+        if getattr(exc, "_setiakawan_counted", False):
+            return False  # met again on its way up: counted where it happened
+        try:
+            exc._setiakawan_counted = True
+        except AttributeError:
+            pass  # an exception without a __dict__ is counted at each place that notes it
+        metrics.INFRASTRUCTURE_ERRORS.labels(self.service, self.name).inc()
+        return True
 
     def succeeded(self):
         self.last_success = time.time()
@@ -118,7 +142,9 @@ def note(service, exc):
     """Count ``exc`` against its dependency if it is an outage; returns the
     dependency's name, or None for an error of the service's own."""
     name = dependency_of(exc)
-    if name is not None:
+    if name == DATABASE and not connection_lost(exc):
+        dependency(service, name).strained(exc)
+    elif name is not None:
         dependency(service, name).failed(exc)
     return name
 

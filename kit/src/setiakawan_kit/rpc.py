@@ -199,6 +199,8 @@ class RpcClient(RpcProxy):
         config = self.container.config
         self.options["user_id"] = broker_user(config["AMQP_URI"])
         self.timeout = float(config.get("RPC_TIMEOUT") or DEFAULT_TIMEOUT_S)
+        # a request nobody took in time is dropped by the broker, not run when the callee comes back
+        self.options.setdefault("expiration", self.timeout)
         self.health = outages.dependency(self.container.service_name, self.target_service)
 
     def get_dependency(self, worker_ctx):

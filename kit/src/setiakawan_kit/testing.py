@@ -309,11 +309,16 @@ def own_postgres():
     except postgres_node.ClusterUnavailable as exc:
         pytest.skip(f"stops the database, so it runs only on a PostgreSQL cluster of its own, and {exc}")
     try:
-        cluster.start()
-        cluster.database = functools.partial(_own_database, cluster)
-        yield cluster
+        yield started_cluster(cluster)
     finally:
         cluster.remove()
+
+
+def started_cluster(cluster):
+    """``cluster`` started, with ``database(migrations, prefix)``."""
+    cluster.start()
+    cluster.database = functools.partial(_own_database, cluster)
+    return cluster
 
 
 def _own_database(cluster, service_migrations=None, prefix="t"):
