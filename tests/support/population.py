@@ -101,8 +101,8 @@ def spoil(row, rng):
         bad["nik"] = row["nik"][:6] + "99" + row["nik"][8:]
     elif kind == "village":
         bad["village_code"] = row["village_code"][:9] + "9999"
-    elif kind == "birth_date":
-        bad["birth_date"] = "1901-01-01"
+    elif kind == "birth_date":  # a day later than the NIK says (a century earlier would agree with it)
+        bad["birth_date"] = (date.fromisoformat(row["birth_date"]) + timedelta(days=1)).isoformat()
     elif kind == "enum":
         bad["floor"] = "marble"
     else:

@@ -713,3 +713,21 @@ def test_rules_the_scanner_is_not_built_for_leave_the_chunk_to_python(tmp_path, 
     chunk = fast.chunk(2, lines[1:], order, now=NOW)
     assert (fast.fast, fast.fast_households) == (False, 0)
     assert same(chunk, builder(False).chunk(2, lines[1:], order, now=NOW))
+
+
+def test_the_oldest_people_are_imported_with_the_century_of_their_birth_date_on_both_paths():
+    population = Population(seed=61, provinces=("62",), today=TODAY)
+    births = [date(1900, 1, 1), date(1920, 6, 15), date(1925, 1, 1), date(1926, 12, 31), date(2025, 1, 1)]
+    text = ""
+    for born in births:
+        household = population.household(size=2)
+        member = household[1]
+        member["nik"] = population.nik(member["village_code"][:8], born, member["sex"])
+        member["birth_date"] = born.isoformat()
+        text += "".join(row_text(row, COLUMNS) for row in household)
+    fast, slow, _ = both_paths(physical_lines(text), list(range(len(COLUMNS))))
+    assert_same(fast, slow)
+    assert slow.rejects == [] and len(slow.households) == len(births)
+    members = slow.blocks[1].decode()
+    for born in births:
+        assert f"\t{born.isoformat()}\t" in members, born

@@ -119,7 +119,8 @@ BAD_VALUES = [
     ("nik", {"nik": "6213994107850003"}),  # district 62.13.99 is not on the list
     ("nik", {"nik": "6213017207850003"}),  # day 72
     ("nik", {"nik": "6213014107850000"}),  # serial 0000
-    ("nik", {"nik": "6213016512260003"}),  # born 25 December 2026: in the future
+    ("birth_date", {"nik": "6213016512260003", "birth_date": "2026-12-25"}),  # in the future (the NIK: 1926 too)
+    ("birth_date", {"nik": "6213014107850003", "birth_date": "1885-07-01"}),  # the NIK agrees; 141 years ago
     ("name", {"name": "   "}),
     ("birth_date", {"birth_date": "01-07-1985"}),
     ("birth_date", {"birth_date": "1985-07-02"}),  # contradicts the NIK

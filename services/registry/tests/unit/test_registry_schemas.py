@@ -56,11 +56,19 @@ def test_an_invalid_nik_is_reported_on_that_members_nik(nik, fragment):
     assert fragment in messages["members"][1]["nik"][0]
 
 
-def test_a_nik_born_in_the_future_is_reported_on_nik():
+def test_a_birth_date_in_the_future_is_reported_on_birth_date_though_the_nik_could_be_a_century_earlier():
     soon = date.today() + timedelta(days=1)
     nik = f"621301{soon.day:02d}{soon.month:02d}{soon.year % 100:02d}0001"
     messages = errors(body(lambda b: b["members"][1].update(nik=nik, birth_date=soon.isoformat())))
-    assert "future" in messages["members"][1]["nik"][0]
+    assert messages["members"][1] == {"birth_date": ["The birth date is in the future."]}
+
+
+@pytest.mark.parametrize("born", ["1900-01-01", "1920-06-15", "1926-12-31", "2025-01-01"])
+def test_the_oldest_and_the_youngest_are_registered_with_the_century_of_their_birth_date(born):
+    day = date.fromisoformat(born)
+    nik = f"621301{day.day:02d}{day.month:02d}{day.year % 100:02d}0001"
+    loaded = MemberIn().load({**body()["members"][1], "nik": nik, "birth_date": born, "sex": "M"})
+    assert loaded["birth_date"] == day
 
 
 def test_a_village_code_not_on_the_list_is_reported_on_address_village_code():
@@ -77,7 +85,7 @@ def test_a_region_that_is_not_a_village_is_refused_as_village_code(code):
 def test_a_birth_date_contradicting_the_nik_is_reported_on_birth_date_naming_the_encoded_date():
     messages = errors(body(lambda b: b["members"][0].update(birth_date="1985-01-07")))
     assert messages == {"members": {0: {"birth_date": [
-        "The birth date 1985-01-07 contradicts the NIK, which encodes 1985-07-01."]}}}
+        "The birth date 1985-01-07 contradicts the NIK, which encodes 01-07-85 (day-month-year)."]}}}
 
 
 def test_a_sex_contradicting_the_nik_is_reported_on_sex():

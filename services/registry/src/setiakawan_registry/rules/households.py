@@ -86,10 +86,15 @@ def check_legal_basis(legal_basis, consent_date, consent_recorded_by, today):
             raise RuleViolation("The consent date is in the future.", field="consent_date")
 
 
+def oldest_birth_date(today):
+    """No one registered was born before this: 130 years back."""
+    return today - timedelta(days=365 * 130)
+
+
 def check_birth_date(birth_date, today, field="birth_date"):
     if birth_date > today:
         raise RuleViolation("The birth date is in the future.", field=field)
-    if birth_date < today - timedelta(days=365 * 130):
+    if birth_date < oldest_birth_date(today):
         raise RuleViolation("The birth date is more than 130 years ago.", field=field)
 
 

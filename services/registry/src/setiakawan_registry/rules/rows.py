@@ -76,6 +76,7 @@ class Member(NamedTuple):
 class RowValidator:
     def __init__(self, today=None):
         self.today = today or date.today()
+        self.oldest = hh.oldest_birth_date(self.today)
         self._last = (None, None)  # a household's rows repeat its columns: check them once
         # A million rows hold a few tens of thousands of distinct NIK region and
         # date parts, birth dates and names: each is worked out once.
@@ -166,6 +167,8 @@ class RowValidator:
             born = nik_born
         else:
             born = self._date(f[18], "birth_date")
+            if born < self.oldest:
+                raise RowError(f"birth_date: {f[18].strip()} is more than 130 years ago.")
             if sex is None:
                 raise RowError(f"sex: {f[19]!r} is not M or F.")
             try:
