@@ -4,6 +4,7 @@ import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -44,13 +45,19 @@ def _check_token(url, token):
 @click.option("--token", envvar="SETIAKAWAN_TOKEN", required=True,
               help="Bearer token of the importing agency (or SETIAKAWAN_TOKEN).")
 @click.option("--rejections", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to save the rejected rows (CSV).")
-def import_command(csv_file, url, token, rejections):
-    """Import CSV_FILE (one row per member) into the registry, with a progress bar."""
+              help="Where to save the rejected rows (CSV, with the file's own delimiter).")
+@click.option("--delimiter", type=click.Choice(["comma", "semicolon", "tab"]),
+              help="How the file separates its columns (default: what splits the header line into most).")
+def import_command(csv_file, url, token, rejections, delimiter):
+    """Import CSV_FILE (one row per member; comma, semicolon or tab separated) into the
+    registry, with a progress bar."""
     size = csv_file.stat().st_size
     _check_token(url, token)
+    query = {"filename": csv_file.name}
+    if delimiter:
+        query["delimiter"] = {"comma": ",", "semicolon": ";", "tab": "tab"}[delimiter]
     with open(csv_file, "rb") as data:
-        state = _request("POST", f"{url}/imports?filename={urllib.request.quote(csv_file.name)}", token, data,
+        state = _request("POST", f"{url}/imports?{urllib.parse.urlencode(query)}", token, data,
                          {"Content-Type": "text/csv", "Content-Length": str(size)})
     click.echo(f"import {state['id']}: {state['total_rows']} rows", err=True)
     with click.progressbar(length=1000, label=state["stage"], show_eta=True) as bar:

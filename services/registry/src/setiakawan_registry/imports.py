@@ -7,9 +7,11 @@ mode 0700, each file 0600, named ``<import id>.<pid of the receiving
 service>.csv``; the importer removes it when it ends, the service when the
 importer died, and the service's next start any left by a killed importer
 or service."""
+import codecs
 import csv
 import hashlib
 import io
+import itertools
 import json
 import logging
 import os
@@ -34,7 +36,7 @@ from setiakawan_kit.problems import Problem, bad_request, content_too_large, len
 
 from . import personal_data, storage
 from .rules import disclosure
-from .rules.rows import COLUMNS, HeaderError, column_order
+from .rules.rows import COLUMNS, HeaderError, column_order, detect_delimiter
 
 log = logging.getLogger(__name__)
 
@@ -125,65 +127,130 @@ def sweep_uploads(dsn, folder):
 
 
 # -- receiving ------------------------------------------------------------------------
-def receive(stream, content_length, max_bytes, path):
-    """Write an uploaded CSV to ``path`` (mode 0600); returns (sha256, data
-    rows, the header's column names). Refuses (4xx) what is too large, not
-    UTF-8 or lacks our header, and then leaves no file."""
+def receive(stream, content_length, max_bytes, path, delimiter=None):
+    """Write an uploaded CSV to ``path`` (mode 0600) in the importer's form,
+    comma-separated; returns (sha256 of the upload, data rows, the header's
+    column names, the upload's delimiter). The delimiter is ``delimiter``,
+    or the one that splits the header line into the most columns (comma,
+    semicolon or tab). A comma-separated upload is written as it comes; any
+    other is converted on the way, record by record, so memory stays flat.
+    Refuses (4xx) what is too large, not UTF-8 or lacks our header, and then
+    leaves no file."""
     if content_length is None:
         raise length_required("Send the file with a Content-Length.")
     if content_length > max_bytes:
         raise content_too_large(f"An import is at most {max_bytes} bytes.")
-    digest, lines, received, first, last = hashlib.sha256(), 0, 0, b"", b"\n"
+    digest = hashlib.sha256()
+    blocks = _blocks(stream, content_length, digest)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
             os.fchmod(out.fileno(), 0o600)  # whatever the umask
-            while received < content_length:
-                block = stream.read(min(CHUNK, content_length - received))
-                if not block:
+            first = b""
+            for block in blocks:  # up to the end of the header line (or 64 KB of it)
+                first += block
+                if b"\n" in first or len(first) >= 65536:
                     break
-                if len(first) < 65536:
-                    first += block[:65536]
-                digest.update(block)
-                lines += block.count(b"\n")
-                received += len(block)
-                last = block[-1:]
-                out.write(block)
-        if received < content_length:
-            raise bad_request("The upload ended before its Content-Length.")
-        header_line = first.split(b"\n", 1)[0]
-        try:
-            header = next(csv.reader([header_line.decode("utf-8-sig")]), None)
-        except UnicodeDecodeError:
-            raise Problem(422, "Not UTF-8", "The file is not UTF-8 text.", kind="not-utf-8") from None
-        except csv.Error as exc:  # e.g. lines ended by a lone CR
-            raise Problem(422, "Bad header", f"The first line is not a CSV header ({exc}); lines must end"
-                                             " with LF or CRLF.", kind="bad-header") from None
-        if not header:
-            raise Problem(422, "Empty file", "The file is empty.", kind="empty-file")
-        try:
-            column_order(header)
-        except HeaderError as exc:
-            raise Problem(422, "Bad header", f"{exc} Expected: {', '.join(COLUMNS)}.", kind="bad-header") from None
+            header, delimiter = _header(first.split(b"\n", 1)[0], delimiter)
+            if delimiter == ",":
+                lines, last = _copy(first, blocks, out)
+                data_rows = lines + (0 if last == b"\n" else 1) - 1
+            else:
+                data_rows = _convert(first, blocks, out, delimiter) - 1
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    data_rows = lines + (0 if last == b"\n" else 1) - 1
-    return digest.hexdigest(), max(data_rows, 0), [h.strip().lower() for h in header]
+    return digest.hexdigest(), max(data_rows, 0), [h.strip().lower() for h in header], delimiter
 
 
-def upload(db, identity, folder, stream, content_length, filename, config):
+def _blocks(stream, content_length, digest):
+    received = 0
+    while received < content_length:
+        block = stream.read(min(CHUNK, content_length - received))
+        if not block:
+            raise bad_request("The upload ended before its Content-Length.")
+        digest.update(block)
+        received += len(block)
+        yield block
+
+
+def _header(line, delimiter):
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Problem(422, "Not UTF-8", "The file is not UTF-8 text.", kind="not-utf-8") from None
+    delimiter = delimiter or detect_delimiter(text)
+    try:
+        header = next(csv.reader([text], delimiter=delimiter), None)
+    except csv.Error as exc:  # e.g. lines ended by a lone CR
+        raise Problem(422, "Bad header", f"The first line is not a CSV header ({exc}); lines must end"
+                                         " with LF or CRLF.", kind="bad-header") from None
+    if not header:
+        raise Problem(422, "Empty file", "The file is empty.", kind="empty-file")
+    try:
+        column_order(header, delimiter)
+    except HeaderError as exc:
+        raise Problem(422, "Bad header", f"{exc} Expected: {', '.join(COLUMNS)}.", kind="bad-header") from None
+    return header, delimiter
+
+
+def _copy(first, blocks, out):
+    """The upload as it is; returns (line ends, its last byte)."""
+    lines, last = 0, b"\n"
+    for block in itertools.chain([first], blocks):
+        if block:
+            lines += block.count(b"\n")
+            last = block[-1:]
+            out.write(block)
+    return lines, last
+
+
+def _convert(first, blocks, out, delimiter):
+    """The upload's records written comma-separated (UTF-8, LF, no BOM, as
+    the importer reads); returns how many."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    records = 0
+    try:
+        for record in csv.reader(_text_lines(itertools.chain([first], blocks)), delimiter=delimiter):
+            writer.writerow(record)
+            records += 1
+    except UnicodeDecodeError:
+        raise Problem(422, "Not UTF-8", "The file is not UTF-8 text.", kind="not-utf-8") from None
+    except csv.Error as exc:
+        raise Problem(422, "Bad CSV", f"Record {records + 1} cannot be read: {exc}.", kind="bad-csv") from None
+    finally:
+        text.flush()
+        text.detach()
+    return records
+
+
+def _text_lines(blocks):
+    """Lines (each with its LF; CRLF kept whole) of UTF-8 blocks, a byte-order
+    mark dropped. Only LF ends a line, as for the csv module."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    pending = ""
+    for block in blocks:
+        *lines, pending = (pending + decoder.decode(block)).split("\n")
+        for line in lines:
+            yield line + "\n"
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+def upload(db, identity, folder, stream, content_length, filename, config, delimiter=None):
     """Receive an uploaded list (a CSV file's bytes, read from ``stream``)
     into ``folder``, record the import and start its importer; the import's
     progress as the answer."""
     max_bytes = int(config.get("IMPORT_MAX_BYTES") or DEFAULT_MAX_BYTES)
     import_id = new_import_id()
     path = upload_path(folder, import_id)
-    sha256, rows, header = receive(stream, content_length, max_bytes, path)
+    sha256, rows, header, delimiter = receive(stream, content_length, max_bytes, path, delimiter)
     filename = (filename or "upload.csv")[:200]
     try:
         with db.transaction() as uow:
-            create(uow, identity, import_id, filename, sha256, rows, header)
+            create(uow, identity, import_id, filename, sha256, rows, header, delimiter)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -219,10 +286,10 @@ def new_import_id():
     return str(uuid.UUID(int=value))
 
 
-def create(uow, identity, import_id, filename, sha256, total_rows, header):
+def create(uow, identity, import_id, filename, sha256, total_rows, header, delimiter=","):
     storage.insert_import(uow, {"id": import_id, "agency": identity.agency, "role": identity.role,
                                 "regions": list(identity.regions), "filename": filename, "sha256": sha256,
-                                "total_rows": total_rows, "header": header})
+                                "total_rows": total_rows, "header": header, "delimiter": delimiter})
     return import_id
 
 
@@ -302,12 +369,15 @@ def rejections(uow, identity, audit, import_id):
     shown = personal_data.level(identity)
     personal_data.record(uow, identity, audit, personal_data.REJECTIONS, shown,
                          [personal_data.entry(None, region, import_id=row["id"]) for region in row["regions"]])
-    return rejections_csv(uow, import_id, row["header"] or list(COLUMNS), shown)
+    return rejections_csv(uow, import_id, row["header"] or list(COLUMNS), shown, row["delimiter"])
 
 
-def rejections_csv(uow, import_id, header, shown):
+def rejections_csv(uow, import_id, header, shown, delimiter=","):
+    """With a byte-order mark and the upload's own delimiter, so that Excel
+    opens it as it opened the upload."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(["line", "reason", *COLUMNS])
     positions = [header.index(c) for c in COLUMNS]
     for row in storage.import_rejections(uow, import_id):

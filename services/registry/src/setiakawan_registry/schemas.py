@@ -9,7 +9,7 @@ from setiakawan_kit.auth import REGION_CODE
 from setiakawan_contract.registry import GROUP_KINDS, STATUSES
 
 from .rules import access, disclosure, households as hh
-from .rules import identity, regions, welfare
+from .rules import forms, identity, regions, welfare
 
 REGION = validate.Regexp(REGION_CODE, error="Not a Kemendagri region code.")
 
@@ -19,6 +19,60 @@ def _village(code):
         raise ValidationError(f"{code} is not a village (desa/kelurahan) on the Kemendagri list.")
 
 
+class FormDate(fields.Date):
+    """A date written ISO, DD-MM-YYYY or DD/MM/YYYY (``rules.forms``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault(
+            "description", "YYYY-MM-DD; DD-MM-YYYY and DD/MM/YYYY, as Indonesian offices write dates, are read too")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("Not a valid date.")
+        try:
+            return forms.read_date(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class Sex(fields.String):
+    """M or F; L, P, Laki-laki and Perempuan are read too."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"description": "M or F; L/P and Laki-laki/Perempuan are read too"})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        sex = forms.read_sex(super()._deserialize(value, attr, data, **kwargs))
+        if sex is None:
+            raise ValidationError("Must be M or F (L or P, Laki-laki or Perempuan).")
+        return sex
+
+
+class Relationship(fields.String):
+    """One of the registry's relationships, or its Indonesian name."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"description": f"{', '.join(hh.RELATIONSHIPS)}; or as a Kartu Keluarga "
+                                                      "names it: Kepala Keluarga, Suami, Istri, Anak, Menantu, "
+                                                      "Cucu, Orang Tua, Mertua, Famili Lain, Lainnya"})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        relationship = forms.read_relationship(super()._deserialize(value, attr, data, **kwargs))
+        if relationship is None:
+            raise ValidationError(f"Must be one of: {', '.join(hh.RELATIONSHIPS)} (or its Indonesian name).")
+        return relationship
+
+
+class VillageCode(fields.String):
+    """A village code with or without dots (6213012003 is 62.13.01.2003)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return forms.read_village_code(super()._deserialize(value, attr, data, **kwargs))
+
+
 def _not_future(value):
     if value > date.today():
         raise ValidationError("The date is in the future.")
@@ -26,7 +80,7 @@ def _not_future(value):
 
 class MemberFields(Schema):
     name = fields.String(required=True, validate=validate.Length(1, hh.NAME_MAX))
-    relationship = fields.String(required=True, validate=validate.OneOf(hh.RELATIONSHIPS))
+    relationship = Relationship(required=True)
     disability = fields.String(load_default="none", validate=validate.OneOf(hh.DISABILITIES))
     occupation = fields.String(load_default="", validate=validate.Length(0, hh.OCCUPATION_MAX))
     education = fields.String(load_default="", validate=validate.OneOf(hh.EDUCATION))
@@ -44,8 +98,8 @@ class MemberFields(Schema):
 
 class MemberIn(MemberFields):
     nik = fields.String(required=True)
-    birth_date = fields.Date(required=True)
-    sex = fields.String(required=True, validate=validate.OneOf(hh.SEXES))
+    birth_date = FormDate(required=True)
+    sex = Sex(required=True)
 
     @validates_schema
     def check_nik(self, data, **kwargs):
@@ -67,7 +121,7 @@ class MemberUpdate(MemberFields):
     by the NIK (a wrong NIK is corrected by removing and adding the member)."""
 
     name = fields.String(validate=validate.Length(1, hh.NAME_MAX))
-    relationship = fields.String(validate=validate.OneOf(hh.RELATIONSHIPS))
+    relationship = Relationship()
     disability = fields.String(validate=validate.OneOf(hh.DISABILITIES))
     occupation = fields.String(validate=validate.Length(0, hh.OCCUPATION_MAX))
     education = fields.String(validate=validate.OneOf(hh.EDUCATION))
@@ -78,7 +132,7 @@ class AddressIn(Schema):
     street = fields.String(load_default="", validate=validate.Length(0, hh.STREET_MAX))
     rt = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,3}$", error="RT is up to 3 digits."))
     rw = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,3}$", error="RW is up to 3 digits."))
-    village_code = fields.String(required=True, validate=[REGION, _village])
+    village_code = VillageCode(required=True, validate=[REGION, _village])
 
 
 class IndicatorsIn(Schema):
@@ -98,7 +152,7 @@ class HouseholdIn(Schema):
     address = fields.Nested(AddressIn, required=True)
     indicators = fields.Nested(IndicatorsIn, required=True)
     legal_basis = fields.String(required=True, validate=validate.OneOf(hh.LEGAL_BASES))
-    consent_date = fields.Date(load_default=None, allow_none=True, validate=_not_future)
+    consent_date = FormDate(load_default=None, allow_none=True, validate=_not_future)
     consent_recorded_by = fields.String(load_default=None, allow_none=True,
                                         validate=validate.Length(1, hh.RECORDED_BY_MAX))
     members = fields.List(fields.Nested(MemberIn), required=True, validate=validate.Length(1, hh.MAX_MEMBERS))
@@ -193,7 +247,7 @@ class DuplicateQuery(Schema):
 class GroupIn(Schema):
     name = fields.String(required=True, validate=validate.Length(2, 200))
     kind = fields.String(required=True, validate=validate.OneOf(GROUP_KINDS))
-    village_code = fields.String(required=True, validate=[REGION, _village])
+    village_code = VillageCode(required=True, validate=[REGION, _village])
     member_refs = fields.List(fields.UUID(), load_default=list, validate=validate.Length(0, 500))
 
 
@@ -250,6 +304,15 @@ class PurposeHeader(Schema):
 class UploadQuery(Schema):
     filename = fields.String(load_default="upload.csv", metadata={
         "description": "The list's name, shown with its progress (the first 200 characters are kept)"})
+    delimiter = fields.String(load_default=None, validate=validate.OneOf([",", ";", "tab"]),
+                              metadata={"description": "How the columns are separated: `,`, `;` or `tab`; "
+                                                       "by default, what splits the header line into most columns"})
+
+    @post_load
+    def tab(self, data, **kwargs):
+        if data.get("delimiter") == "tab":
+            data["delimiter"] = "\t"
+        return data
 
 
 def _sixteen_digits(value):

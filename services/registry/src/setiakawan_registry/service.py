@@ -245,10 +245,11 @@ class RegistryService(DiagnosticsMixin, KitService):
          status=202, tags=["imports"],
          problems={400: "The upload ended before its Content-Length", 411: "No Content-Length",
                    422: "Not UTF-8, empty, or not headed by the import's columns"},
-         summary="Upload a CSV list (text/csv, one row per member); it is imported in the background")
+         summary="Upload a CSV list (text/csv, one row per member; comma, semicolon or tab separated, "
+                 "with or without a byte-order mark); it is imported in the background")
     def upload_import(self, call):
         row = imports.upload(self.db, call.identity, self.uploads, call.request.stream, call.request.content_length,
-                             call.query["filename"], self.introspection.config)
+                             call.query["filename"], self.introspection.config, call.query["delimiter"])
         return 202, {"Location": f"/imports/{row['id']}"}, row
 
     @api("GET", "/imports/<uuid:import_id>", response=schemas.ImportOut, roles=ANY, tags=["imports"],

@@ -281,7 +281,7 @@ def _dumps(value):
 
 
 # -- imports -------------------------------------------------------------------
-IMPORT_COLUMNS = ("id", "agency", "role", "regions", "filename", "sha256", "total_rows", "header")
+IMPORT_COLUMNS = ("id", "agency", "role", "regions", "filename", "sha256", "total_rows", "header", "delimiter")
 
 
 def insert_import(uow, row):

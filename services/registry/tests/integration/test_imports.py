@@ -48,7 +48,8 @@ def test_import_validates_commits_reports_and_reruns_without_duplicates(registry
     rejections = requests.get(f"{registry.url}/imports/{state['id']}/rejections", timeout=10,
                               headers={"Authorization": f"Bearer {token(regions=('62',))}"})
     assert rejections.headers["Content-Type"].startswith("text/csv")
-    table = list(csv.DictReader(io.StringIO(rejections.text)))
+    assert rejections.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    table = list(csv.DictReader(io.StringIO(rejections.content.decode("utf-8-sig"))))
     assert len(table) == state["rejected_rows"]
     reasons = " ".join(r["reason"] for r in table)
     assert "outside your regions" in reasons and "the same NIK is on line" in reasons
@@ -127,7 +128,7 @@ def test_operator_imports_with_the_command_line_tool(registry, token, tmp_path):
                                        token(regions=("62",)), "--rejections", str(saved)])
     assert result.exit_code == 0, result.output
     assert "households created:" in result.output
-    assert saved.read_text().startswith("line,reason,kk_number")
+    assert saved.read_text(encoding="utf-8-sig").startswith("line,reason,kk_number")
     refused = CliRunner().invoke(main, ["import", str(path), "--url", registry.url, "--token", "junk"])
     assert refused.exit_code == 1 and "401" in refused.output
     viewer = CliRunner().invoke(main, ["import", str(path), "--url", registry.url,
@@ -382,3 +383,54 @@ def test_an_import_is_seen_by_its_agency_and_by_admins_covering_it_only(registry
     assert status(role="admin", agency="Dinas Sosial Kalimantan Barat", regions=("61",)) == 404
     assert status(role="operator", agency="LSM Peduli", regions=("62",)) == 404
 
+
+
+def _resaved(path, delimiter, bom=False, line_end="\n"):
+    """The list as Excel in another locale saves it: ``delimiter``, maybe a BOM and CRLF."""
+    with open(path, newline="", encoding="utf-8") as f:
+        records = list(csv.reader(f))
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator=line_end).writerows(records)
+    return ("\ufeff" if bom else "").encode() + out.getvalue().encode()
+
+
+def _rejections(registry, token, import_id):
+    response = requests.get(f"{registry.url}/imports/{import_id}/rejections", timeout=10,
+                            headers={"Authorization": f"Bearer {token(regions=('62',))}"})
+    assert response.status_code == 200, response.text
+    assert response.content.startswith("\ufeff".encode())
+    return response.content.decode("utf-8-sig")
+
+
+def test_semicolon_and_tab_lists_with_a_bom_and_crlf_read_as_the_comma_list(registry, token, tmp_path):
+    population = Population(seed=17, provinces=("62",))
+    path = tmp_path / "desa.csv"
+    rows = write_csv(path, [population.household() for _ in range(20)], bad_share=0.1, seed=3)
+    canonical = finished(registry, token, upload(registry, token, path).json()["id"])
+    assert canonical["status"] == "completed" and canonical["rejected_rows"] > 0, canonical
+    expected = _rejections(registry, token, canonical["id"])
+    # the same list again, as others save it: the same rows read, now already registered
+    for delimiter, bom, line_end in ((";", True, "\r\n"), ("\t", False, "\n"), (";", False, "\n")):
+        accepted = upload(registry, token, _resaved(path, delimiter, bom, line_end))
+        assert accepted.status_code == 202, accepted.text
+        assert accepted.json()["total_rows"] == rows
+        state = finished(registry, token, accepted.json()["id"])
+        assert state["status"] == "completed", state
+        assert (state["households_created"], state["rejected_rows"]) == (0, canonical["rejected_rows"]), state
+        assert state["already_registered"] == canonical["accepted_rows"], state
+        # the same rejections, with their reasons, written with the list's own delimiter
+        table = list(csv.reader(io.StringIO(_rejections(registry, token, state["id"])), delimiter=delimiter))
+        assert table == list(csv.reader(io.StringIO(expected)))
+
+
+def test_a_header_read_as_one_column_says_which_delimiter_it_looks_like(registry, token, tmp_path):
+    population = Population(seed=18, provinces=("62",))
+    path = tmp_path / "desa.csv"
+    write_csv(path, [population.household(size=1)])
+    refused = requests.post(registry.url + "/imports", data=_resaved(path, ";"), timeout=60,
+                            params={"filename": "desa.csv", "delimiter": ","},
+                            headers={"Authorization": f"Bearer {token(regions=('62',))}",
+                                     "Content-Type": "text/csv"})
+    assert refused.status_code == 422, refused.text
+    assert "Read 1 column from the header" in refused.json()["detail"]
+    assert "Is the file separated by semicolons?" in refused.json()["detail"]

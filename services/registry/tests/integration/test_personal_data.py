@@ -203,7 +203,7 @@ def test_import_rejections_are_masked_for_a_masked_caller_under_the_right_column
         response = requests.get(f"{registry.url}/imports/{state['id']}/rejections", timeout=10,
                                 headers={"Authorization": f"Bearer {bearer}", "X-Purpose": "perbaikan data"})
         assert response.status_code == 200, response.text
-        return list(csv.DictReader(io.StringIO(response.text)))
+        return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
     [masked] = rejections(ngo)
     assert masked["reason"].startswith("floor: 'marble'")

@@ -56,7 +56,7 @@ def test_an_upload_is_written_0600_whatever_the_umask_and_removed_when_refused(t
             imports.receive(io.BytesIO(data), len(data), 1000, path)
         assert refused.value.status == 422 and not path.exists()
         good = ",".join(imports.COLUMNS).encode() + b"\n"
-        assert imports.receive(io.BytesIO(good), len(good), 1000, path)[1:] == (0, list(imports.COLUMNS))
+        assert imports.receive(io.BytesIO(good), len(good), 1000, path)[1:] == (0, list(imports.COLUMNS), ",")
         assert mode(path) == 0o600
     finally:
         os.umask(previous)

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from setiakawan_registry.rules.rows import (COLUMNS, HOUSEHOLD_COLUMNS, MAX_FIELD, HeaderError, RowError,
-                                            RowValidator, column_order, household_problem)
+                                            RowValidator, column_order, detect_delimiter, household_problem)
 
 TODAY = date(2026, 11, 24)
 ORDER = column_order(COLUMNS)
@@ -112,7 +112,7 @@ BAD_VALUES = [
     ("legal_basis", {"legal_basis": "agreement"}),
     ("legal_basis", {"legal_basis": ""}),
     ("consent_date", {"legal_basis": "consent", "consent_date": "", "consent_recorded_by": "Pak Lurah"}),
-    ("consent_date", {"legal_basis": "consent", "consent_date": "05/01/2024", "consent_recorded_by": "Pak Lurah"}),
+    ("consent_date", {"legal_basis": "consent", "consent_date": "2024/01/05", "consent_recorded_by": "Pak Lurah"}),
     ("consent_date", {"legal_basis": "consent", "consent_date": "2026-11-25", "consent_recorded_by": "Pak Lurah"}),
     ("consent_date", {"consent_date": "kemarin"}),  # public duty: no consent needed, but the column is a date
     ("nik", {"nik": "621301410785000"}),
@@ -122,12 +122,13 @@ BAD_VALUES = [
     ("birth_date", {"nik": "6213016512260003", "birth_date": "2026-12-25"}),  # in the future (the NIK: 1926 too)
     ("birth_date", {"nik": "6213014107850003", "birth_date": "1885-07-01"}),  # the NIK agrees; 141 years ago
     ("name", {"name": "   "}),
-    ("birth_date", {"birth_date": "01-07-1985"}),
+    ("birth_date", {"birth_date": "1985/07/01"}),
+    ("birth_date", {"birth_date": "31-02-1985"}),  # day first, but no such day
     ("birth_date", {"birth_date": "1985-07-02"}),  # contradicts the NIK
     ("sex", {"sex": "X"}),
     ("sex", {"sex": "M"}),  # contradicts the NIK (day + 40)
     ("relationship", {"relationship": "boss"}),
-    ("relationship", {"relationship": "Head"}),
+    ("relationship", {"relationship": "Bos"}),
     ("disability", {"disability": "blind"}),
     ("education", {"education": "SD"}),
     ("phone", {"phone": "12345"}),
@@ -284,3 +285,21 @@ def test_more_than_30_members_under_one_kk_is_refused():
     (child_row,) = rows_of(CHILD)
     assert household_problem([head_row] + [child_row] * 29) is None
     assert household_problem([head_row] + [child_row] * 30) == "more than 30 members under one KK number."
+
+
+@pytest.mark.parametrize("line, expected", [
+    (",".join(COLUMNS), ","), (";".join(COLUMNS), ";"), ("\t".join(COLUMNS), "\t"),
+    ('"kk_number;x",street,rt', ","),  # a semicolon inside a quoted name does not count
+    ("kk_number", ","), ("", ","), ("kk_number,street\r1,2\r", ",")])
+def test_the_delimiter_is_the_one_that_splits_the_header_into_most_columns(line, expected):
+    assert detect_delimiter(line) == expected
+
+
+def test_a_header_read_as_one_column_asks_whether_the_file_uses_another_delimiter():
+    with pytest.raises(HeaderError) as caught:
+        column_order([";".join(COLUMNS)], ",")
+    assert str(caught.value).startswith("Read 1 column from the header ('kk_number;street;")
+    assert str(caught.value).endswith("Is the file separated by semicolons?")
+    with pytest.raises(HeaderError) as caught:
+        column_order(["kk_number street rt"])
+    assert "Separate the columns with commas, semicolons, tabs." in str(caught.value)

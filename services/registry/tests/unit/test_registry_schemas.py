@@ -77,9 +77,24 @@ def test_a_village_code_not_on_the_list_is_reported_on_address_village_code():
         "62.13.01.2001 is not a village (desa/kelurahan) on the Kemendagri list."]}}
 
 
-@pytest.mark.parametrize("code", ["62.13.01", "62.13", "6213012003", "62.13.01.20031"])
+@pytest.mark.parametrize("code", ["62.13.01", "62.13", "621301200", "62.13.01.20031", "6213012001"])
 def test_a_region_that_is_not_a_village_is_refused_as_village_code(code):
     assert "village_code" in errors(body(lambda b: b["address"].update(village_code=code)))["address"]
+
+
+def test_indonesian_forms_of_values_are_read_and_stored_canonical():
+    head = {**body()["members"][0], "birth_date": "01-07-1985", "sex": "Perempuan",
+            "relationship": "Kepala Keluarga"}
+    wife_born = "15/03/1987"
+    loaded = HouseholdIn().load(body(lambda b: (
+        b["address"].update(village_code="6213012003"),
+        b["members"].__setitem__(0, head))))
+    assert loaded["address"]["village_code"] == "62.13.01.2003"
+    first = loaded["members"][0]
+    assert (first["birth_date"], first["sex"], first["relationship"]) == (date(1985, 7, 1), "F", "head")
+    member = MemberIn().load({**body()["members"][1], "nik": "6213015503870002", "birth_date": wife_born,
+                              "sex": "P", "relationship": "Istri"})
+    assert (member["birth_date"], member["sex"], member["relationship"]) == (date(1987, 3, 15), "F", "spouse")
 
 
 def test_a_birth_date_contradicting_the_nik_is_reported_on_birth_date_naming_the_encoded_date():

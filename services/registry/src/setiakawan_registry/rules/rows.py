@@ -2,11 +2,12 @@
 columns repeated on each member's row. Each row is checked by the same
 rules as the HTTP API (identity, regions, welfare, households); this module
 is their fast path for a million rows, written without marshmallow."""
+import csv
 from datetime import date
 from typing import NamedTuple
 
 from . import households as hh
-from . import identity, regions, welfare
+from . import forms, identity, regions, welfare
 
 COLUMNS = ("kk_number", "street", "rt", "rw", "village_code", "monthly_income", "floor", "wall", "roof",
            "electricity", "water", "sanitation", "assets", "legal_basis", "consent_date", "consent_recorded_by",
@@ -14,7 +15,7 @@ COLUMNS = ("kk_number", "street", "rt", "rw", "village_code", "monthly_income", 
 HOUSEHOLD_COLUMNS = COLUMNS[:16]
 MAX_FIELD = 300
 IDENTITY_ORDER = list(range(len(COLUMNS)))
-SEXES = {"M": "M", "F": "F", "L": "M", "P": "F"}  # also Laki-laki / Perempuan
+SEXES = {"M": "M", "F": "F", "L": "M", "P": "F"}  # the forms the C scanner takes; forms.read_sex reads all
 
 
 _CONTROL = str.maketrans({"\t": " ", "\r": " ", "\n": " "})
@@ -33,8 +34,31 @@ class HeaderError(ValueError):
     pass
 
 
-def column_order(header):
-    """Positions of our columns in the file's header row."""
+DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def detect_delimiter(header_line):
+    """The delimiter that splits a header line into the most columns (the
+    comma where none splits it more). Excel in the Indonesian locale saves
+    CSV with semicolons, since the comma is the decimal mark there."""
+    best, most = ",", 1
+    for delimiter in DELIMITERS:
+        try:
+            columns = len(next(csv.reader([header_line], delimiter=delimiter), []))
+        except csv.Error:  # not a line the csv module reads (a lone CR): reading it says why
+            continue
+        if columns > most:
+            best, most = delimiter, columns
+    return best
+
+
+def column_order(header, delimiter=","):
+    """Positions of our columns in the file's header row (read with ``delimiter``)."""
+    if len(header) == 1:
+        others = [name for d, name in DELIMITERS.items() if d != delimiter and d in header[0]]
+        hint = f" Is the file separated by {others[0]}?" if others else \
+            f" Separate the columns with {', '.join(DELIMITERS.values())}."
+        raise HeaderError(f"Read 1 column from the header ({header[0].strip()[:60]!r}).{hint}")
     names = [h.strip().lower() for h in header]
     missing = [c for c in COLUMNS if c not in names]
     if missing:
@@ -86,7 +110,7 @@ class RowValidator:
         self._names = {}
 
     def household(self, f):
-        kk, street, rt, rw, village = f[0], _clean(f[1]), f[2].strip(), f[3].strip(), f[4].strip()
+        kk, street, rt, rw, village = f[0], _clean(f[1]), f[2].strip(), f[3].strip(), forms.read_village_code(f[4])
         if kk[:12] not in self._kk_parts or len(kk) != 16 or not kk.isdigit() or not kk.isascii():
             try:
                 identity.check_kk(kk, today=self.today)
@@ -162,7 +186,7 @@ class RowValidator:
         name, name_norm = self._name(f[17])
         if len(f[22].strip()) > hh.OCCUPATION_MAX:
             raise RowError(f"occupation: longer than {hh.OCCUPATION_MAX} characters.")
-        sex = SEXES.get(f[19]) or SEXES.get(f[19].strip().upper())
+        sex = SEXES.get(f[19]) or forms.read_sex(f[19])
         if f[18] == nik_born_text and sex == nik_sex:
             born = nik_born
         else:
@@ -170,14 +194,17 @@ class RowValidator:
             if born < self.oldest:
                 raise RowError(f"birth_date: {f[18].strip()} is more than 130 years ago.")
             if sex is None:
-                raise RowError(f"sex: {f[19]!r} is not M or F.")
+                raise RowError(f"sex: {f[19]!r} is not M or F (L or P, Laki-laki or Perempuan).")
             try:
                 identity.check_nik_matches(identity.Nik(f[16], "", nik_born, nik_sex), born, sex)
             except identity.InvalidIdentity as exc:
                 raise RowError(f"{exc.field}: {exc.message}") from None
         relationship, disability, education = f[20], f[21] or "none", f[23]
         if relationship not in hh.RELATIONSHIPS:
-            raise RowError(f"relationship: {relationship!r} is not one of {', '.join(hh.RELATIONSHIPS)}.")
+            relationship = forms.read_relationship(f[20])
+            if relationship is None:
+                raise RowError(f"relationship: {f[20]!r} is not one of {', '.join(hh.RELATIONSHIPS)} "
+                               f"(or its Indonesian name: Kepala Keluarga, Istri, Anak, …).")
         if disability not in hh.DISABILITIES:
             raise RowError(f"disability: {disability!r} is not one of {', '.join(hh.DISABILITIES)}.")
         if education not in hh.EDUCATION:
@@ -211,9 +238,9 @@ class RowValidator:
 
     def _date(self, value, name):
         try:
-            parsed = date.fromisoformat(value.strip())
-        except ValueError:
-            raise RowError(f"{name}: {value!r} is not a date (YYYY-MM-DD).") from None
+            parsed = forms.read_date(value)
+        except ValueError as exc:
+            raise RowError(f"{name}: {exc}") from None
         if parsed > self.today:
             raise RowError(f"{name}: {value} is in the future.")
         return parsed
