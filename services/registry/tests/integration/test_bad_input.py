@@ -33,7 +33,7 @@ CASES = [
     ("impossible birth date", lambda b: b["members"][1].update(birth_date="2010-02-30"), "members.1.birth_date"),
     ("village code that does not exist", lambda b: b["address"].update(village_code="62.13.01.2001"),
      "address.village_code"),
-    ("village code of the wrong shape", lambda b: b["address"].update(village_code="6213012003"),
+    ("village code of the wrong shape", lambda b: b["address"].update(village_code="62.13.01.20O3"),
      "address.village_code"),
     ("KK number with letters", lambda b: b.update(kk_number="62130101072000AB"), "kk_number"),
     ("consent without its date", lambda b: b.update(legal_basis="consent"), "consent_date"),

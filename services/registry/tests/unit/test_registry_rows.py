@@ -303,3 +303,18 @@ def test_a_header_read_as_one_column_asks_whether_the_file_uses_another_delimite
     with pytest.raises(HeaderError) as caught:
         column_order(["kk_number street rt"])
     assert "Separate the columns with commas, semicolons, tabs." in str(caught.value)
+
+
+def test_a_row_with_several_problems_names_every_one_with_its_column():
+    with pytest.raises(RowError) as caught:
+        validate(floor="marble", rt="1234", person={**HEAD, "sex": "X", "birth_date": "1985/07/01",
+                                                     "relationship": "Bos", "phone": "12345"})
+    problems = str(caught.value).split(" | ")
+    assert [p.split(":")[0] for p in problems] == ["rt/rw", "floor", "birth_date", "sex", "relationship", "phone"]
+    assert all(p.strip() for p in problems)
+
+
+def test_a_row_with_one_problem_says_only_that_one():
+    with pytest.raises(RowError) as caught:
+        validate(person={**HEAD, "phone": "12345"})
+    assert " | " not in str(caught.value) and str(caught.value).startswith("phone:")

@@ -27,7 +27,11 @@ def _clean(text):
 
 
 class RowError(ValueError):
-    pass
+    """Every problem of a row, each ``column: what is wrong``, joined by
+    ``PROBLEM_SEPARATOR``."""
+
+
+PROBLEM_SEPARATOR = " | "
 
 
 class HeaderError(ValueError):
@@ -110,49 +114,59 @@ class RowValidator:
         self._names = {}
 
     def household(self, f):
+        """The row's household; RowError naming every problem of its columns."""
+        problems = []
         kk, street, rt, rw, village = f[0], _clean(f[1]), f[2].strip(), f[3].strip(), forms.read_village_code(f[4])
         if kk[:12] not in self._kk_parts or len(kk) != 16 or not kk.isdigit() or not kk.isascii():
             try:
                 identity.check_kk(kk, today=self.today)
+                self._kk_parts.add(kk[:12])
             except identity.InvalidIdentity as exc:
-                raise RowError(f"kk_number: {exc.message}") from None
-            self._kk_parts.add(kk[:12])
+                problems.append(f"kk_number: {exc.message}")
         if regions.village(village) is None:
-            raise RowError(f"village_code: {village} is not a village on the Kemendagri list.")
+            problems.append(f"village_code: {village} is not a village on the Kemendagri list.")
         if not (rt.isdigit() or rt == "") or len(rt) > 3 or not (rw.isdigit() or rw == "") or len(rw) > 3:
-            raise RowError("rt/rw: up to 3 digits each.")
+            problems.append("rt/rw: up to 3 digits each.")
         try:
             income = int(f[5])
+            if not 0 <= income <= hh.INCOME_MAX:
+                problems.append(f"monthly_income: must be between 0 and {hh.INCOME_MAX}.")
         except ValueError:
-            raise RowError(f"monthly_income: {f[5]!r} is not a whole number of Rupiah.") from None
-        if not 0 <= income <= hh.INCOME_MAX:
-            raise RowError(f"monthly_income: must be between 0 and {hh.INCOME_MAX}.")
+            problems.append(f"monthly_income: {f[5]!r} is not a whole number of Rupiah.")
         if len(street) > hh.STREET_MAX:
-            raise RowError(f"street: longer than {hh.STREET_MAX} characters.")
+            problems.append(f"street: longer than {hh.STREET_MAX} characters.")
         for i, name in ((6, "floor"), (7, "wall"), (8, "roof"), (9, "electricity"), (10, "water"),
                         (11, "sanitation")):
             if f[i] not in welfare.CHOICES[name]:
-                raise RowError(f"{name}: {f[i]!r} is not one of {', '.join(welfare.CHOICES[name])}.")
+                problems.append(f"{name}: {f[i]!r} is not one of {', '.join(welfare.CHOICES[name])}.")
         assets = self._assets.get(f[12])
         if assets is None:
             assets = tuple(sorted({a.strip() for a in f[12].split(";") if a.strip()}))
-            for asset in assets:
-                if asset not in welfare.ASSETS:
-                    raise RowError(f"assets: {asset!r} is not one of {', '.join(welfare.ASSETS)}.")
-            self._assets[f[12]] = assets
+            unknown = [a for a in assets if a not in welfare.ASSETS]
+            if unknown:
+                problems.append(f"assets: {unknown[0]!r} is not one of {', '.join(welfare.ASSETS)}.")
+            else:
+                self._assets[f[12]] = assets
         legal_basis, consent_date, recorded_by = f[13], f[14].strip(), _clean(f[15])
         if len(recorded_by) > hh.RECORDED_BY_MAX:
-            raise RowError(f"consent_recorded_by: longer than {hh.RECORDED_BY_MAX} characters.")
+            problems.append(f"consent_recorded_by: longer than {hh.RECORDED_BY_MAX} characters.")
         if legal_basis not in hh.LEGAL_BASES:
-            raise RowError(f"legal_basis: {legal_basis!r} is not one of {', '.join(hh.LEGAL_BASES)}.")
+            problems.append(f"legal_basis: {legal_basis!r} is not one of {', '.join(hh.LEGAL_BASES)}.")
         # a consent date is checked whatever the legal basis (the column is a date, as in the API),
         # and kept in one form: Python reads ISO forms (20240105, 2024-W01-5) that PostgreSQL does not
-        consent = self._date(consent_date, "consent_date") if consent_date or legal_basis == "consent" else None
-        if legal_basis == "consent":
+        consent = None
+        if consent_date or legal_basis == "consent":
+            try:
+                consent = self._date(consent_date, "consent_date")
+            except RowError as exc:
+                problems.append(str(exc))
+        if legal_basis == "consent" and consent is not None:
             try:
                 hh.check_legal_basis(legal_basis, consent, recorded_by, self.today)
             except hh.RuleViolation as exc:
-                raise RowError(f"{exc.field}: {exc}") from None
+                problems.append(f"{exc.field}: {exc}")
+        if problems:
+            raise RowError(PROBLEM_SEPARATOR.join(problems))
         return Household(kk, street, rt, rw, village, (income, f[6], f[7], f[8], f[9], f[10], f[11], assets),
                          legal_basis, consent.isoformat() if consent else "", recorded_by)
 
@@ -182,39 +196,55 @@ class RowValidator:
         return known
 
     def member(self, line, f):
-        nik_born, nik_born_text, nik_sex = self._nik(f[16])
-        name, name_norm = self._name(f[17])
+        """The row's member; RowError naming every problem of its columns."""
+        problems = []
+        try:
+            nik_born, nik_born_text, nik_sex = self._nik(f[16])
+        except RowError as exc:
+            problems.append(str(exc))
+            nik_born = nik_born_text = nik_sex = None
+        try:
+            name, name_norm = self._name(f[17])
+        except RowError as exc:
+            problems.append(str(exc))
         if len(f[22].strip()) > hh.OCCUPATION_MAX:
-            raise RowError(f"occupation: longer than {hh.OCCUPATION_MAX} characters.")
+            problems.append(f"occupation: longer than {hh.OCCUPATION_MAX} characters.")
         sex = SEXES.get(f[19]) or forms.read_sex(f[19])
-        if f[18] == nik_born_text and sex == nik_sex:
+        if nik_born_text is not None and f[18] == nik_born_text and sex == nik_sex:
             born = nik_born
         else:
-            born = self._date(f[18], "birth_date")
-            if born < self.oldest:
-                raise RowError(f"birth_date: {f[18].strip()} is more than 130 years ago.")
-            if sex is None:
-                raise RowError(f"sex: {f[19]!r} is not M or F (L or P, Laki-laki or Perempuan).")
+            born = None
             try:
-                identity.check_nik_matches(identity.Nik(f[16], "", nik_born, nik_sex), born, sex)
-            except identity.InvalidIdentity as exc:
-                raise RowError(f"{exc.field}: {exc.message}") from None
+                born = self._date(f[18], "birth_date")
+                if born < self.oldest:
+                    problems.append(f"birth_date: {f[18].strip()} is more than 130 years ago.")
+            except RowError as exc:
+                problems.append(str(exc))
+            if sex is None:
+                problems.append(f"sex: {f[19]!r} is not M or F (L or P, Laki-laki or Perempuan).")
+            if nik_born is not None:
+                try:
+                    identity.check_nik_matches(identity.Nik(f[16], "", nik_born, nik_sex), born, sex)
+                except identity.InvalidIdentity as exc:
+                    problems.append(f"{exc.field}: {exc.message}")
         relationship, disability, education = f[20], f[21] or "none", f[23]
         if relationship not in hh.RELATIONSHIPS:
             relationship = forms.read_relationship(f[20])
             if relationship is None:
-                raise RowError(f"relationship: {f[20]!r} is not one of {', '.join(hh.RELATIONSHIPS)} "
-                               f"(or its Indonesian name: Kepala Keluarga, Istri, Anak, …).")
+                problems.append(f"relationship: {f[20]!r} is not one of {', '.join(hh.RELATIONSHIPS)} "
+                                f"(or its Indonesian name: Kepala Keluarga, Istri, Anak, …).")
         if disability not in hh.DISABILITIES:
-            raise RowError(f"disability: {disability!r} is not one of {', '.join(hh.DISABILITIES)}.")
+            problems.append(f"disability: {disability!r} is not one of {', '.join(hh.DISABILITIES)}.")
         if education not in hh.EDUCATION:
-            raise RowError(f"education: {education!r} is not one of {', '.join(e for e in hh.EDUCATION if e)}.")
+            problems.append(f"education: {education!r} is not one of {', '.join(e for e in hh.EDUCATION if e)}.")
         phone = f[24].strip()
         if phone:
             try:
                 phone = identity.normalize_phone(phone)
             except identity.InvalidIdentity as exc:
-                raise RowError(f"phone: {exc.message}") from None
+                problems.append(f"phone: {exc.message}")
+        if problems:
+            raise RowError(PROBLEM_SEPARATOR.join(problems))
         return Member(line, f[16], name, name_norm, born, sex, relationship,
                       disability, _clean(f[22]), education, phone)
 
@@ -229,12 +259,22 @@ class RowValidator:
         if any("\x00" in value for value in f):  # PostgreSQL stores no NUL in text, as the API says too
             raise RowError("a value contains the NUL character (\\u0000).")
         columns = f[:16]
+        problems = []
         if columns == self._last[0]:
             household = self._last[1]
         else:
-            household = self.household(f)
-            self._last = (columns, household)
-        return household, self.member(line, f)
+            try:
+                household = self.household(f)
+                self._last = (columns, household)
+            except RowError as exc:
+                problems.append(str(exc))
+        try:
+            member = self.member(line, f)
+        except RowError as exc:
+            problems.append(str(exc))
+        if problems:
+            raise RowError(PROBLEM_SEPARATOR.join(problems))
+        return household, member
 
     def _date(self, value, name):
         try:
