@@ -10,8 +10,8 @@ error (a 4xx for bad input, never a 500), and request latency metrics.
 
 The declaration is also what the service's OpenAPI document says
 (``openapi.py``): ``body`` a marshmallow schema of a JSON body, or the
-media type of a body the method reads itself (``body="text/csv"``:
-``call.request.stream``); ``headers`` a schema of request headers (fields
+media type (or a tuple of them) of a body the method reads itself
+(``body="text/csv"``: ``call.request.stream``); ``headers`` a schema of request headers (fields
 named by ``data_key``), loaded into ``call.headers``; ``response`` the schema of the answer, in a
 list (``response=[Schema]``) for a JSON array; ``content_type`` the media
 type of a non-JSON answer; ``answers`` other statuses answered with the
@@ -103,9 +103,14 @@ class ApiEntrypoint(HttpRequestHandler):
     def __init__(self, method, url, body=None, response=None, query=None, headers=None, roles=None,
                  public=False, summary=None, status=200, tags=None, problems=None, content_type=JSON,
                  answers=None, **kwargs):
-        #: a JSON body's schema; ``body_type`` is the media type the body must have
-        self.body_schema = None if isinstance(body, str) else body
-        self.body_type = body if isinstance(body, str) else (JSON if body is not None else None)
+        #: a JSON body's schema; ``body_types``: the media types the body may have
+        #: (``body="text/csv"``, or several: ``body=("text/csv", XLSX)``)
+        read_itself = isinstance(body, str) or (isinstance(body, (tuple, list)) and all(isinstance(b, str)
+                                                                                       for b in body))
+        self.body_schema = None if read_itself else body
+        self.body_types = ((body,) if isinstance(body, str) else tuple(body)) if read_itself else (
+            (JSON,) if body is not None else ())
+        self.body_type = self.body_types[0] if self.body_types else None
         #: the answer's schema; ``response_many``: the answer is a list of them
         self.response_many = isinstance(response, (list, tuple))
         self.response_schema = response[0] if self.response_many else response
@@ -157,9 +162,9 @@ class ApiEntrypoint(HttpRequestHandler):
                 raise invalid(exc.normalized_messages(), "The query parameters are not valid.") from None
         headers = self._load_headers(request) if self.header_schema is not None else {}
         body = None
-        if self.body_type is not None and request.mimetype != self.body_type:
+        if self.body_types and request.mimetype not in self.body_types:
             raise unsupported_media_type(
-                f"The body must be {self.body_type}, not {request.mimetype or 'missing'}.")
+                f"The body must be {' or '.join(self.body_types)}, not {request.mimetype or 'missing'}.")
         if self.body_schema is not None:
             body = self._load_body(request)
         return Call(identity=identity, body=body, query=query, request=request,

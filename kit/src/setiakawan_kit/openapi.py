@@ -78,7 +78,7 @@ def derived_problems(ep):
         out[400] = "The body is not JSON"
     if ep.body_type is not None:
         out[413] = "The body is over the size limit"
-        out[415] = f"The body is not {ep.body_type}"
+        out[415] = f"The body is not {' or '.join(ep.body_types)}"
     checked = [what for what, schema in (("the query", ep.query_schema), ("the headers", ep.header_schema),
                                          ("the body", ep.body_schema)) if schema is not None]
     out[422] = "Validation failed: " + (" or ".join(checked) or "a NUL character in the query")
@@ -113,8 +113,12 @@ def _operation(ep):
     if params:
         op["parameters"] = params
     if ep.body_type is not None:
-        schema = ep.body_schema if ep.body_schema is not None else {"type": "string"}
-        op["requestBody"] = {"required": True, "content": {ep.body_type: {"schema": schema}}}
+        def schema(media):
+            if ep.body_schema is not None:
+                return ep.body_schema
+            return {"type": "string"} if media.startswith("text/") else {"type": "string", "format": "binary"}
+
+        op["requestBody"] = {"required": True, "content": {media: {"schema": schema(media)} for media in ep.body_types}}
     if not ep.public:
         op["security"] = [{"bearer": []}]
     return op

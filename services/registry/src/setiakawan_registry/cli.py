@@ -47,18 +47,23 @@ def _check_token(url, token):
 @click.option("--rejections", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to save the rejected rows (CSV, with the file's own delimiter).")
 @click.option("--delimiter", type=click.Choice(["comma", "semicolon", "tab"]),
-              help="How the file separates its columns (default: what splits the header line into most).")
-def import_command(csv_file, url, token, rejections, delimiter):
-    """Import CSV_FILE (one row per member; comma, semicolon or tab separated) into the
-    registry, with a progress bar."""
+              help="How a CSV file separates its columns (default: what splits the header line into most).")
+@click.option("--sheet", help="The sheet of an .xlsx workbook to import (default: the first).")
+def import_command(csv_file, url, token, rejections, delimiter, sheet):
+    """Import CSV_FILE, a CSV file (comma, semicolon or tab separated) or an Excel
+    workbook (.xlsx) with one row per member, into the registry, with a progress bar."""
     size = csv_file.stat().st_size
     _check_token(url, token)
+    workbook = csv_file.suffix.lower() == ".xlsx"
     query = {"filename": csv_file.name}
     if delimiter:
         query["delimiter"] = {"comma": ",", "semicolon": ";", "tab": "tab"}[delimiter]
+    if sheet:
+        query["sheet"] = sheet
+    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if workbook else "text/csv"
     with open(csv_file, "rb") as data:
         state = _request("POST", f"{url}/imports?{urllib.parse.urlencode(query)}", token, data,
-                         {"Content-Type": "text/csv", "Content-Length": str(size)})
+                         {"Content-Type": content_type, "Content-Length": str(size)})
     click.echo(f"import {state['id']}: {state['total_rows']} rows", err=True)
     with click.progressbar(length=1000, label=state["stage"], show_eta=True) as bar:
         shown = 0

@@ -9,6 +9,7 @@ importer died, and the service's next start any left by a killed importer
 or service."""
 import codecs
 import csv
+import datetime
 import hashlib
 import io
 import itertools
@@ -23,9 +24,11 @@ import secrets
 import socket
 import time
 import uuid
+import zipfile
 from pathlib import Path
 
 import eventlet
+import openpyxl
 import psycopg2
 
 from setiakawan_kit import outbox
@@ -70,7 +73,7 @@ def upload_dir(config, environ=os.environ):
 
 
 _UPLOAD_NAME = re.compile(r"(?P<import_id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
-                          r"\.(?P<pid>\d+)\.csv")
+                          r"\.(?P<pid>\d+)\.csv(?:\.xlsx)?")  # .xlsx: a workbook, while its sheet is read
 
 
 def upload_path(folder, import_id):
@@ -163,6 +166,83 @@ def receive(stream, content_length, max_bytes, path, delimiter=None):
     return digest.hexdigest(), max(data_rows, 0), [h.strip().lower() for h in header], delimiter
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def receive_workbook(stream, content_length, max_bytes, path, sheet=None):
+    """An uploaded Excel workbook (.xlsx): saved beside ``path`` as it came,
+    then its sheet (the first, or the one named ``sheet``) written to ``path``
+    as the importer's CSV, row by row (openpyxl's read-only mode: memory
+    stays flat however long the sheet); returns what ``receive`` does."""
+    if content_length is None:
+        raise length_required("Send the file with a Content-Length.")
+    if content_length > max_bytes:
+        raise content_too_large(f"An import is at most {max_bytes} bytes.")
+    digest = hashlib.sha256()
+    workbook_path = path.with_name(path.name + ".xlsx")
+    try:
+        fd = os.open(workbook_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "wb") as out:
+            for block in _blocks(stream, content_length, digest):
+                out.write(block)
+        records = _sheet_records(workbook_path, sheet)
+        header = next(records, None)
+        if not header or not any(header):
+            raise Problem(422, "Empty file", "The sheet is empty.", kind="empty-file")
+        try:
+            column_order(header)
+        except HeaderError as exc:
+            raise Problem(422, "Bad header", f"{exc} Expected: {', '.join(COLUMNS)}.", kind="bad-header") from None
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(header)
+            rows = 0
+            for record in records:
+                if any(record):  # Excel keeps the shape of rows that were cleared
+                    writer.writerow(record)
+                    rows += 1
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        workbook_path.unlink(missing_ok=True)
+    return digest.hexdigest(), rows, [h.strip().lower() for h in header], ","
+
+
+def _sheet_records(workbook_path, sheet):
+    """The sheet's rows as lists of text, as a CSV export would write them."""
+    try:
+        workbook = openpyxl.load_workbook(workbook_path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise Problem(422, "Not a workbook", f"The file is not an Excel workbook (.xlsx): {exc}.",
+                      kind="not-a-workbook") from None
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            raise Problem(422, "No such sheet", f"The workbook has no sheet {sheet!r}; it has: "
+                                                f"{', '.join(workbook.sheetnames)}.", kind="no-such-sheet")
+        for row in worksheet.iter_rows(values_only=True):
+            yield [_cell_text(value) for value in row]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a NIK or an income typed as a number
+    return str(value)
+
+
 def _blocks(stream, content_length, digest):
     received = 0
     while received < content_length:
@@ -239,14 +319,18 @@ def _text_lines(blocks):
         yield pending
 
 
-def upload(db, identity, folder, stream, content_length, filename, config, delimiter=None):
+def upload(db, identity, folder, stream, content_length, filename, config, delimiter=None, media_type="text/csv",
+           sheet=None):
     """Receive an uploaded list (a CSV file's bytes, read from ``stream``)
     into ``folder``, record the import and start its importer; the import's
     progress as the answer."""
     max_bytes = int(config.get("IMPORT_MAX_BYTES") or DEFAULT_MAX_BYTES)
     import_id = new_import_id()
     path = upload_path(folder, import_id)
-    sha256, rows, header, delimiter = receive(stream, content_length, max_bytes, path, delimiter)
+    if media_type == XLSX:
+        sha256, rows, header, delimiter = receive_workbook(stream, content_length, max_bytes, path, sheet)
+    else:
+        sha256, rows, header, delimiter = receive(stream, content_length, max_bytes, path, delimiter)
     filename = (filename or "upload.csv")[:200]
     try:
         with db.transaction() as uow:

@@ -308,6 +308,9 @@ class UploadQuery(Schema):
                               metadata={"description": "How the columns are separated: `,`, `;` or `tab`; "
                                                        "by default, what splits the header line into most columns"})
 
+    sheet = fields.String(load_default=None, validate=validate.Length(1, 100),
+                          metadata={"description": "The sheet of a workbook to import (by default the first)"})
+
     @post_load
     def tab(self, data, **kwargs):
         if data.get("delimiter") == "tab":

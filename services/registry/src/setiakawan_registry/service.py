@@ -241,15 +241,16 @@ class RegistryService(DiagnosticsMixin, KitService):
             return groups.update(uow, call.identity, group_id, call.body)
 
     # -- imports ----------------------------------------------------------
-    @api("POST", "/imports", body="text/csv", query=schemas.UploadQuery, response=schemas.ImportOut, roles=MANAGE,
+    @api("POST", "/imports", body=("text/csv", imports.XLSX), query=schemas.UploadQuery, response=schemas.ImportOut, roles=MANAGE,
          status=202, tags=["imports"],
          problems={400: "The upload ended before its Content-Length", 411: "No Content-Length",
-                   422: "Not UTF-8, empty, or not headed by the import's columns"},
-         summary="Upload a CSV list (text/csv, one row per member; comma, semicolon or tab separated, "
-                 "with or without a byte-order mark); it is imported in the background")
+                   422: "Not UTF-8, not a workbook, no such sheet, empty, or not headed by the import's columns"},
+         summary="Upload a list, one row per member: CSV (text/csv; comma, semicolon or tab separated, with or "
+                 "without a byte-order mark) or an Excel workbook (.xlsx); it is imported in the background")
     def upload_import(self, call):
         row = imports.upload(self.db, call.identity, self.uploads, call.request.stream, call.request.content_length,
-                             call.query["filename"], self.introspection.config, call.query["delimiter"])
+                             call.query["filename"], self.introspection.config, call.query["delimiter"],
+                             call.request.mimetype, call.query["sheet"])
         return 202, {"Location": f"/imports/{row['id']}"}, row
 
     @api("GET", "/imports/<uuid:import_id>", response=schemas.ImportOut, roles=ANY, tags=["imports"],

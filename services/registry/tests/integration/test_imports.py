@@ -434,3 +434,80 @@ def test_a_header_read_as_one_column_says_which_delimiter_it_looks_like(registry
     assert refused.status_code == 422, refused.text
     assert "Read 1 column from the header" in refused.json()["detail"]
     assert "Is the file separated by semicolons?" in refused.json()["detail"]
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _workbook(path, out, sheet="Data KK", typed=True):
+    """The list as an Excel workbook (after a first sheet of notes, when ``sheet``
+    is named), with numbers and dates typed as Excel keeps them where ``typed``."""
+    import openpyxl
+
+    with open(path, newline="", encoding="utf-8") as f:
+        header, *records = list(csv.reader(f))
+    workbook = openpyxl.Workbook(write_only=True)
+    if sheet:
+        workbook.create_sheet("Catatan").append(["Daftar dari desa"])
+    data = workbook.create_sheet(sheet or "Sheet1")
+    data.append(header)
+    for record in records:
+        if typed:
+            record = [int(v) if c in ("monthly_income", "nik", "kk_number") and v.isdigit() else
+                      date.fromisoformat(v) if c == "birth_date" and len(v) == 10 and v[4] == "-" else v
+                      for c, v in zip(header, record)]
+        data.append(record)
+    workbook.save(out)
+    return out
+
+
+def test_an_excel_workbook_reads_as_the_comma_list(registry, token, tmp_path):
+    population = Population(seed=19, provinces=("62",))
+    path = tmp_path / "desa.csv"
+    write_csv(path, [population.household() for _ in range(20)], bad_share=0.1, seed=4)
+    canonical = finished(registry, token, upload(registry, token, path).json()["id"])
+    expected = list(csv.reader(io.StringIO(_rejections(registry, token, canonical["id"]))))
+    workbook = _workbook(path, tmp_path / "desa.xlsx").read_bytes()
+    refused = requests.post(registry.url + "/imports", data=workbook, timeout=60,
+                            params={"filename": "desa.xlsx", "sheet": "Lembar 9"},
+                            headers={"Authorization": f"Bearer {token(regions=('62',))}", "Content-Type": XLSX})
+    assert refused.status_code == 422 and "Catatan, Data KK" in refused.json()["detail"], refused.text
+    accepted = requests.post(registry.url + "/imports", data=workbook, timeout=60,
+                             params={"filename": "desa.xlsx", "sheet": "Data KK"},
+                             headers={"Authorization": f"Bearer {token(regions=('62',))}", "Content-Type": XLSX})
+    assert accepted.status_code == 202, accepted.text
+    state = finished(registry, token, accepted.json()["id"])
+    assert (state["status"], state["households_created"], state["rejected_rows"]) == (
+        "completed", 0, canonical["rejected_rows"]), state
+    assert state["already_registered"] == canonical["accepted_rows"], state
+    assert list(csv.reader(io.StringIO(_rejections(registry, token, state["id"])))) == expected
+
+
+def _peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+
+
+def test_a_workbook_of_100000_rows_is_read_in_flat_memory(registry, token, tmp_path):
+    population = Population(seed=20, provinces=("62",))
+    path = tmp_path / "kabupaten.csv"
+    rows = 0
+    households = []
+    while rows < 100_000:
+        households.append(population.household())
+        rows += len(households[-1])
+    rows = write_csv(path, households)
+    workbook = _workbook(path, tmp_path / "kabupaten.xlsx", sheet=None, typed=False)
+    before = _peak_rss_mb(registry.process.pid)
+    with open(workbook, "rb") as data:
+        accepted = requests.post(registry.url + "/imports", data=data, timeout=600, params={"filename": "k.xlsx"},
+                                 headers={"Authorization": f"Bearer {token(regions=('62',))}", "Content-Type": XLSX,
+                                          "Content-Length": str(workbook.stat().st_size)})
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["total_rows"] == rows
+    peak = _peak_rss_mb(registry.process.pid)
+    print(f"registry peak RSS {before:.0f} MB before, {peak:.0f} MB after reading a {rows}-row workbook "
+          f"({workbook.stat().st_size / 1e6:.1f} MB)")
+    assert peak < 300, f"the registry held {peak:.0f} MB reading a {rows}-row workbook"
+    state = finished(registry, token, accepted.json()["id"], timeout=600)
+    assert state["status"] == "completed" and state["accepted_rows"] == rows, state
