@@ -49,7 +49,9 @@ def _check_token(url, token):
 @click.option("--delimiter", type=click.Choice(["comma", "semicolon", "tab"]),
               help="How a CSV file separates its columns (default: what splits the header line into most).")
 @click.option("--sheet", help="The sheet of an .xlsx workbook to import (default: the first).")
-def import_command(csv_file, url, token, rejections, delimiter, sheet):
+@click.option("--dry-run", is_flag=True,
+              help="Check the whole file and say what would be created, skipped and rejected; write nothing.")
+def import_command(csv_file, url, token, rejections, delimiter, sheet, dry_run):
     """Import CSV_FILE, a CSV file (comma, semicolon or tab separated) or an Excel
     workbook (.xlsx) with one row per member, into the registry, with a progress bar."""
     size = csv_file.stat().st_size
@@ -60,6 +62,8 @@ def import_command(csv_file, url, token, rejections, delimiter, sheet):
         query["delimiter"] = {"comma": ",", "semicolon": ";", "tab": "tab"}[delimiter]
     if sheet:
         query["sheet"] = sheet
+    if dry_run:
+        query["dry_run"] = "true"
     content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if workbook else "text/csv"
     with open(csv_file, "rb") as data:
         state = _request("POST", f"{url}/imports?{urllib.parse.urlencode(query)}", token, data,
@@ -77,8 +81,10 @@ def import_command(csv_file, url, token, rejections, delimiter, sheet):
         bar.update(1000 - shown)
     if state["status"] == "failed":
         raise click.ClickException(f"the import failed: {state['error']}")
-    click.echo(f"households created: {state['households_created']}, members accepted: {state['accepted_rows']}, "
-               f"already registered: {state['already_registered']}, rejected: {state['rejected_rows']}")
+    would = "dry run, nothing written: would be " if dry_run else ""
+    click.echo(f"{would}households created: {state['households_created']}, members accepted: "
+               f"{state['accepted_rows']}, already registered: {state['already_registered']}, "
+               f"rejected: {state['rejected_rows']}")
     if rejections and state["rejected_rows"]:
         request = urllib.request.Request(f"{url}/imports/{state['id']}/rejections",
                                          headers={"Authorization": f"Bearer {token}"})

@@ -93,8 +93,11 @@ class _Text:
 
 
 class Importer:
-    def __init__(self, dsn, import_id, path, settings, identity, workers=None, today=None):
+    def __init__(self, dsn, import_id, path, settings, identity, workers=None, today=None, dry_run=False):
         self.dsn = dsn
+        #: check everything, count what would be created, store the rejections; write no household,
+        #: member or event (and hold no relay, drop no index)
+        self.dry_run = dry_run
         self.import_id = str(import_id)
         self.path = path
         self.settings = {"welfare": settings.get("welfare") or {}}
@@ -134,18 +137,20 @@ class Importer:
                 self.check_database = cur.fetchone()[0]
                 cur.execute("SELECT total_rows FROM imports WHERE id = %s", (self.import_id,))
                 expected_rows = cur.fetchone()[0] or 0
-                outbox.hold(cur, self.hold_key, "bulk import", HOLD_LEASE_SECONDS)
+                if not self.dry_run:
+                    outbox.hold(cur, self.hold_key, "bulk import", HOLD_LEASE_SECONDS)
             self.conn.commit()
-            held = True
-            self.rebuild = self._drop_indexes(expected_rows)
+            held = not self.dry_run
+            self.rebuild = False if self.dry_run else self._drop_indexes(expected_rows)
             started = time.perf_counter()
             context = multiprocessing.get_context("fork")
             with context.Pool(self.workers, init_worker,
                               (self.today, self.settings, self.identity, self.import_id)) as pool:
                 self.store(pool, order)
             loaded, rebuilt = time.perf_counter(), self.rebuild
-            self._set(stage="flagging")
-            self.finish()
+            if not self.dry_run:
+                self._set(stage="flagging")
+                self.finish()
             log.info("import %s: loaded in %.1fs (indexes %s), indexes and likely duplicates in %.1fs",
                      self.import_id, loaded - started, "rebuilt" if rebuilt else "kept",
                      time.perf_counter() - loaded)
@@ -274,9 +279,10 @@ class Importer:
                     progress = {k: self.stats[k] for k in ("processed_rows", "households_created",
                                                            "accepted_rows", "already_registered")}
                 self._set(**progress)
-                with self.conn.cursor() as cur:
-                    outbox.hold(cur, self.hold_key, "bulk import", HOLD_LEASE_SECONDS)
-                self.conn.commit()
+                if not self.dry_run:
+                    with self.conn.cursor() as cur:
+                        outbox.hold(cur, self.hold_key, "bulk import", HOLD_LEASE_SECONDS)
+                    self.conn.commit()
         except UnicodeDecodeError:
             raise ImportFailed("The file is not UTF-8 text.") from None
         finally:
@@ -400,6 +406,8 @@ class Importer:
             indexes = range(len(chunk.households)) if keep is None else keep
             if not indexes:
                 return
+            if self.dry_run:
+                break
             try:
                 with conn.cursor() as cur:
                     runs = None if keep is None else _runs(keep)
@@ -424,10 +432,10 @@ class Importer:
                                                       text(span))
                 keep = [i for i in indexes if i not in taken]
                 continue
-            with self.lock:
-                self.stats["households_created"] += len(indexes)
-                self.stats["accepted_rows"] += sum(len(chunk.households[i][1]) for i in indexes)
-            return
+            break
+        with self.lock:
+            self.stats["households_created"] += len(indexes)
+            self.stats["accepted_rows"] += sum(len(chunk.households[i][1]) for i in indexes)
 
     # -- after the load ---------------------------------------------------------
     def finish(self):
@@ -628,7 +636,8 @@ def main(argv=None):
     logging.config.dictConfig(logs.config(os.environ.get("LOG_LEVEL", "INFO")))
     job = json.loads(sys.stdin.read() if args.job == "-" else args.job)
     try:
-        stats = Importer(args.dsn or job["dsn"], args.import_id, args.file, job["settings"], job["identity"]).run()
+        stats = Importer(args.dsn or job["dsn"], args.import_id, args.file, job["settings"], job["identity"],
+                         dry_run=bool(job.get("dry_run"))).run()
     except Exception as exc:  # noqa: BLE001 - recorded on the import; exit non-zero
         print(logs.redact(f"import {args.import_id} failed: {exc}"), file=sys.stderr)  # the service's log
         return 1

@@ -320,7 +320,7 @@ def _text_lines(blocks):
 
 
 def upload(db, identity, folder, stream, content_length, filename, config, delimiter=None, media_type="text/csv",
-           sheet=None):
+           sheet=None, dry_run=False):
     """Receive an uploaded list (a CSV file's bytes, read from ``stream``)
     into ``folder``, record the import and start its importer; the import's
     progress as the answer."""
@@ -334,12 +334,12 @@ def upload(db, identity, folder, stream, content_length, filename, config, delim
     filename = (filename or "upload.csv")[:200]
     try:
         with db.transaction() as uow:
-            create(uow, identity, import_id, filename, sha256, rows, header, delimiter)
+            create(uow, identity, import_id, filename, sha256, rows, header, delimiter, dry_run)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     try:
-        process = start(dsn_from_config(config), import_id, path, identity, config)
+        process = start(dsn_from_config(config), import_id, path, identity, config, dry_run)
     except OSError as exc:
         with db.transaction() as uow:
             mark_failed(uow, import_id, f"The importer could not start: {exc}")
@@ -370,21 +370,22 @@ def new_import_id():
     return str(uuid.UUID(int=value))
 
 
-def create(uow, identity, import_id, filename, sha256, total_rows, header, delimiter=","):
+def create(uow, identity, import_id, filename, sha256, total_rows, header, delimiter=",", dry_run=False):
     storage.insert_import(uow, {"id": import_id, "agency": identity.agency, "role": identity.role,
                                 "regions": list(identity.regions), "filename": filename, "sha256": sha256,
-                                "total_rows": total_rows, "header": header, "delimiter": delimiter})
+                                "total_rows": total_rows, "header": header, "delimiter": delimiter,
+                                "dry_run": dry_run})
     return import_id
 
 
-def start(dsn, import_id, path, identity, config):
+def start(dsn, import_id, path, identity, config, dry_run=False):
     """Start the importer process; the job (with the database address, which
     may hold a password) goes on its standard input, not its command line."""
     job = {"dsn": dsn, "settings": {"welfare": config.get("WELFARE") or {},
                                     "rebuild_min_rows": config.get("IMPORT_REBUILD_MIN_ROWS")},
            "identity": {"agency": identity.agency, "kind": identity.kind, "role": identity.role,
                         "regions": list(identity.regions)},
-           "delete_file": True}
+           "delete_file": True, "dry_run": dry_run}
     process = subprocess.Popen(
         [sys.executable, "-m", "setiakawan_registry.importer", "--import-id", import_id,
          "--file", str(path), "--job", "-"],
@@ -436,7 +437,7 @@ def fail_if_running(uow, import_id):
 def progress(row):
     out = {k: row[k] for k in ("id", "status", "stage", "filename", "sha256", "total_rows", "processed_rows",
                                "accepted_rows", "already_registered", "rejected_rows", "households_created",
-                               "error", "created_at", "started_at", "finished_at")}
+                               "error", "created_at", "started_at", "finished_at", "dry_run")}
     total = row["total_rows"] or 0
     done = {"queued": 0, "importing": 0, "flagging": 0.95, "done": 1.0}.get(row["stage"], 0)
     if row["stage"] == "importing" and total:

@@ -308,6 +308,9 @@ class UploadQuery(Schema):
                               metadata={"description": "How the columns are separated: `,`, `;` or `tab`; "
                                                        "by default, what splits the header line into most columns"})
 
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "Check the whole list and count what would be created, skipped as already registered "
+                       "and rejected (with the rejections file), writing and publishing nothing"})
     sheet = fields.String(load_default=None, validate=validate.Length(1, 100),
                           metadata={"description": "The sheet of a workbook to import (by default the first)"})
 
@@ -544,6 +547,8 @@ class ImportOut(Schema):
     already_registered = fields.Integer()
     rejected_rows = fields.Integer()
     households_created = fields.Integer()
+    dry_run = fields.Boolean(metadata={"description": "A dry run: the counts say what an import would do; "
+                                                      "nothing was written"})
     error = fields.String(allow_none=True)
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)

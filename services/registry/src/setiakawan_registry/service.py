@@ -250,7 +250,7 @@ class RegistryService(DiagnosticsMixin, KitService):
     def upload_import(self, call):
         row = imports.upload(self.db, call.identity, self.uploads, call.request.stream, call.request.content_length,
                              call.query["filename"], self.introspection.config, call.query["delimiter"],
-                             call.request.mimetype, call.query["sheet"])
+                             call.request.mimetype, call.query["sheet"], call.query["dry_run"])
         return 202, {"Location": f"/imports/{row['id']}"}, row
 
     @api("GET", "/imports/<uuid:import_id>", response=schemas.ImportOut, roles=ANY, tags=["imports"],

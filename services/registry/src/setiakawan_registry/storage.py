@@ -281,7 +281,8 @@ def _dumps(value):
 
 
 # -- imports -------------------------------------------------------------------
-IMPORT_COLUMNS = ("id", "agency", "role", "regions", "filename", "sha256", "total_rows", "header", "delimiter")
+IMPORT_COLUMNS = ("id", "agency", "role", "regions", "filename", "sha256", "total_rows", "header", "delimiter",
+                  "dry_run")
 
 
 def insert_import(uow, row):

@@ -511,3 +511,31 @@ def test_a_workbook_of_100000_rows_is_read_in_flat_memory(registry, token, tmp_p
     assert peak < 300, f"the registry held {peak:.0f} MB reading a {rows}-row workbook"
     state = finished(registry, token, accepted.json()["id"], timeout=600)
     assert state["status"] == "completed" and state["accepted_rows"] == rows, state
+
+
+def test_a_dry_run_says_what_an_import_would_do_and_writes_nothing(registry, token, tmp_path, db):
+    from click.testing import CliRunner
+
+    from setiakawan_kit.cli import main
+
+    population = Population(seed=23, provinces=("62",))
+    path = tmp_path / "desa.csv"
+    write_csv(path, [population.household() for _ in range(30)], bad_share=0.1, duplicate_share=0.05, seed=6)
+    result = CliRunner().invoke(main, ["import", str(path), "--url", registry.url, "--dry-run",
+                                       "--token", token(regions=("62",)), "--rejections", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.output
+    assert "dry run, nothing written: would be households created:" in result.output
+    with db(registry.database).cursor() as cur:
+        cur.execute("SELECT id, dry_run, households_created, accepted_rows, rejected_rows, already_registered"
+                    " FROM imports")
+        [(dry_id, dry_run, *would)] = cur.fetchall()
+        for table in ("households", "members", "kit_outbox", "kit_outbox_holds"):
+            cur.execute(f"SELECT count(*) FROM {table}")
+            assert cur.fetchone()[0] == 0, table
+    assert dry_run and would[0] > 0 and would[2] > 0
+    dry_rejections = (tmp_path / "r.csv").read_bytes().decode("utf-8-sig")
+    # the import itself does what the dry run said
+    state = finished(registry, token, upload(registry, token, path).json()["id"])
+    assert not state["dry_run"]
+    assert [state[k] for k in ("households_created", "accepted_rows", "rejected_rows", "already_registered")] == would
+    assert _rejections(registry, token, state["id"]) == dry_rejections
