@@ -24,6 +24,7 @@
 Figures go to stdout as ``name: value`` lines; context lines start with ``#``.
 """
 import argparse
+import os
 import shutil
 import random
 import statistics
