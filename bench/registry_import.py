@@ -19,11 +19,17 @@
 * then, with the million members in place, the p99 of a likely-duplicate
   lookup for a random member and of a name search within a regency
   (``duplicate_lookup_p99_ms``, ``name_search_p99_ms``), through the
-  registry's own storage functions.
+  registry's own storage functions;
+* then the same list as offices save it, each into a registry of its own:
+  as a DTKS export (semicolons, CRLF, the export's headers and codes, dates
+  day first) through the built-in ``dtks`` mapping
+  (``semicolon_rows_per_s``), and its first 100,000 rows as an Excel
+  workbook (``xlsx_rows_per_s``); ``--skip-forms`` leaves them out.
 
 Figures go to stdout as ``name: value`` lines; context lines start with ``#``.
 """
 import argparse
+import csv
 import os
 import shutil
 import random
@@ -52,11 +58,13 @@ from setiakawan_kit import keys  # noqa: E402
 from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,  # noqa: E402
                                     ServiceProcess, service_class, service_config)
 from setiakawan_registry import SERVICE, storage  # noqa: E402
-from setiakawan_registry.rules import duplicates  # noqa: E402
+from setiakawan_registry.imports import XLSX  # noqa: E402
+from setiakawan_registry.rules import duplicates, mappings  # noqa: E402
 from setiakawan_registry.rules.rows import COLUMNS  # noqa: E402
 from tests.support.population import Population, write_csv  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
+XLSX_ROWS = 100_000
 
 
 def say(line):
@@ -80,6 +88,68 @@ def data_file(members, seed=1):
     tmp.rename(path)
     say(f"# generated {rows} rows in {len(households)} households in {time.perf_counter() - started:.1f}s")
     return path, rows
+
+
+def dtks_file(path):
+    """The list as a DTKS export saved by Excel in the Indonesian locale:
+    semicolons, the export's headers and codes, dates day first."""
+    out = path.with_name(path.stem + "-dtks.csv")
+    if out.exists():
+        return out
+    names = {column: header for header, column in mappings.DTKS.columns.items()}
+    words = {column: {value: code for code, value in codes.items()} for column, codes in mappings.DTKS.values.items()}
+    tmp = out.with_suffix(".tmp")
+    with open(path, newline="", encoding="utf-8") as source, open(tmp, "w", newline="", encoding="utf-8") as f:
+        reader = csv.reader(source)
+        header = next(reader)
+        writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
+        writer.writerow([names.get(c, c).upper() for c in header])
+        born = header.index("birth_date")
+        for record in reader:
+            record = [words[c].get(v, v) if c in words else v for c, v in zip(header, record)]
+            value = record[born]
+            if len(value) == 10 and value[4] == "-":
+                record[born] = f"{value[8:10]}-{value[5:7]}-{value[0:4]}"
+            writer.writerow(record)
+    tmp.rename(out)
+    return out
+
+
+def xlsx_file(path, rows):
+    """The first ``rows`` rows of the list as an Excel workbook."""
+    import openpyxl
+
+    out = path.with_name(f"{path.stem}-{rows}.xlsx")
+    if out.exists():
+        return out
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Data")
+    with open(path, newline="", encoding="utf-8") as source:
+        for i, record in enumerate(csv.reader(source)):
+            if i > rows:
+                break
+            sheet.append(record)
+    tmp = out.with_suffix(".tmp.xlsx")
+    workbook.save(tmp)
+    tmp.rename(out)
+    return out
+
+
+def import_into_fresh_registry(start, path, token, label, **upload):
+    """Rows per second of one import into a registry of its own (a fresh database)."""
+    service, dsn = start()
+    try:
+        checkpoint(dsn)
+        seconds, state = import_through_http(service, path, token, **upload)
+    finally:
+        service.stop()
+    if state["status"] != "completed":
+        say(f"# {label} import failed: {state['error']}")
+        sys.exit(1)
+    rows = state["total_rows"]
+    say(f"# {label}: {rows} rows in {seconds:.1f} s, accepted {state['accepted_rows']}, "
+        f"rejected {state['rejected_rows']}")
+    return rows / seconds
 
 
 def raw_copy(dsn, path):
@@ -110,11 +180,12 @@ def checkpoint(dsn):
         return False
 
 
-def import_through_http(service, path, token):
+def import_through_http(service, path, token, content_type="text/csv", **params):
     started = time.perf_counter()
     with open(path, "rb") as f:
-        response = requests.post(service.url + "/imports", data=f, params={"filename": path.name}, timeout=600,
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"})
+        response = requests.post(service.url + "/imports", data=f, params={"filename": path.name, **params},
+                                 timeout=600, headers={"Authorization": f"Bearer {token}",
+                                                       "Content-Type": content_type})
     response.raise_for_status()
     say(f"# upload answered after {time.perf_counter() - started:.1f}s")
     import_id = response.json()["id"]
@@ -171,6 +242,8 @@ def main():
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="50,000 members")
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--skip-forms", action="store_true",
+                        help="no semicolon (DTKS export, built-in mapping) or workbook import")
     args = parser.parse_args()
     members = 50_000 if args.quick else args.members
 
@@ -182,6 +255,7 @@ def main():
                     os.environ.get("RABBITMQ_MANAGEMENT_URL") or f"http://{amqp.hostname}:15672")
     vhost = f"setiakawan-bench-{uuid.uuid4().hex[:8]}"
     name = f"setiakawan_bench_registry_{uuid.uuid4().hex[:8]}"
+    names = [name]
     broker.add_vhost(vhost)
     service = None
     upload_dir = tempfile.mkdtemp(prefix="setiakawan-bench-")
@@ -215,11 +289,28 @@ def main():
         say(f"outbox_drain_seconds: {drain_seconds:.1f}")
         say(f"duplicate_lookup_p99_ms: {duplicate_p99:.1f}")
         say(f"name_search_p99_ms: {search_p99:.1f}")
+        if not args.skip_forms:
+            service.stop()
+
+            def start():
+                database = f"setiakawan_bench_registry_{uuid.uuid4().hex[:8]}"
+                names.append(database)
+                migrate.migrate(database_url, database, SERVICE.migrations)
+                fresh = ServiceProcess("registry", SERVICE.module, dict(config, DATABASE_NAME=database)).start()
+                return fresh, database_dsn(database_url, database)
+
+            semicolon = import_into_fresh_registry(start, dtks_file(path), token, "semicolon DTKS export",
+                                                   mapping="dtks")
+            xlsx = import_into_fresh_registry(start, xlsx_file(path, XLSX_ROWS), token, "workbook",
+                                              content_type=XLSX)
+            say(f"semicolon_rows_per_s: {semicolon:.0f}")
+            say(f"xlsx_rows_per_s: {xlsx:.0f}")
     finally:
         shutil.rmtree(upload_dir, ignore_errors=True)
         if service is not None:
             service.stop()
-        migrate.drop_database(database_url, name)
+        for database in names:
+            migrate.drop_database(database_url, database)
         broker.delete_vhost(vhost)
         accounts.delete_all()
 

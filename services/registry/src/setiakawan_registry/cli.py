@@ -51,7 +51,9 @@ def _check_token(url, token):
 @click.option("--sheet", help="The sheet of an .xlsx workbook to import (default: the first).")
 @click.option("--dry-run", is_flag=True,
               help="Check the whole file and say what would be created, skipped and rejected; write nothing.")
-def import_command(csv_file, url, token, rejections, delimiter, sheet, dry_run):
+@click.option("--mapping", help="A column mapping by name: your agency's (see import-mapping) or the built-in dtks.")
+@click.option("--columns", help="A mapping of the file's headers: HEADER=column pairs, e.g. NIK=nik,NAMA=name.")
+def import_command(csv_file, url, token, rejections, delimiter, sheet, dry_run, mapping, columns):
     """Import CSV_FILE, a CSV file (comma, semicolon or tab separated) or an Excel
     workbook (.xlsx) with one row per member, into the registry, with a progress bar."""
     size = csv_file.stat().st_size
@@ -64,6 +66,10 @@ def import_command(csv_file, url, token, rejections, delimiter, sheet, dry_run):
         query["sheet"] = sheet
     if dry_run:
         query["dry_run"] = "true"
+    if mapping:
+        query["mapping"] = mapping
+    if columns:
+        query["columns"] = columns
     content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if workbook else "text/csv"
     with open(csv_file, "rb") as data:
         state = _request("POST", f"{url}/imports?{urllib.parse.urlencode(query)}", token, data,
@@ -91,3 +97,24 @@ def import_command(csv_file, url, token, rejections, delimiter, sheet, dry_run):
         with urllib.request.urlopen(request, timeout=600) as response:
             rejections.write_bytes(response.read())
         click.echo(f"rejected rows with their reasons: {rejections}")
+
+
+@click.command("import-mapping")
+@click.argument("name")
+@click.argument("mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", default=lambda: f"http://{os.environ.get('REGISTRY_HTTP_ADDRESS', '127.0.0.1:8001')}",
+              show_default="http://127.0.0.1:8001", help="The registry service.")
+@click.option("--token", envvar="SETIAKAWAN_TOKEN", required=True,
+              help="Bearer token of the agency (or SETIAKAWAN_TOKEN).")
+def import_mapping_command(name, mapping_file, url, token):
+    """Save MAPPING_FILE (JSON: columns, values, defaults) as your agency's column mapping NAME,
+    for `setiakawan import FILE --mapping NAME`."""
+    try:
+        document = json.loads(mapping_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{mapping_file} is not a JSON mapping: {exc}") from None
+    body = json.dumps(document).encode()
+    saved = _request("PUT", f"{url}/import-mappings/{urllib.parse.quote(name)}", token, body,
+                     {"Content-Type": "application/json", "Content-Length": str(len(body))})
+    click.echo(f"saved mapping {saved['name']}: {len(saved['columns'])} columns, "
+               f"codes for {len(saved['values'])}, defaults for {len(saved['defaults'])}")

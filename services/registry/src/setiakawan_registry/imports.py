@@ -28,6 +28,7 @@ import zipfile
 from pathlib import Path
 
 import eventlet
+import eventlet.tpool
 import openpyxl
 import psycopg2
 
@@ -38,7 +39,7 @@ from setiakawan_kit.processes import alive
 from setiakawan_kit.problems import Problem, bad_request, content_too_large, length_required, not_found
 
 from . import personal_data, storage
-from .rules import disclosure
+from .rules import disclosure, mappings
 from .rules.rows import COLUMNS, HeaderError, column_order, detect_delimiter
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def sweep_uploads(dsn, folder):
 
 
 # -- receiving ------------------------------------------------------------------------
-def receive(stream, content_length, max_bytes, path, delimiter=None):
+def receive(stream, content_length, max_bytes, path, delimiter=None, mapping=None):
     """Write an uploaded CSV to ``path`` (mode 0600) in the importer's form,
     comma-separated; returns (sha256 of the upload, data rows, the header's
     column names, the upload's delimiter). The delimiter is ``delimiter``,
@@ -154,22 +155,24 @@ def receive(stream, content_length, max_bytes, path, delimiter=None):
                 first += block
                 if b"\n" in first or len(first) >= 65536:
                     break
-            header, delimiter = _header(first.split(b"\n", 1)[0], delimiter)
-            if delimiter == ",":
+            header, delimiter, to_row = _header(first.split(b"\n", 1)[0], delimiter, mapping)
+            if delimiter == "," and to_row is None:
                 lines, last = _copy(first, blocks, out)
                 data_rows = lines + (0 if last == b"\n" else 1) - 1
             else:
-                data_rows = _convert(first, blocks, out, delimiter) - 1
+                data_rows = _convert(first, blocks, out, delimiter, to_row) - 1
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    if to_row is not None:
+        header = list(COLUMNS)  # what was written
     return digest.hexdigest(), max(data_rows, 0), [h.strip().lower() for h in header], delimiter
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def receive_workbook(stream, content_length, max_bytes, path, sheet=None):
+def receive_workbook(stream, content_length, max_bytes, path, sheet=None, mapping=None):
     """An uploaded Excel workbook (.xlsx): saved beside ``path`` as it came,
     then its sheet (the first, or the one named ``sheet``) written to ``path``
     as the importer's CSV, row by row (openpyxl's read-only mode: memory
@@ -185,29 +188,35 @@ def receive_workbook(stream, content_length, max_bytes, path, sheet=None):
         with os.fdopen(fd, "wb") as out:
             for block in _blocks(stream, content_length, digest):
                 out.write(block)
-        records = _sheet_records(workbook_path, sheet)
-        header = next(records, None)
-        if not header or not any(header):
-            raise Problem(422, "Empty file", "The sheet is empty.", kind="empty-file")
-        try:
-            column_order(header)
-        except HeaderError as exc:
-            raise Problem(422, "Bad header", f"{exc} Expected: {', '.join(COLUMNS)}.", kind="bad-header") from None
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(header)
-            rows = 0
-            for record in records:
-                if any(record):  # Excel keeps the shape of rows that were cleared
-                    writer.writerow(record)
-                    rows += 1
+        # openpyxl is pure Python: in a thread of its own, the service goes on answering meanwhile
+        header, rows = eventlet.tpool.execute(_write_sheet, workbook_path, sheet, mapping, path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     finally:
         workbook_path.unlink(missing_ok=True)
     return digest.hexdigest(), rows, [h.strip().lower() for h in header], ","
+
+
+def _write_sheet(workbook_path, sheet, mapping, path):
+    """The sheet written to ``path`` as the importer's CSV; (its header, data rows)."""
+    records = _sheet_records(workbook_path, sheet)
+    header = next(records, None)
+    if not header or not any(header):
+        raise Problem(422, "Empty file", "The sheet is empty.", kind="empty-file")
+    to_row = _checked(header, ",", mapping)
+    if to_row is not None:
+        header = list(COLUMNS)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    rows = 0
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        for record in records:
+            if any(record):  # Excel keeps the shape of rows that were cleared
+                writer.writerow(record if to_row is None else to_row(record))
+                rows += 1
+    return header, rows
 
 
 def _sheet_records(workbook_path, sheet):
@@ -254,7 +263,9 @@ def _blocks(stream, content_length, digest):
         yield block
 
 
-def _header(line, delimiter):
+def _header(line, delimiter, mapping=None):
+    """(the header, the delimiter, how a record becomes an import row where a
+    mapping applies, else None); a 4xx problem if the header will not do."""
     try:
         text = line.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -267,11 +278,19 @@ def _header(line, delimiter):
                                          " with LF or CRLF.", kind="bad-header") from None
     if not header:
         raise Problem(422, "Empty file", "The file is empty.", kind="empty-file")
+    return header, delimiter, _checked(header, delimiter, mapping)
+
+
+def _checked(header, delimiter, mapping):
     try:
-        column_order(header, delimiter)
+        if mapping is None:
+            column_order(header, delimiter)
+            return None
+        positions = mappings.plan(mapping, header)
+        return lambda record: mappings.convert(mapping, positions, record)
     except HeaderError as exc:
-        raise Problem(422, "Bad header", f"{exc} Expected: {', '.join(COLUMNS)}.", kind="bad-header") from None
-    return header, delimiter
+        expected = "" if mapping else f" Expected: {', '.join(COLUMNS)}."
+        raise Problem(422, "Bad header", f"{exc}{expected}", kind="bad-header") from None
 
 
 def _copy(first, blocks, out):
@@ -285,15 +304,21 @@ def _copy(first, blocks, out):
     return lines, last
 
 
-def _convert(first, blocks, out, delimiter):
+def _convert(first, blocks, out, delimiter, to_row=None):
     """The upload's records written comma-separated (UTF-8, LF, no BOM, as
-    the importer reads); returns how many."""
+    the importer reads), through ``to_row`` (a mapping) if given, under the
+    registry's header; returns how many."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     writer = csv.writer(text, lineterminator="\n")
     records = 0
     try:
         for record in csv.reader(_text_lines(itertools.chain([first], blocks)), delimiter=delimiter):
-            writer.writerow(record)
+            if to_row is None:
+                writer.writerow(record)
+            elif records == 0:
+                writer.writerow(COLUMNS)
+            else:
+                writer.writerow(to_row(record))
             records += 1
     except UnicodeDecodeError:
         raise Problem(422, "Not UTF-8", "The file is not UTF-8 text.", kind="not-utf-8") from None
@@ -320,7 +345,7 @@ def _text_lines(blocks):
 
 
 def upload(db, identity, folder, stream, content_length, filename, config, delimiter=None, media_type="text/csv",
-           sheet=None, dry_run=False):
+           sheet=None, dry_run=False, mapping=None):
     """Receive an uploaded list (a CSV file's bytes, read from ``stream``)
     into ``folder``, record the import and start its importer; the import's
     progress as the answer."""
@@ -328,9 +353,9 @@ def upload(db, identity, folder, stream, content_length, filename, config, delim
     import_id = new_import_id()
     path = upload_path(folder, import_id)
     if media_type == XLSX:
-        sha256, rows, header, delimiter = receive_workbook(stream, content_length, max_bytes, path, sheet)
+        sha256, rows, header, delimiter = receive_workbook(stream, content_length, max_bytes, path, sheet, mapping)
     else:
-        sha256, rows, header, delimiter = receive(stream, content_length, max_bytes, path, delimiter)
+        sha256, rows, header, delimiter = receive(stream, content_length, max_bytes, path, delimiter, mapping)
     filename = (filename or "upload.csv")[:200]
     try:
         with db.transaction() as uow:

@@ -308,6 +308,11 @@ class UploadQuery(Schema):
                               metadata={"description": "How the columns are separated: `,`, `;` or `tab`; "
                                                        "by default, what splits the header line into most columns"})
 
+    mapping = fields.String(load_default=None, validate=validate.Length(1, 60), metadata={
+        "description": "A column mapping by name: one your agency saved (PUT /import-mappings/{name}) or "
+                       "the built-in dtks"})
+    columns = fields.String(load_default=None, validate=validate.Length(1, 2000), metadata={
+        "description": "A mapping of headers given with the upload: HEADER=column pairs, e.g. NIK=nik,NAMA=name"})
     dry_run = fields.Boolean(load_default=False, metadata={
         "description": "Check the whole list and count what would be created, skipped as already registered "
                        "and rejected (with the rejections file), writing and publishing nothing"})
@@ -554,3 +559,17 @@ class ImportOut(Schema):
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
     progress = fields.Float(metadata={"description": "0 to 1"})
+
+
+class MappingIn(Schema):
+    columns = fields.Dict(keys=fields.String(validate=validate.Length(1, 100)), values=fields.String(),
+                          load_default=dict, metadata={"description": "The file's header -> a registry column"})
+    values = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.String()),
+                         load_default=dict, metadata={"description": "A registry column -> {the file's code -> value}"})
+    defaults = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict,
+                           metadata={"description": "A registry column the file lacks -> every row's value"})
+
+
+class MappingOut(MappingIn):
+    name = fields.String()
+    built_in = fields.Boolean()

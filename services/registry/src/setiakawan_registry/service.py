@@ -13,7 +13,8 @@ from setiakawan_kit.http import api
 from setiakawan_kit.rpc import rpc
 from setiakawan_kit.service import KitService
 
-from . import access_log, groups, households, import_chunks, imports, matches, personal_data, review, schemas
+from . import (access_log, groups, households, import_chunks, import_mappings, imports, matches, personal_data,
+               review, schemas)
 
 log = logging.getLogger(__name__)
 
@@ -248,10 +249,30 @@ class RegistryService(DiagnosticsMixin, KitService):
          summary="Upload a list, one row per member: CSV (text/csv; comma, semicolon or tab separated, with or "
                  "without a byte-order mark) or an Excel workbook (.xlsx); it is imported in the background")
     def upload_import(self, call):
+        with self.db.transaction() as uow:
+            mapping = import_mappings.for_upload(uow, call.identity, call.query["mapping"], call.query["columns"])
         row = imports.upload(self.db, call.identity, self.uploads, call.request.stream, call.request.content_length,
                              call.query["filename"], self.introspection.config, call.query["delimiter"],
-                             call.request.mimetype, call.query["sheet"], call.query["dry_run"])
+                             call.request.mimetype, call.query["sheet"], call.query["dry_run"], mapping)
         return 202, {"Location": f"/imports/{row['id']}"}, row
+
+    @api("PUT", "/import-mappings/<name>", body=schemas.MappingIn, response=schemas.MappingOut, roles=MANAGE,
+         tags=["imports"], summary="Save a mapping from your exports' headers and codes to the import's columns")
+    def save_import_mapping(self, call, name):
+        with self.db.transaction() as uow:
+            return import_mappings.save(uow, call.identity, name, call.body)
+
+    @api("GET", "/import-mappings", response=[schemas.MappingOut], roles=MANAGE, tags=["imports"],
+         summary="The built-in mappings and your agency's")
+    def list_import_mappings(self, call):
+        with self.db.transaction() as uow:
+            return import_mappings.listed(uow, call.identity)
+
+    @api("GET", "/import-mappings/<name>", response=schemas.MappingOut, roles=MANAGE, tags=["imports"],
+         summary="One mapping, built in or your agency's")
+    def get_import_mapping(self, call, name):
+        with self.db.transaction() as uow:
+            return import_mappings.get(uow, call.identity, name)
 
     @api("GET", "/imports/<uuid:import_id>", response=schemas.ImportOut, roles=ANY, tags=["imports"],
          summary="Progress and counts")

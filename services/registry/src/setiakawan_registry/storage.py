@@ -395,3 +395,20 @@ def missing_bulk_load_indexes(cursor):
     cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", (MEMBERS_HOUSEHOLD_FK,))
     missing = [n for n in BULK_LOAD_INDEXES if n not in present]
     return missing + ([] if cursor.fetchone() else [MEMBERS_HOUSEHOLD_FK])
+
+
+# -- import mappings ----------------------------------------------------------------------------------------------
+
+def save_import_mapping(uow, agency, name, document):
+    uow.execute("INSERT INTO import_mappings (agency, name, document) VALUES (%s, %s, %s)"
+                " ON CONFLICT (agency, name) DO UPDATE SET document = EXCLUDED.document, updated_at = now()",
+                (agency, name, Json(document)))
+
+
+def import_mappings(uow, agency):
+    return uow.fetchall("SELECT name, document FROM import_mappings WHERE agency = %s ORDER BY name", (agency,))
+
+
+def import_mapping(uow, agency, name):
+    return uow.fetchone("SELECT name, document FROM import_mappings WHERE agency = %s AND name = %s",
+                        (agency, name))

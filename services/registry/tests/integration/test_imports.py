@@ -1,6 +1,9 @@
 """Bulk import through the HTTP API and the importer process."""
 import csv
 import io
+import json
+import threading
+import time
 from datetime import date
 
 import requests
@@ -499,11 +502,27 @@ def test_a_workbook_of_100000_rows_is_read_in_flat_memory(registry, token, tmp_p
     rows = write_csv(path, households)
     workbook = _workbook(path, tmp_path / "kabupaten.xlsx", sheet=None, typed=False)
     before = _peak_rss_mb(registry.process.pid)
-    with open(workbook, "rb") as data:
-        accepted = requests.post(registry.url + "/imports", data=data, timeout=600, params={"filename": "k.xlsx"},
-                                 headers={"Authorization": f"Bearer {token(regions=('62',))}", "Content-Type": XLSX,
-                                          "Content-Length": str(workbook.stat().st_size)})
+    answers = []
+
+    def send():
+        with open(workbook, "rb") as data:
+            answers.append(requests.post(
+                registry.url + "/imports", data=data, timeout=600, params={"filename": "k.xlsx"},
+                headers={"Authorization": f"Bearer {token(regions=('62',))}", "Content-Type": XLSX,
+                         "Content-Length": str(workbook.stat().st_size)}))
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    health = []  # the service answers others while it reads the workbook
+    while sender.is_alive():
+        started = time.perf_counter()
+        status = requests.get(registry.url + "/health", timeout=30).status_code
+        health.append((status, time.perf_counter() - started))
+        sender.join(0.2)
+    [accepted] = answers
     assert accepted.status_code == 202, accepted.text
+    assert len(health) > 5 and all(status == 200 for status, _ in health), health
+    assert max(seconds for _, seconds in health) < 5, health
     assert accepted.json()["total_rows"] == rows
     peak = _peak_rss_mb(registry.process.pid)
     print(f"registry peak RSS {before:.0f} MB before, {peak:.0f} MB after reading a {rows}-row workbook "
@@ -539,3 +558,76 @@ def test_a_dry_run_says_what_an_import_would_do_and_writes_nothing(registry, tok
     assert not state["dry_run"]
     assert [state[k] for k in ("households_created", "accepted_rows", "rejected_rows", "already_registered")] == would
     assert _rejections(registry, token, state["id"]) == dry_rejections
+
+
+def _as_dtks(path, out):
+    """The list as a DTKS export: its headers, codes and Indonesian words, dates day first, village codes
+    without dots; the consent columns keep the registry's names (a header naming a column needs no entry)."""
+    from setiakawan_registry.rules import mappings
+
+    names = {column: header for header, column in mappings.DTKS.columns.items()}
+    words = {column: {value: code for code, value in codes.items()} for column, codes in mappings.DTKS.values.items()}
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    columns = [c for c in rows[0] if c != "legal_basis" or any(r["legal_basis"] != "public_duty" for r in rows)]
+    with open(out, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, delimiter=";")
+        writer.writerow([names.get(c, c).upper() for c in columns] + ["NAMA_IBU"])
+        for row in rows:
+            values = []
+            for c in columns:
+                value = words.get(c, {}).get(row[c], row[c])
+                if c == "birth_date" and len(value) == 10 and value[4] == "-":
+                    value = f"{value[8:10]}-{value[5:7]}-{value[0:4]}"
+                if c == "village_code":
+                    value = value.replace(".", "")
+                values.append(value)
+            writer.writerow(values + ["Ibu"])
+    return out
+
+
+def _reasons(text, delimiter=","):
+    return [(r["line"], r["reason"]) for r in csv.DictReader(io.StringIO(text), delimiter=delimiter)]
+
+
+def test_a_dtks_export_imports_through_the_built_in_or_a_saved_mapping(registry, token, tmp_path):
+    from click.testing import CliRunner
+
+    from setiakawan_kit.cli import main
+
+    population = Population(seed=29, provinces=("62",))
+    path = tmp_path / "desa.csv"
+    write_csv(path, [population.household() for _ in range(20)], bad_share=0.1, seed=8)
+    dtks = _as_dtks(path, tmp_path / "dtks.csv")
+    unmapped = upload(registry, token, dtks)
+    assert unmapped.status_code == 422 and "Expected: kk_number" in unmapped.json()["detail"], unmapped.text
+    result = CliRunner().invoke(main, ["import", str(dtks), "--url", registry.url, "--mapping", "dtks",
+                                       "--token", token(regions=("62",))])
+    assert result.exit_code == 0, result.output
+    [mapped_id] = [line.split()[1].rstrip(":") for line in result.output.splitlines() if line.startswith("import ")]
+    mapped = finished(registry, token, mapped_id)
+    assert mapped["status"] == "completed" and mapped["households_created"] > 10, mapped
+    # the same list in the registry's own form: every household is already there, the same rows refused
+    canonical = finished(registry, token, upload(registry, token, path).json()["id"])
+    assert (canonical["households_created"], canonical["already_registered"]) == (0, mapped["accepted_rows"])
+    assert _reasons(_rejections(registry, token, canonical["id"])) == \
+        _reasons(_rejections(registry, token, mapped["id"]), ";")
+
+    # an agency's own mapping, saved once, used by name; a missing column named before any row is read
+    own = tmp_path / "mapping.json"
+    own.write_text(json.dumps({"columns": {"NOMOR KK": "kk_number"}, "values": {"sex": {"lk": "M", "pr": "F"}}}))
+    saved = CliRunner().invoke(main, ["import-mapping", "desa-kami", str(own), "--url", registry.url,
+                                      "--token", token(regions=("62",))])
+    assert saved.exit_code == 0 and "saved mapping desa-kami" in saved.output, saved.output
+    listed = requests.get(registry.url + "/import-mappings", timeout=10,
+                          headers={"Authorization": f"Bearer {token(regions=('62',))}"}).json()
+    assert [m["name"] for m in listed] == ["dtks", "desa-kami"]
+    refused = requests.post(registry.url + "/imports", data=dtks.read_bytes(), timeout=60,
+                            params={"filename": "dtks.csv", "mapping": "desa-kami"},
+                            headers={"Authorization": f"Bearer {token(regions=('62',))}",
+                                     "Content-Type": "text/csv"})
+    assert refused.status_code == 422, refused.text
+    assert "No column of the file is mapped to: kk_number, village_code, monthly_income" in refused.text
+    other_agency = requests.get(registry.url + "/import-mappings/desa-kami", timeout=10,
+                                headers={"Authorization": f"Bearer {token(regions=('62',), agency='LSM')}"})
+    assert other_agency.status_code == 404
