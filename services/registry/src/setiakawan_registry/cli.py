@@ -38,12 +38,17 @@ def _check_token(url, token):
     _request("GET", f"{url}/diagnostics/pings", token)
 
 
+registry_url = click.option(
+    "--url", default=lambda: f"http://{os.environ.get('REGISTRY_HTTP_ADDRESS', '127.0.0.1:8001')}",
+    show_default="http://127.0.0.1:8001", help="The registry service.")
+agency_token = click.option("--token", envvar="SETIAKAWAN_TOKEN", required=True,
+                            help="Bearer token of the agency (or SETIAKAWAN_TOKEN).")
+
+
 @click.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--url", default=lambda: f"http://{os.environ.get('REGISTRY_HTTP_ADDRESS', '127.0.0.1:8001')}",
-              show_default="http://127.0.0.1:8001", help="The registry service.")
-@click.option("--token", envvar="SETIAKAWAN_TOKEN", required=True,
-              help="Bearer token of the importing agency (or SETIAKAWAN_TOKEN).")
+@registry_url
+@agency_token
 @click.option("--rejections", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to save the rejected rows (CSV, with the file's own delimiter).")
 @click.option("--delimiter", type=click.Choice(["comma", "semicolon", "tab"]),
@@ -102,10 +107,8 @@ def import_command(csv_file, url, token, rejections, delimiter, sheet, dry_run, 
 @click.command("import-mapping")
 @click.argument("name")
 @click.argument("mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--url", default=lambda: f"http://{os.environ.get('REGISTRY_HTTP_ADDRESS', '127.0.0.1:8001')}",
-              show_default="http://127.0.0.1:8001", help="The registry service.")
-@click.option("--token", envvar="SETIAKAWAN_TOKEN", required=True,
-              help="Bearer token of the agency (or SETIAKAWAN_TOKEN).")
+@registry_url
+@agency_token
 def import_mapping_command(name, mapping_file, url, token):
     """Save MAPPING_FILE (JSON: columns, values, defaults) as your agency's column mapping NAME,
     for `setiakawan import FILE --mapping NAME`."""
