@@ -140,13 +140,10 @@ def receive(stream, content_length, max_bytes, path, delimiter=None, mapping=Non
     other is converted on the way, record by record, so memory stays flat.
     Refuses (4xx) what is too large, not UTF-8 or lacks our header, and then
     leaves no file."""
-    if content_length is None:
-        raise length_required("Send the file with a Content-Length.")
-    if content_length > max_bytes:
-        raise content_too_large(f"An import is at most {max_bytes} bytes.")
+    _check_size(content_length, max_bytes)
     digest = hashlib.sha256()
     blocks = _blocks(stream, content_length, digest)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    fd = _private_file(path)
     try:
         with os.fdopen(fd, "wb") as out:
             os.fchmod(out.fileno(), 0o600)  # whatever the umask
@@ -177,14 +174,11 @@ def receive_workbook(stream, content_length, max_bytes, path, sheet=None, mappin
     then its sheet (the first, or the one named ``sheet``) written to ``path``
     as the importer's CSV, row by row (openpyxl's read-only mode: memory
     stays flat however long the sheet); returns what ``receive`` does."""
-    if content_length is None:
-        raise length_required("Send the file with a Content-Length.")
-    if content_length > max_bytes:
-        raise content_too_large(f"An import is at most {max_bytes} bytes.")
+    _check_size(content_length, max_bytes)
     digest = hashlib.sha256()
     workbook_path = path.with_name(path.name + ".xlsx")
     try:
-        fd = os.open(workbook_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd = _private_file(workbook_path)
         with os.fdopen(fd, "wb") as out:
             for block in _blocks(stream, content_length, digest):
                 out.write(block)
@@ -207,7 +201,7 @@ def _write_sheet(workbook_path, sheet, mapping, path):
     to_row = _checked(header, ",", mapping)
     if to_row is not None:
         header = list(COLUMNS)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    fd = _private_file(path)
     rows = 0
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
@@ -223,9 +217,8 @@ def _sheet_records(workbook_path, sheet):
     """The sheet's rows as lists of text, as a CSV export would write them."""
     try:
         workbook = openpyxl.load_workbook(workbook_path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise Problem(422, "Not a workbook", f"The file is not an Excel workbook (.xlsx): {exc}.",
-                      kind="not-a-workbook") from None
+    except _DAMAGED as exc:
+        raise _not_a_workbook(exc) from None
     try:
         if sheet is None:
             worksheet = workbook.worksheets[0]
@@ -234,10 +227,26 @@ def _sheet_records(workbook_path, sheet):
         else:
             raise Problem(422, "No such sheet", f"The workbook has no sheet {sheet!r}; it has: "
                                                 f"{', '.join(workbook.sheetnames)}.", kind="no-such-sheet")
-        for row in worksheet.iter_rows(values_only=True):
+        rows = worksheet.iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows, None)
+            except _DAMAGED as exc:  # the sheet's XML is read as the rows are
+                raise _not_a_workbook(exc) from None
+            if row is None:
+                return
             yield [_cell_text(value) for value in row]
     finally:
         workbook.close()
+
+
+# what openpyxl raises for a file that is no workbook or a damaged one (XML errors are SyntaxErrors)
+_DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError, EOFError)
+
+
+def _not_a_workbook(exc):
+    return Problem(422, "Not a workbook", f"The file is not an Excel workbook (.xlsx): {exc}.",
+                   kind="not-a-workbook")
 
 
 def _cell_text(value):
@@ -250,6 +259,18 @@ def _cell_text(value):
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # a NIK or an income typed as a number
     return str(value)
+
+
+def _check_size(content_length, max_bytes):
+    if content_length is None:
+        raise length_required("Send the file with a Content-Length.")
+    if content_length > max_bytes:
+        raise content_too_large(f"An import is at most {max_bytes} bytes.")
+
+
+def _private_file(path):
+    """A new file only this user may read (never an existing one or a link); its descriptor."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
 
 
 def _blocks(stream, content_length, digest):

@@ -182,3 +182,27 @@ def test_stored_import_errors_and_rejection_reasons_are_redacted(make_database, 
     with db(database).cursor() as cur:
         cur.execute("SELECT status, error FROM imports WHERE id = %s", (import_id,))
         assert cur.fetchone() == ("failed", "RuntimeError: NIK 6213************ of [phone] could not be written")
+
+
+def test_a_damaged_or_foreign_workbook_is_a_422_and_leaves_no_file(tmp_path):
+    import zipfile
+
+    import openpyxl
+
+    good = tmp_path / "good.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(list(imports.COLUMNS))
+    book.save(good)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as out:
+        for item in source.infolist():
+            data = source.read(item)
+            out.writestr(item, data[:len(data) // 2] if item.filename.startswith("xl/worksheets/") else data)
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    for data in (damaged.read_bytes(), b"PK\x03\x04 not a zip", b"kk_number,street\n"):
+        path = imports.upload_path(folder, imports.new_import_id())
+        with pytest.raises(imports.Problem) as refused:
+            imports.receive_workbook(io.BytesIO(data), len(data), 10**6, path)
+        assert refused.value.status == 422 and refused.value.kind == "not-a-workbook", refused.value.detail
+        assert list(folder.iterdir()) == []

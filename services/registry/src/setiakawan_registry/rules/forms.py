@@ -32,8 +32,9 @@ _SPACES = re.compile(r"\s+")
 _VILLAGE_DIGITS = re.compile(r"\d{10}")
 
 
-def _key(text):
-    return _SPACES.sub(" ", text.strip().lower())
+def key(text):
+    """A written value as forms and mappings compare it: lower case, single spaces."""
+    return _SPACES.sub(" ", str(text).strip().lower())
 
 
 def read_date(text):
@@ -50,12 +51,12 @@ def read_date(text):
 
 def read_sex(text):
     """M or F from any written form, or None."""
-    return SEX_FORMS.get(_key(text))
+    return SEX_FORMS.get(key(text))
 
 
 def read_relationship(text):
     """The registry's relationship for an English or Indonesian one, or None."""
-    return RELATIONSHIP_FORMS.get(_key(text))
+    return RELATIONSHIP_FORMS.get(key(text))
 
 
 def read_village_code(text):

@@ -11,6 +11,7 @@ value the mapping does not list passes unchanged to the rules, which read
 the usual Indonesian forms themselves (``rules.forms``)."""
 from dataclasses import dataclass, field
 
+from .forms import key as _key
 from .rows import COLUMNS, HeaderError
 
 #: columns a list must give, or a mapping must default; the others may be left empty
@@ -31,10 +32,6 @@ class Mapping:
     def document(self):
         return {"columns": dict(self.columns), "values": {c: dict(v) for c, v in self.values.items()},
                 "defaults": dict(self.defaults)}
-
-
-def _key(text):
-    return " ".join(str(text).split()).lower()
 
 
 def from_document(document):
