@@ -36,7 +36,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import auth, metrics, outages
+from . import auth, errors, metrics, outages
 from .problems import (Problem, bad_request, content_too_large, invalid, problem_response, unavailable,
                        unsupported_media_type)
 
@@ -127,7 +127,7 @@ class ApiEntrypoint(HttpRequestHandler):
         #: other statuses answered with the same body as ``status``: {status: description}
         self.answers = dict(answers or {})
         # 4xx outcomes are logged by nameko as warnings, without a traceback
-        kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
+        kwargs.setdefault("expected_exceptions", (Problem, ValidationError, errors.DomainError))
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):
@@ -223,6 +223,8 @@ class ApiEntrypoint(HttpRequestHandler):
                         content_type=JSON)
 
     def response_from_exception(self, exc):
+        if isinstance(exc, errors.DomainError):
+            return errors.problem(exc).response()
         if isinstance(exc, Problem):
             return exc.response(headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)}
                                 if exc.status == 503 else None)

@@ -1,0 +1,226 @@
+"""Use cases of enrolment: a person or a group's members take seats up to
+the course's capacity, then wait in order; a seat given up goes to the
+first on the waitlist; a person who stops being eligible before the course
+starts is removed. Every change is published (notifications tell people)."""
+import uuid
+
+from setiakawan_contract import training as contract
+from setiakawan_kit.errors import Conflict, OutOfScope, RuleBroken
+
+from . import lookup, snapshots
+from .rules import access, courses as course_rules, eligibility, enrolment as rules
+from .storage import certificates as certificate_storage, courses as course_storage, enrolments as storage
+from .storage import people as people_storage
+
+
+def person_facts(row):
+    return eligibility.Person(
+        person_ref=str(row["person_ref"]), household_id=str(row["household_id"]), age=row["age"], sex=row["sex"],
+        village_code=row["village_code"], decile=row["decile"], household_status=row["household_status"],
+        group_kinds=frozenset(row["group_kinds"]))
+
+
+def enrol(uow, identity, course_id, person_ref):
+    course = lookup.course(uow, identity, course_id, lock=True)
+    if course["mode"] == "group":
+        raise RuleBroken("This course takes community groups: enrol a group and the members it sends.",
+                         field="person_ref")
+    return _enrol_people(uow, identity, course, [str(person_ref)], group_id=None)[0]
+
+
+def enrol_group(uow, identity, course_id, group_id, member_refs):
+    course = lookup.course(uow, identity, course_id, lock=True)
+    if course["mode"] != "group":
+        raise RuleBroken("This course takes individual participants, not groups.", field="group_id")
+    group = people_storage.group(uow, group_id)
+    kind = course["eligibility"]["group_kind"]
+    if group is None:
+        raise RuleBroken(f"Group {group_id} is not known (the registry has not announced it).", field="group_id")
+    if group["status"] != "active" or group["kind"] != kind:
+        raise RuleBroken(f"The course is for active {kind} groups; this group is a {group['status']} "
+                         f"{group['kind']}.", field="group_id")
+    members = people_storage.group_member_refs(uow, group_id)
+    refs = list(dict.fromkeys(str(r) for r in member_refs))
+    strangers = [r for r in refs if r not in members]
+    if strangers:
+        raise RuleBroken(f"Not members of the group: {', '.join(strangers[:5])}.", field="member_refs")
+    return _enrol_people(uow, identity, course, refs, group_id=str(group_id))
+
+
+def _enrol_people(uow, identity, course, refs, group_id):
+    if course["status"] not in course_rules.ENROLLING:
+        raise Conflict(f"The course is {course['status']}; enrolment is open only while it is open.",
+                       course_status=course["status"])
+    storage.lock_people(uow, refs)
+    known = people_storage.people(uow, refs)
+    unknown = [r for r in refs if r not in known]
+    if unknown:
+        raise RuleBroken(f"Unknown person references (the registry has not announced them): "
+                         f"{', '.join(unknown[:5])}.", field="person_ref")
+    people = [person_facts(known[r]) for r in refs]
+    outside = [p.person_ref for p in people if not access.enrols(identity, course, p.village_code)]
+    if outside:
+        raise OutOfScope(f"People living outside your regions: {', '.join(outside[:5])}.")
+    rule = eligibility.Eligibility.from_dict(course["eligibility"])
+    refused = [{"field": f"person_ref:{p.person_ref}", "message": "; ".join(reasons)} for p in people
+               if (reasons := eligibility.reasons_ineligible(p, rule, course["region_codes"]))]
+    if refused:
+        raise RuleBroken("Not eligible: " + " | ".join(r["message"] for r in refused[:5]), errors=refused)
+    held = storage.live_in_course(uow, course["id"], refs)
+    if held:
+        raise Conflict(f"Enrolled in this course already: {', '.join(list(held)[:5])}.",
+                       enrolment_ids=[str(e["id"]) for e in held.values()])
+    clashes = storage.clashing(uow, course["id"], refs)
+    if clashes:
+        raise RuleBroken("Sessions overlap a course they hold a seat in: " + "; ".join(
+            f"{ref} ({title})" for ref, title in list(clashes.items())[:5]), field="person_ref")
+    confirmed, waitlisted, rows = course["confirmed"], course["waitlisted"], []
+    now = course_storage.now(uow)
+    for person in people:
+        status = rules.place(confirmed, course["capacity"])
+        confirmed, waitlisted = confirmed + (status == "confirmed"), waitlisted + (status == "waitlisted")
+        rows.append({"id": str(uuid.uuid4()), "course_id": str(course["id"]), "person_ref": person.person_ref,
+                     "household_id": person.household_id, "village_code": person.village_code, "age": person.age,
+                     "sex": person.sex, "group_id": group_id, "status": status, "requested_by": identity.agency,
+                     "confirmed_at": now if status == "confirmed" else None})
+    inserted = storage.insert(uow, rows)
+    course = course_storage.update_course(uow, course["id"], confirmed=confirmed, waitlisted=waitlisted)
+    position = course["waitlisted"] - sum(r["status"] == "waitlisted" for r in inserted)
+    answers = []
+    for row in inserted:
+        if row["status"] == "confirmed":
+            uow.publish(contract.ENROLMENT_CONFIRMED, str(row["id"]),
+                        {"enrolment": snapshots.enrolment(row, course), "promoted": False})
+            answers.append(dict(row, waitlist_position=None))
+        else:
+            position += 1
+            uow.publish(contract.ENROLMENT_WAITLISTED, str(row["id"]),
+                        {"enrolment": snapshots.enrolment(row, course, position)})
+            answers.append(dict(row, waitlist_position=position))
+    return answers
+
+
+def withdraw(uow, identity, enrolment_id):
+    """A person gives up their seat or waitlist place; the seat goes to the
+    first on the waitlist. Returns the enrolment and those promoted."""
+    found, _ = lookup.enrolment(uow, identity, enrolment_id)
+    course = lookup.course(uow, identity, found["course_id"], lock=True)
+    row = storage.enrolment(uow, enrolment_id, lock=True)
+    if not access.enrols(identity, course, row["village_code"]):
+        raise OutOfScope("Your role may not withdraw enrolments.")
+    if not rules.may_withdraw(row["status"]):
+        raise Conflict(f"The enrolment is {row['status']} already.", enrolment_status=row["status"])
+    if course["status"] not in course_rules.BEFORE_START + course_rules.ATTENDING:
+        raise Conflict(f"The course is {course['status']}.", course_status=course["status"])
+    row, course = _end(uow, row, course, "withdrawn", f"withdrawn by {identity.agency}")
+    promoted = promote(uow, course) if row["previous_status"] == "confirmed" else []
+    return {"enrolment": row, "promoted": promoted}
+
+
+def _end(uow, row, course, reason, detail):
+    """Cancel one live enrolment, adjust the course's counts, publish; returns (enrolment, course)."""
+    previous = row["status"]
+    ended = storage.set_status(uow, row["id"], "cancelled", ended_at=course_storage.now(uow), end_reason=reason, end_detail=detail)
+    counts = {"confirmed": course["confirmed"] - (previous == "confirmed"),
+              "waitlisted": course["waitlisted"] - (previous == "waitlisted")}
+    course = course_storage.update_course(uow, course["id"], **counts)
+    uow.publish(contract.ENROLMENT_CANCELLED, str(ended["id"]),
+                {"enrolment": snapshots.enrolment(ended, course), "previous_status": previous, "reason": reason,
+                 "detail": detail})
+    return dict(ended, previous_status=previous), course
+
+
+def promote(uow, course):
+    """Give free seats to the waitlist, first come first served, passing
+    over anyone whose sessions clash with a seat they hold elsewhere."""
+    free = course["capacity"] - course["confirmed"]
+    if free <= 0 or course["waitlisted"] == 0 or course["status"] not in course_rules.BEFORE_START:
+        return []
+    waiting = storage.waitlist(uow, course["id"])
+    storage.lock_people(uow, [w["person_ref"] for w in waiting])
+    clashes = storage.clashing(uow, course["id"], [w["person_ref"] for w in waiting])
+    chosen = rules.to_promote(waiting, free, lambda e: str(e["person_ref"]) in clashes)
+    if not chosen:
+        return []
+    now = course_storage.now(uow)
+    course = course_storage.update_course(uow, course["id"], confirmed=course["confirmed"] + len(chosen),
+                                          waitlisted=course["waitlisted"] - len(chosen))
+    promoted = []
+    for row in chosen:
+        row = storage.set_status(uow, row["id"], "confirmed", confirmed_at=now)
+        uow.publish(contract.ENROLMENT_CONFIRMED, str(row["id"]),
+                    {"enrolment": snapshots.enrolment(row, course), "promoted": True})
+        promoted.append(row)
+    return promoted
+
+
+def end_all(uow, course, reason, detail):
+    """Cancel every live enrolment of a course that is being cancelled."""
+    for row in storage.in_course(uow, course["id"], ("confirmed", "waitlisted")):
+        previous = row["status"]
+        ended = storage.set_status(uow, row["id"], "cancelled", ended_at=course_storage.now(uow), end_reason=reason,
+                                   end_detail=detail)
+        uow.publish(contract.ENROLMENT_CANCELLED, str(ended["id"]),
+                    {"enrolment": snapshots.enrolment(ended, course), "previous_status": previous,
+                     "reason": reason, "detail": detail})
+
+
+def remove_ineligible(uow, person_refs):
+    """After the registry changed what is known of these people: end their
+    enrolments in courses not yet started that they no longer qualify for,
+    and give the seats to the waitlist. A person the registry no longer
+    lists anywhere is left alone (a move between households arrives as two
+    events, in either order)."""
+    live = storage.live_of_people(uow, person_refs, course_rules.BEFORE_START)
+    by_course = {}
+    for row in live:
+        by_course.setdefault(str(row["course_id"]), []).append(row)
+    removed = []
+    for course_id in sorted(by_course):
+        course = course_storage.course(uow, course_id, lock=True)
+        if course["status"] not in course_rules.BEFORE_START:
+            continue
+        refs = [str(r["person_ref"]) for r in by_course[course_id]]
+        storage.lock_people(uow, refs)
+        known = people_storage.people(uow, refs)
+        rule = eligibility.Eligibility.from_dict(course["eligibility"])
+        seat_freed = False
+        for row in by_course[course_id]:
+            facts = known.get(str(row["person_ref"]))
+            row = storage.enrolment(uow, row["id"], lock=True)
+            if facts is None or row["status"] not in ("confirmed", "waitlisted"):
+                continue
+            reasons = eligibility.reasons_ineligible(person_facts(facts), rule, course["region_codes"])
+            if reasons:
+                ended, course = _end(uow, row, course, "no_longer_eligible", "; ".join(reasons))
+                seat_freed |= ended["previous_status"] == "confirmed"
+                removed.append(ended)
+        if seat_freed:
+            promote(uow, course)
+    return removed
+
+
+def read(uow, identity, enrolment_id):
+    row, _ = lookup.enrolment(uow, identity, enrolment_id)
+    return _with_position(uow, row)
+
+
+def _with_position(uow, row):
+    position = storage.waitlist_position(uow, row["course_id"], row["queue_seq"]) \
+        if row["status"] == "waitlisted" else None
+    code = certificate_storage.of_enrolment(uow, row["id"]) if row["status"] == "completed" else None
+    return dict(row, waitlist_position=position, certificate_code=code)
+
+
+def in_course(uow, identity, course_id, query):
+    """The course's enrolments the caller may see, in arrival order (a
+    waitlisted one with its place)."""
+    course = lookup.course(uow, identity, course_id)
+    patterns = None if access.organises(identity, course) else [
+        p for r in identity.regions for p in (r, r + ".%")]
+    statuses = [query["status"]] if query.get("status") else list(contract.ENROLMENT_STATUSES)
+    limit, offset = query["per_page"], (query["page"] - 1) * query["per_page"]
+    rows = storage.in_course(uow, course_id, statuses, limit, offset, patterns)
+    waiting = {str(w["id"]): i + 1 for i, w in enumerate(storage.waitlist(uow, course_id))}
+    return {"page": query["page"], "per_page": limit, "total": rows[0]["total"] if rows else 0,
+            "items": [dict(r, waitlist_position=waiting.get(str(r["id"]))) for r in rows]}

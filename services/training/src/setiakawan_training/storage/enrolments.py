@@ -1,0 +1,119 @@
+"""Enrolments: seats, the waitlist, results."""
+import hashlib
+
+from psycopg2.extras import execute_values
+
+ENROLMENT_COLUMNS = ("id", "course_id", "person_ref", "household_id", "village_code", "age", "sex", "group_id",
+                     "status", "requested_by", "confirmed_at")
+
+
+def lock_people(uow, person_refs):
+    """Serialise changes to these people's enrolments until the transaction
+    ends (two overlapping courses enrolled at once). Taken after the course's
+    row lock, in a fixed order, so two transactions never wait on each other."""
+    keys = sorted({int.from_bytes(hashlib.blake2b(str(p).encode(), digest_size=8).digest(), "big", signed=True)
+                   for p in person_refs})
+    for key in keys:
+        uow.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+
+def insert(uow, rows):
+    """Insert enrolments; returns them with their queue order."""
+    return execute_values(uow.cursor, f"INSERT INTO enrolments ({', '.join(ENROLMENT_COLUMNS)}) VALUES %s"
+                          " RETURNING *", [[r[c] for c in ENROLMENT_COLUMNS] for r in rows], fetch=True)
+
+
+def enrolment(uow, enrolment_id, lock=False):
+    return uow.fetchone("SELECT * FROM enrolments WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+                        (str(enrolment_id),))
+
+
+def live_in_course(uow, course_id, person_refs):
+    """{person_ref: enrolment} of these people's live enrolments in the course."""
+    return {str(r["person_ref"]): r for r in uow.fetchall(
+        "SELECT * FROM enrolments WHERE course_id = %s AND person_ref = ANY(%s::uuid[]) AND status <> 'cancelled'",
+        (str(course_id), [str(p) for p in person_refs]))}
+
+
+def clashing(uow, course_id, person_refs):
+    """{person_ref: title of a course} for those of ``person_refs`` who hold a
+    seat in another course whose sessions overlap this course's."""
+    return {str(r["person_ref"]): r["title"] for r in uow.fetchall(
+        "SELECT DISTINCT ON (e.person_ref) e.person_ref, c.title"
+        "  FROM enrolments e JOIN courses c ON c.id = e.course_id"
+        "  JOIN sessions theirs ON theirs.course_id = e.course_id"
+        "  JOIN sessions ours ON ours.course_id = %s"
+        " WHERE e.person_ref = ANY(%s::uuid[]) AND e.status = 'confirmed' AND e.course_id <> %s"
+        "   AND theirs.starts_at < ours.ends_at AND ours.starts_at < theirs.ends_at",
+        (str(course_id), [str(p) for p in person_refs], str(course_id)))}
+
+
+def set_status(uow, enrolment_id, status, **fields):
+    assignments = ", ".join(f"{name} = %({name})s" for name in fields)
+    return uow.fetchone(
+        f"UPDATE enrolments SET status = %(status)s, version = version + 1{', ' if fields else ''}{assignments}"
+        " WHERE id = %(id)s RETURNING *", dict(fields, status=status, id=str(enrolment_id)))
+
+
+def waitlist(uow, course_id):
+    return uow.fetchall("SELECT * FROM enrolments WHERE course_id = %s AND status = 'waitlisted' ORDER BY queue_seq",
+                        (str(course_id),))
+
+
+def waitlist_position(uow, course_id, queue_seq):
+    return uow.fetchone("SELECT count(*) AS n FROM enrolments WHERE course_id = %s AND status = 'waitlisted'"
+                        " AND queue_seq <= %s", (str(course_id), queue_seq))["n"]
+
+
+def in_course(uow, course_id, statuses, limit=None, offset=0, village_patterns=None):
+    return uow.fetchall(
+        "SELECT e.*, k.code AS certificate_code, count(*) OVER () AS total"
+        "  FROM enrolments e LEFT JOIN certificates k ON k.enrolment_id = e.id"
+        " WHERE e.course_id = %s AND e.status = ANY(%s) AND (%s::text[] IS NULL OR e.village_code LIKE ANY(%s::text[]))"
+        " ORDER BY e.queue_seq LIMIT %s OFFSET %s",
+        (str(course_id), list(statuses), village_patterns, village_patterns, limit, offset))
+
+
+def live_of_people(uow, person_refs, course_statuses):
+    """Live (confirmed or waitlisted) enrolments of these people in courses in ``course_statuses``."""
+    return uow.fetchall(
+        "SELECT e.* FROM enrolments e JOIN courses c ON c.id = e.course_id"
+        " WHERE e.person_ref = ANY(%s::uuid[]) AND e.status IN ('confirmed', 'waitlisted') AND c.status = ANY(%s)"
+        " ORDER BY e.course_id",
+        ([str(p) for p in person_refs], list(course_statuses)))
+
+
+def set_assessments(uow, course_id, results):
+    """results: [(enrolment_id, passed)] of confirmed participants; returns the ids updated."""
+    rows = execute_values(uow.cursor,
+                          "UPDATE enrolments e SET assessment_passed = v.passed"
+                          "  FROM (VALUES %s) AS v(id, passed, course_id)"
+                          " WHERE e.id = v.id::uuid AND e.course_id = v.course_id::uuid AND e.status = 'confirmed'"
+                          " RETURNING e.id", [(str(i), p, str(course_id)) for i, p in results], fetch=True)
+    return [str(r["id"]) for r in rows]
+
+
+def attendance_counts(uow, course_id):
+    """{enrolment_id: sessions attended} of the confirmed participants,
+    counting each session's current mark (the one marked last on the device)."""
+    return {str(r["enrolment_id"]): r["attended"] for r in uow.fetchall(
+        "SELECT e.id AS enrolment_id, count(cur.session_id) FILTER (WHERE cur.present) AS attended"
+        "  FROM enrolments e LEFT JOIN LATERAL ("
+        "    SELECT DISTINCT ON (m.session_id) m.session_id, m.present FROM attendance_marks m"
+        "     WHERE m.enrolment_id = e.id ORDER BY m.session_id, m.recorded_at DESC, m.seq DESC) cur ON true"
+        " WHERE e.course_id = %s AND e.status = 'confirmed' GROUP BY e.id", (str(course_id),))}
+
+
+def record_results(uow, results):
+    """results: [(enrolment_id, status, attendance_share, reasons)]."""
+    execute_values(uow.cursor,
+                   "UPDATE enrolments e SET status = v.status, attendance_share = v.share, result_reasons = v.reasons,"
+                   " version = e.version + 1, ended_at = now()"
+                   " FROM (VALUES %s) AS v(id, status, share, reasons) WHERE e.id = v.id::uuid",
+                   results, template="(%s, %s, %s::numeric, %s::text[])", page_size=1000)
+
+
+def result_counts(uow, course_id):
+    return uow.fetchone("SELECT count(*) FILTER (WHERE status = 'completed') AS completed,"
+                        " count(*) FILTER (WHERE status = 'not_completed') AS not_completed"
+                        " FROM enrolments WHERE course_id = %s", (str(course_id),))

@@ -1,0 +1,142 @@
+import json
+import time
+import uuid
+
+import kombu
+import pytest
+import requests
+
+from setiakawan_contract import event_types, make_event, wire
+from setiakawan_kit import topology
+from setiakawan_kit.testing import wait_for
+from setiakawan_training import SERVICE
+
+PROVIDER = "Dinas Sosial Kabupaten Balangan"
+
+
+@pytest.fixture
+def training(make_database, run_service, tmp_path):
+    database = make_database(SERVICE.migrations, prefix="training")
+    service = run_service("training", SERVICE.module, database, VERIFY_BASE_URL="https://cek.example.go.id",
+                          **SERVICE.test_config)
+    service.database = database
+    return service
+
+
+class Client:
+    def __init__(self, url, token):
+        self.url = url
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def post(self, path, body=None, **kw):
+        return requests.post(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
+
+    def put(self, path, body, **kw):
+        return requests.put(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
+
+    def get(self, path, **kw):
+        return requests.get(self.url + path, headers=self.headers, timeout=60, **kw)
+
+
+@pytest.fixture
+def client(training, token):
+    """``client(role=..., regions=..., agency=..., kind=...)``: an HTTP client
+    of the training service with a token; by default the Balangan social office."""
+
+    def make(role="operator", regions=("63.11",), agency=PROVIDER, kind="district"):
+        return Client(training.url, token(role=role, regions=regions, agency=agency, kind=kind))
+
+    return make
+
+
+@pytest.fixture
+def registry_events(amqp_uri, training, db):
+    """``registry_events.send(type, data)`` publishes an event on
+    ``registry.events`` as the registry would; ``applied(event)`` waits
+    until the training service has recorded it in its inbox."""
+    conn = kombu.Connection(amqp_uri)
+    producer = conn.Producer()
+
+    class Sender:
+        def send(self, event_type, data, subject=None, event_id=None):
+            kind = event_types.get("registry", event_type)
+            key = data.get("household") or data.get("group")
+            event = make_event(kind, subject or str(key.get("household_id") or key.get("group_id")), data,
+                               service="registry", agency="Dinas Sosial Kabupaten Balangan", event_id=event_id)
+            headers, content_type, body = wire.to_message(event)
+            producer.publish(body, exchange=topology.exchange_name("registry"), routing_key=event.type,
+                             headers=headers, content_type=content_type, content_encoding="utf-8",
+                             delivery_mode=2)
+            return event
+
+        def applied(self, *events, timeout=30):
+            ids = [e.id for e in events]
+
+            def seen():
+                with db(training.database).cursor() as cur:
+                    cur.execute("SELECT count(*) FROM kit_inbox WHERE event_id = ANY(%s)", (ids,))
+                    return cur.fetchone()[0] == len(ids)
+
+            wait_for(seen, timeout, interval=0.05, what=f"{len(ids)} registry events applied", services=[training])
+
+        def household(self, snapshot, event_type="household.registered", **extra):
+            event = self.send(event_type, {"household": snapshot, **extra})
+            self.applied(event)
+            return event
+
+        def group(self, snapshot, event_type="group.registered"):
+            event = self.send(event_type, {"group": snapshot})
+            self.applied(event)
+            return event
+
+    yield Sender()
+    conn.release()
+
+
+@pytest.fixture
+def events(amqp_uri, training):
+    """Every event the training service publishes during the test, as
+    (type, data): ``events.wait_for(n)`` returns once at least n new ones came."""
+    conn = kombu.Connection(amqp_uri)
+    channel = conn.channel()
+    queue = kombu.Queue(f"capture-training-{time.monotonic_ns()}", exchange=topology.event_exchange("training"),
+                        routing_key="#", durable=False, auto_delete=False)
+    queue(channel).declare()
+
+    class Capture:
+        def __init__(self):
+            self.got = []
+            self.returned = 0
+
+        def _drain(self):
+            bound = queue(channel)
+            while (message := bound.get(no_ack=True)) is not None:
+                self.got.append((message.headers["ce-type"], json.loads(message.body)))
+
+        def wait_for(self, count, timeout=30):
+            wait_for(lambda: self._drain() or len(self.got) - self.returned >= count, timeout, interval=0.05,
+                     what=f"{count} training events", state=lambda: [t for t, _ in self.got[self.returned:]],
+                     services=[training])
+            new, self.returned = self.got[self.returned:], len(self.got)
+            return new
+
+        def all(self):
+            self._drain()
+            return list(self.got)
+
+    yield Capture()
+    queue(channel).delete()
+    conn.release()
+
+
+def open_course(client, body):
+    created = client.post("/courses", body)
+    assert created.status_code == 201, created.text
+    published = client.post(f"/courses/{created.json()['id']}/publish")
+    assert published.status_code == 200, published.text
+    return published.json()
+
+
+def mark(session_id, enrolment_id, present=True, recorded_at="2026-11-02T02:00:00+00:00", mark_id=None):
+    return {"mark_id": mark_id or str(uuid.uuid4()), "session_id": session_id, "enrolment_id": enrolment_id,
+            "present": present, "recorded_at": recorded_at}
