@@ -44,6 +44,8 @@ class CompletionRule(Schema):
 class CourseSnapshot(Schema):
     course_id = fields.UUID(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
+    series_id = fields.UUID(required=True, metadata={"description": "Shared by runs of the same course in "
+                                                                    "several places (its first run's id)"})
     provider_agency = fields.String(required=True)
     partners = fields.List(fields.String(), required=True)
     title = fields.String(required=True)
@@ -127,6 +129,7 @@ class ParticipantNotCompleted(ParticipantResult):
 _SESSION = {"session_id": "5b1f0e8e-1c7d-4a8e-9b1c-2d3e4f5a6b70", "starts_at": "2027-01-11T01:00:00+00:00",
             "ends_at": "2027-01-11T07:00:00+00:00", "venue_village_code": "63.11.01.2001"}
 _COURSE = {"course_id": "c3a1d2e4-5f60-4a7b-8c9d-0e1f2a3b4c5d", "version": 2,
+           "series_id": "c3a1d2e4-5f60-4a7b-8c9d-0e1f2a3b4c5d",
            "provider_agency": "Dinas Sosial Kabupaten Balangan", "partners": ["PT Adaro Indonesia"],
            "title": "Pelatihan menjahit bagi alumni LKSA", "skill_area": "sewing", "mode": "individual",
            "region_codes": ["63.11"], "sessions": [_SESSION], "capacity": 20,
@@ -175,5 +178,5 @@ PARTICIPANT_COMPLETED = event_types.define(
 PARTICIPANT_NOT_COMPLETED = event_types.define(
     "participant.not_completed", "training", ParticipantNotCompleted,
     example=dict(_RESULT, attendance_share=0.5, assessment_passed=None,
-                 reasons=["attended 50% of sessions, 75% needed"]),
+                 reasons=["attended 5 of 10 sessions (50.0%), 75.0% needed"]),
     description="A participant did not meet the course's completion rule.")

@@ -42,12 +42,28 @@ def detail(uow, row):
     return dict(row, sessions=storage.sessions(uow, row["id"]))
 
 
-def create(uow, identity, body):
-    row = dict(_checked(identity, body), id=str(uuid.uuid4()), provider_agency=identity.agency,
-               provider_kind=identity.kind, created_by=identity.agency)
+def create(uow, identity, body, series_id=None):
+    course_id = str(uuid.uuid4())
+    row = dict(_checked(identity, body), id=course_id, series_id=series_id or course_id,
+               provider_agency=identity.agency, provider_kind=identity.kind, created_by=identity.agency)
     storage.insert_course(uow, row)
-    storage.replace_sessions(uow, row["id"], _sessions(body))
-    return detail(uow, storage.course(uow, row["id"]))
+    storage.replace_sessions(uow, course_id, _sessions(body))
+    return detail(uow, storage.course(uow, course_id))
+
+
+DESCRIPTION = ("title", "skill_area", "mode", "capacity", "funding_source", "partners")
+
+
+def run_again(uow, identity, course_id, body):
+    """The same course run elsewhere (Kutai Kartanegara's programme, tailored
+    per sub-district): a new draft with this course's description, its own
+    regions and sessions (and capacity, if given), in the same series."""
+    source = lookup.managed_course(uow, identity, course_id)
+    description = {k: source[k] for k in DESCRIPTION}
+    description["eligibility"] = source["eligibility"]
+    description["completion"] = {"min_attendance_share": float(source["min_attendance_share"]),
+                                 "assessment_required": source["assessment_required"]}
+    return create(uow, identity, {**description, **body}, series_id=str(source["series_id"]))
 
 
 def edit(uow, identity, course_id, body):

@@ -51,6 +51,11 @@ class CompletionIn(Schema):
     assessment_required = fields.Boolean(load_default=False)
 
 
+def _defaults(schema):
+    """A nested body's defaults when it is left out (marshmallow would give {})."""
+    return lambda: schema().load({})
+
+
 class CourseIn(Schema):
     title = fields.String(required=True, validate=TEXT)
     skill_area = fields.String(required=True, validate=validate.OneOf(SKILL_AREAS))
@@ -60,11 +65,17 @@ class CourseIn(Schema):
                                metadata={"description": "Where participants come from, at any Kemendagri level"})
     sessions = fields.List(fields.Nested(SessionIn), required=True, validate=validate.Length(1, 200))
     capacity = fields.Integer(required=True, validate=validate.Range(1, 10_000))
-    eligibility = fields.Nested(EligibilityIn, load_default=dict)
-    completion = fields.Nested(CompletionIn, load_default=dict)
+    eligibility = fields.Nested(EligibilityIn, load_default=_defaults(EligibilityIn))
+    completion = fields.Nested(CompletionIn, load_default=_defaults(CompletionIn))
     funding_source = fields.String(load_default=None, allow_none=True, validate=TEXT)
     partners = fields.List(fields.String(validate=TEXT), load_default=list, validate=validate.Length(0, 20),
                            metadata={"description": "Co-organising agencies: they record attendance too"})
+
+
+class RunIn(Schema):
+    region_codes = fields.List(fields.String(validate=region), required=True, validate=validate.Length(1, 100))
+    sessions = fields.List(fields.Nested(SessionIn), required=True, validate=validate.Length(1, 200))
+    capacity = fields.Integer(validate=validate.Range(1, 10_000))
 
 
 class SessionOut(Schema):
@@ -78,6 +89,7 @@ class SessionOut(Schema):
 
 class CourseOut(Schema):
     id = fields.UUID()
+    series_id = fields.UUID(metadata={"description": "The same course run in several places shares it"})
     version = fields.Integer()
     provider_agency = fields.String()
     provider_kind = fields.String()
@@ -122,6 +134,7 @@ class CourseQuery(PageQuery):
     skill_area = fields.String(validate=validate.OneOf(SKILL_AREAS))
     provider = fields.String(validate=TEXT)
     region = fields.String(validate=region)
+    series = fields.UUID(metadata={"description": "The runs of one course in several places"})
 
 
 class CancelIn(Schema):

@@ -58,6 +58,13 @@ class TrainingService(DiagnosticsMixin, KitService):
         with self.db.transaction() as uow:
             return 201, courses.create(uow, call.identity, call.body)
 
+    @api("POST", "/courses/<uuid:course_id>/runs", body=schemas.RunIn, response=schemas.CourseOut, roles=MANAGE,
+         status=201, problems={422: RULE}, tags=["courses"],
+         summary="Run the same course elsewhere: a new draft in its series, with its own regions and sessions")
+    def run_course_again(self, call, course_id):
+        with self.db.transaction() as uow:
+            return 201, courses.run_again(uow, call.identity, course_id, call.body)
+
     @api("GET", "/courses", query=schemas.CourseQuery, response=schemas.CoursePage, roles=ANY, tags=["courses"],
          summary="Courses the caller may see, newest first")
     def list_courses(self, call):

@@ -7,7 +7,8 @@ def session(row):
 
 
 def course(row, sessions):
-    return {"course_id": str(row["id"]), "version": row["version"], "provider_agency": row["provider_agency"],
+    return {"course_id": str(row["id"]), "version": row["version"], "series_id": str(row["series_id"]),
+            "provider_agency": row["provider_agency"],
             "partners": list(row["partners"]), "title": row["title"], "skill_area": row["skill_area"],
             "mode": row["mode"], "region_codes": list(row["region_codes"]), "sessions": [session(s) for s in sessions],
             "capacity": row["capacity"], "eligibility": row["eligibility"],

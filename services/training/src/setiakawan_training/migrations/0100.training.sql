@@ -38,6 +38,7 @@ CREATE INDEX group_members_person ON group_members (person_ref);
 CREATE TABLE courses (
     id                    uuid PRIMARY KEY,
     version               integer     NOT NULL DEFAULT 1,
+    series_id             uuid        NOT NULL,        -- the same course run in several places: its first run's id
     provider_agency       text        NOT NULL,
     provider_kind         text        NOT NULL,
     partners              text[]      NOT NULL DEFAULT '{}',
@@ -66,6 +67,7 @@ CREATE TABLE courses (
 );
 CREATE INDEX courses_regions ON courses USING gin (region_codes);
 CREATE INDEX courses_provider ON courses (provider_agency);
+CREATE INDEX courses_series ON courses (series_id);
 
 CREATE TABLE sessions (
     id                  uuid PRIMARY KEY,

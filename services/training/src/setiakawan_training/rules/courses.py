@@ -24,9 +24,11 @@ class TransitionRefused(ValueError):
 
 
 def next_status(status, action):
+    if action not in TRANSITIONS:
+        raise TransitionRefused(f"No such action: {action}.")
     sources, target = TRANSITIONS[action]
     if status not in sources:
-        raise TransitionRefused(f"A {status} course cannot {action}; only a {' or '.join(sources)} one can.")
+        raise TransitionRefused(f"A {status} course cannot {action}; it must be {' or '.join(sources)}.")
     return target
 
 

@@ -97,4 +97,14 @@ def csv_row(line, by):
     flat = dict(line, female=line["by_sex"].get("F", 0), male=line["by_sex"].get("M", 0),
                 villages=" ".join(f"{code}={n}" for code, n in line["by_village"].items()),
                 **{f"age_{b}": line["by_age_band"][b] for b in BAND_NAMES})
-    return [flat[c] if flat[c] is not None else "" for c in csv_columns(by)]
+    return [_cell(flat[c]) for c in csv_columns(by)]
+
+
+def _cell(value):
+    """A value as a spreadsheet cell; text that a spreadsheet would run as a
+    formula (a course title starting with =, +, - or @) is quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -2,7 +2,7 @@
 from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
-COURSE_COLUMNS = ("id", "provider_agency", "provider_kind", "partners", "title", "skill_area", "mode",
+COURSE_COLUMNS = ("id", "series_id", "provider_agency", "provider_kind", "partners", "title", "skill_area", "mode",
                   "region_codes", "capacity", "eligibility", "min_attendance_share", "assessment_required",
                   "funding_source", "created_by", "starts_at", "ends_at")
 
@@ -51,11 +51,13 @@ def visible_courses(uow, agency, regions, filters, limit, offset):
         " AND (%(status)s::text IS NULL OR c.status = %(status)s)"
         " AND (%(skill_area)s::text IS NULL OR c.skill_area = %(skill_area)s)"
         " AND (%(provider)s::text IS NULL OR c.provider_agency = %(provider)s)"
+        " AND (%(series)s::uuid IS NULL OR c.series_id = %(series)s::uuid)"
         " AND (%(region)s::text IS NULL OR EXISTS (SELECT 1 FROM unnest(c.region_codes) r"
         "      WHERE r = %(region)s OR r LIKE %(region)s || '.%%' OR %(region)s LIKE r || '.%%'))"
         " ORDER BY c.created_at DESC, c.id LIMIT %(limit)s OFFSET %(offset)s",
         {"agency": agency, "patterns": patterns, "prefixes": prefixes, "limit": limit, "offset": offset,
-         **{k: filters.get(k) for k in ("status", "skill_area", "provider", "region")}})
+         **{k: filters.get(k) for k in ("status", "skill_area", "provider", "region")},
+         "series": str(filters["series"]) if filters.get("series") else None})
 
 
 def sessions_of_courses(uow, course_ids):
