@@ -106,12 +106,14 @@ def events(amqp_uri, training):
     class Capture:
         def __init__(self):
             self.got = []
+            self.ids = []  # the event id of each, as on the wire
             self.returned = 0
 
         def _drain(self):
             bound = queue(channel)
             while (message := bound.get(no_ack=True)) is not None:
                 self.got.append((message.headers["ce-type"], json.loads(message.body)))
+                self.ids.append(message.headers["ce-id"])
 
         def wait_for(self, count, timeout=30):
             wait_for(lambda: self._drain() or len(self.got) - self.returned >= count, timeout, interval=0.05,
