@@ -17,7 +17,7 @@ SKILL_AREAS = ("farming", "fisheries", "livestock", "crafts", "sewing", "culinar
 MODES = ("individual", "group")
 COURSE_STATUSES = ("draft", "open", "running", "finished", "cancelled")
 ENROLMENT_STATUSES = ("confirmed", "waitlisted", "cancelled", "completed", "not_completed")
-CANCEL_REASONS = ("withdrawn", "no_longer_eligible", "course_cancelled")
+CANCEL_REASONS = ("withdrawn", "no_longer_eligible", "course_cancelled", "not_admitted")
 
 
 class SessionSnapshot(Schema):
@@ -170,7 +170,8 @@ ENROLMENT_CANCELLED = event_types.define(
     "enrolment.cancelled", "training", EnrolmentCancelled,
     example={"enrolment": dict(_ENROLMENT, status="cancelled", version=2), "previous_status": "confirmed",
              "reason": "no_longer_eligible", "detail": "household decile 6 is above 4"},
-    description="An enrolment ended before the course: withdrawn, no longer eligible, or the course cancelled.")
+    description="An enrolment ended before the course: withdrawn, no longer eligible, the course cancelled, or "
+                "not admitted (still waiting when the course started).")
 PARTICIPANT_COMPLETED = event_types.define(
     "participant.completed", "training", ParticipantCompleted,
     example=dict(_RESULT, certificate_code="K7QM-3XPA-9D"),

@@ -58,11 +58,12 @@ def registry_events(amqp_uri, training, db):
     producer = conn.Producer()
 
     class Sender:
-        def send(self, event_type, data, subject=None, event_id=None):
+        def send(self, event_type, data, subject=None, event_id=None, time=None):
             kind = event_types.get("registry", event_type)
             key = data.get("household") or data.get("group")
             event = make_event(kind, subject or str(key.get("household_id") or key.get("group_id")), data,
-                               service="registry", agency="Dinas Sosial Kabupaten Balangan", event_id=event_id)
+                               service="registry", agency="Dinas Sosial Kabupaten Balangan", event_id=event_id,
+                               time=time)
             headers, content_type, body = wire.to_message(event)
             producer.publish(body, exchange=topology.exchange_name("registry"), routing_key=event.type,
                              headers=headers, content_type=content_type, content_encoding="utf-8",

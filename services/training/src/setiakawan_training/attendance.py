@@ -24,7 +24,7 @@ def record_sheet(uow, identity, course_id, marks):
     if course["status"] not in course_rules.ATTENDING:
         raise Conflict(f"Attendance is recorded while a course runs; this one is {course['status']}.",
                        course_status=course["status"])
-    sessions = {str(s["id"]) for s in course_storage.sessions(uow, course_id)}
+    sessions = {str(s["id"]): s for s in course_storage.sessions(uow, course_id)}
     participants = {str(e["id"]) for e in enrolment_storage.in_course(uow, course_id, ("confirmed",))}
     latest = datetime.now(timezone.utc) + CLOCK_SKEW
     problems, seen = [], {}
@@ -32,15 +32,18 @@ def record_sheet(uow, identity, course_id, marks):
         mark = dict(mark, mark_id=str(mark["mark_id"]), session_id=str(mark["session_id"]),
                     enrolment_id=str(mark["enrolment_id"]))
         marks[i] = mark
-        if mark["session_id"] not in sessions:
-            problems.append({"field": f"marks[{i}].session_id", "message": "Not a session of this course."})
+        session = sessions.get(mark["session_id"])
+        if session is None:
+            problems.append({"field": f"marks.{i}.session_id", "message": "Not a session of this course."})
+        elif session["starts_at"] > latest:
+            problems.append({"field": f"marks.{i}.session_id", "message": "The session has not started."})
         if mark["enrolment_id"] not in participants:
-            problems.append({"field": f"marks[{i}].enrolment_id", "message": "Not a confirmed participant."})
+            problems.append({"field": f"marks.{i}.enrolment_id", "message": "Not a confirmed participant."})
         if mark["recorded_at"] > latest:
-            problems.append({"field": f"marks[{i}].recorded_at", "message": "Marked in the future."})
+            problems.append({"field": f"marks.{i}.recorded_at", "message": "Marked in the future."})
         twin = seen.setdefault(mark["mark_id"], mark)
         if _differs(twin, mark):
-            problems.append({"field": f"marks[{i}].mark_id", "message": "The same mark id twice with different content."})
+            problems.append({"field": f"marks.{i}.mark_id", "message": "The same mark id twice with different content."})
     if problems:
         raise RuleBroken(problems[0]["message"], errors=problems)
     unique = list(seen.values())

@@ -96,7 +96,10 @@ def publish(uow, identity, course_id):
 
 
 def start(uow, identity, course_id):
-    return detail(uow, _transition(uow, identity, course_id, "start", started_at=storage.now(uow)))
+    """Start the course: enrolment closes, and those still waiting are told they were not admitted."""
+    row = _transition(uow, identity, course_id, "start", started_at=storage.now(uow))
+    enrolments.end_all(uow, row, "not_admitted", "the course started with no free seat", statuses=("waitlisted",))
+    return detail(uow, storage.update_course(uow, course_id, waitlisted=0))
 
 
 def cancel(uow, identity, course_id, reason):

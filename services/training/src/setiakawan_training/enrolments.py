@@ -20,6 +20,15 @@ def person_facts(row):
         group_kinds=frozenset(row["group_kinds"]))
 
 
+def _told(identity, person, details):
+    """What the caller is told of a person's facts: the details if its
+    regions cover where the person lives; an organiser enrolling from
+    elsewhere learns only that the person cannot take the course."""
+    if identity.covers(person.village_code):
+        return details
+    return "cannot take this course (the reasons are shown to agencies covering where the person lives)"
+
+
 def enrol(uow, identity, course_id, person_ref):
     course = lookup.course(uow, identity, course_id, lock=True)
     if course["mode"] == "group":
@@ -61,9 +70,11 @@ def _enrol_people(uow, identity, course, refs, group_id):
     outside = [p.person_ref for p in people if not access.enrols(identity, course, p.village_code)]
     if outside:
         raise OutOfScope(f"People living outside your regions: {', '.join(outside[:5])}.")
+    fields = ["person_ref"] if group_id is None else [f"member_refs.{i}" for i in range(len(people))]
     rule = eligibility.Eligibility.from_dict(course["eligibility"])
-    refused = [{"field": f"person_ref:{p.person_ref}", "message": "; ".join(reasons)} for p in people
-               if (reasons := eligibility.reasons_ineligible(p, rule, course["region_codes"]))]
+    refused = [{"field": field, "message": _told(identity, person, "; ".join(reasons))}
+               for field, person in zip(fields, people)
+               if (reasons := eligibility.reasons_ineligible(person, rule, course["region_codes"]))]
     if refused:
         raise RuleBroken("Not eligible: " + " | ".join(r["message"] for r in refused[:5]), errors=refused)
     held = storage.live_in_course(uow, course["id"], refs)
@@ -72,8 +83,10 @@ def _enrol_people(uow, identity, course, refs, group_id):
                        enrolment_ids=[str(e["id"]) for e in held.values()])
     clashes = storage.clashing(uow, course["id"], refs)
     if clashes:
-        raise RuleBroken("Sessions overlap a course they hold a seat in: " + "; ".join(
-            f"{ref} ({title})" for ref, title in list(clashes.items())[:5]), field="person_ref")
+        named = [p.person_ref + (f" ({clashes[p.person_ref]})" if identity.covers(p.village_code) else "")
+                 for p in people if p.person_ref in clashes]
+        raise RuleBroken(f"Sessions overlap a course they hold a seat in: {'; '.join(named[:5])}.",
+                         field="person_ref" if group_id is None else "member_refs")
     confirmed, waitlisted, rows = course["confirmed"], course["waitlisted"], []
     now = course_storage.now(uow)
     for person in people:
@@ -154,9 +167,10 @@ def promote(uow, course):
     return promoted
 
 
-def end_all(uow, course, reason, detail):
-    """Cancel every live enrolment of a course that is being cancelled."""
-    for row in storage.in_course(uow, course["id"], ("confirmed", "waitlisted")):
+def end_all(uow, course, reason, detail, statuses=("confirmed", "waitlisted")):
+    """End every live enrolment of a course (``statuses``: of these only):
+    the course is cancelled, or it started and the waitlist is not admitted."""
+    for row in storage.in_course(uow, course["id"], statuses):
         previous = row["status"]
         ended = storage.set_status(uow, row["id"], "cancelled", ended_at=course_storage.now(uow), end_reason=reason,
                                    end_detail=detail)

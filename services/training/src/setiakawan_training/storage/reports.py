@@ -1,11 +1,13 @@
 """The rows reports are made from."""
 
 # Each live or finished enrolment the caller may see, with the sessions its
-# course has and how many of them the participant attended (current marks).
+# course has held so far and how many of them the participant attended
+# (current marks).
 PARTICIPANTS = """
 SELECT e.course_id, c.title AS course_title, c.provider_agency, c.skill_area, e.status, e.sex, e.age,
        e.village_code, c.status IN ('running', 'finished') AS course_started,
-       (SELECT count(*) FROM sessions s WHERE s.course_id = c.id) AS sessions,
+       (SELECT count(*) FROM sessions s WHERE s.course_id = c.id
+         AND (c.status = 'finished' OR s.starts_at <= now())) AS sessions,
        (SELECT count(*) FROM (SELECT DISTINCT ON (m.session_id) m.present FROM attendance_marks m
                                WHERE m.enrolment_id = e.id ORDER BY m.session_id, m.recorded_at DESC, m.seq DESC) cur
          WHERE cur.present) AS attended
