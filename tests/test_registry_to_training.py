@@ -70,4 +70,4 @@ def test_the_training_service_knows_people_only_from_the_registry_and_follows_th
         return got["status"] == "cancelled" and got
 
     gone = wait_for(ended, timeout=30, what="the enrolment to end", services=[training])
-    assert gone["end_reason"] == "no_longer_eligible" and "inactive" in gone["end_detail"]
+    assert (gone["end_reason"], gone["end_detail"]) == ("no_longer_eligible", "rules: household_status")

@@ -144,6 +144,16 @@ class UnitOfWork:
         self.published.append(event)
         return event
 
+    def publish_many(self, event_type, items):
+        """Publish events of one type, ``items`` [(subject, data)], with one
+        statement: the same as ``publish`` for each, fewer round trips."""
+        ctx = context.current()
+        events = outbox.write_many(self.cursor, event_type, items, service=self.service,
+                                   agency=ctx.agency or self.service, correlationid=ctx.correlation_id,
+                                   causationid=ctx.causation_id, notify=not self.published)
+        self.published.extend(events)
+        return events
+
     def execute(self, sql, params=None):
         self.cursor.execute(sql, params)
         return self.cursor

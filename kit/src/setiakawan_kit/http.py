@@ -43,6 +43,8 @@ from .problems import (Problem, bad_request, content_too_large, invalid, problem
 log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
+#: a request whose transaction lost a deadlock or a serialization conflict runs again, up to this many times in all
+ATTEMPTS_ON_CONFLICT = 3
 MAX_BODY_BYTES = 10 * 1024 * 1024
 JSON = "application/json"
 
@@ -196,10 +198,18 @@ class ApiEntrypoint(HttpRequestHandler):
                         "agency": call.identity.agency if call.identity else None}
         args, kwargs = (call,), dict(request.path_values)
         self.check_signature(args, kwargs)
-        done = Event()
-        self.container.spawn_worker(self, args, kwargs, context_data=context_data,
-                                    handle_result=partial(self.handle_result, done))
-        return self.response_from_result(done.wait())
+        for attempt in range(1, ATTEMPTS_ON_CONFLICT + 1):
+            done = Event()
+            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                        handle_result=partial(self.handle_result, done))
+            try:
+                return self.response_from_result(done.wait())
+            except psycopg2.extensions.TransactionRollbackError:
+                # PostgreSQL undid the whole transaction, so running it again is safe; a
+                # deadlock between two requests is the server's choice of a victim, not an outage
+                if attempt == ATTEMPTS_ON_CONFLICT:
+                    raise
+                log.info("%s %s lost a deadlock or serialization conflict; running it again", self.method, self.url)
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -39,6 +39,24 @@ def write(cursor, event_type, subject, data, *, service, agency, correlationid=N
     return event
 
 
+def write_many(cursor, event_type, items, *, service, agency, correlationid=None, causationid=None, notify=True):
+    """Events of one type, ``items`` [(subject, data)], in one statement;
+    returns them."""
+    events = [new_event(event_type, subject, data, service=service, agency=agency, correlationid=correlationid,
+                        causationid=causationid) for subject, data in items]
+    rows = []
+    for event in events:
+        headers, content_type, body = wire.to_message(event)
+        rows.append((event.id, topology.exchange_name(service), event.type, event.subject,
+                     psycopg2.extras.Json(headers), content_type, body.decode()))
+    psycopg2.extras.execute_values(
+        cursor, "INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
+        " VALUES %s", rows, page_size=1000)
+    if notify and events:
+        cursor.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+    return events
+
+
 def new_event(event_type, subject, data, *, service, agency, correlationid=None, causationid=None, plain=False):
     """An event for ``copy_line``, checked against its schema like ``write``."""
     return make_event(event_type, subject, data, service=service, agency=agency,

@@ -31,7 +31,6 @@ def record_sheet(uow, identity, course_id, marks):
     for i, mark in enumerate(marks):
         mark = dict(mark, mark_id=str(mark["mark_id"]), session_id=str(mark["session_id"]),
                     enrolment_id=str(mark["enrolment_id"]))
-        marks[i] = mark
         session = sessions.get(mark["session_id"])
         if session is None:
             problems.append({"field": f"marks.{i}.session_id", "message": "Not a session of this course."})
@@ -54,6 +53,13 @@ def record_sheet(uow, identity, course_id, marks):
                        mark_ids=reused)
     recorded = storage.record(uow, [dict(m, recorded_by=identity.agency, note=m.get("note") or "")
                                     for m in unique if m["mark_id"] not in before])
+    # a mark id another sheet recorded meanwhile (it committed while this one waited to insert)
+    missing = [m["mark_id"] for m in unique if m["mark_id"] not in before and m["mark_id"] not in recorded]
+    raced = storage.existing(uow, missing) if missing else {}
+    reused = [m["mark_id"] for m in unique if m["mark_id"] in raced and _differs(raced[m["mark_id"]], m)]
+    if reused:
+        raise Conflict(f"Mark ids recorded before with different content: {', '.join(reused[:5])}.",
+                       mark_ids=reused)
     return {"received": len(marks), "recorded": len(recorded), "already_recorded": len(unique) - len(recorded)}
 
 

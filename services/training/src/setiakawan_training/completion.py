@@ -24,10 +24,11 @@ def record_assessments(uow, identity, course_id, results):
     return {"recorded": len(updated)}
 
 
-def finish(uow, identity, course_id):
-    """Finish a running course and decide each participant's result. A
-    retried or concurrent request waits on the course's row lock, then finds
-    it finished and answers the same results without deciding again."""
+def finish(uow, identity, course_id, time_zone):
+    """Finish a running course and decide each participant's result, dated
+    in ``time_zone``. A retried or concurrent request waits on the course's
+    row lock, then finds it finished and answers the same results without
+    deciding again."""
     course = lookup.managed_course(uow, identity, course_id)
     if course["status"] == "finished":
         return _summary(uow, course)
@@ -38,7 +39,7 @@ def finish(uow, identity, course_id):
     sessions = course_storage.sessions(uow, course_id)
     attended = storage.attendance_counts(uow, course_id)
     participants = storage.in_course(uow, course_id, ("confirmed",))
-    finished_on = course_storage.now(uow).date()
+    finished_on = course_storage.today(uow, time_zone)
     results, certificates = [], {}
     for row in participants:
         result = rules.decide(len(sessions), attended.get(str(row["id"]), 0), float(course["min_attendance_share"]),
@@ -50,20 +51,21 @@ def finish(uow, identity, course_id):
     storage.record_results(uow, results)
     certificate_storage.insert(uow, [(code, enrolment_id, str(course_id), finished_on)
                                       for enrolment_id, code in certificates.items()])
-    course = course_storage.update_course(uow, course_id, status="finished", finished_on=finished_on,
-                                          finished_at=course_storage.now(uow))
+    course = course_storage.update_course(uow, course_id, stamp="finished_at", status="finished",
+                                          finished_on=finished_on)
     by_id = {str(r["id"]): r for r in storage.in_course(uow, course_id, ("completed", "not_completed"))}
+    completed, not_completed = [], []
     for enrolment_id, status, share, reasons in results:
         data = snapshots.result(by_id[enrolment_id], course, finished_on)
         if status == "completed":
-            uow.publish(contract.PARTICIPANT_COMPLETED, enrolment_id,
-                        dict(data, certificate_code=certificates[enrolment_id]))
+            completed.append((enrolment_id, dict(data, certificate_code=certificates[enrolment_id])))
         else:
-            uow.publish(contract.PARTICIPANT_NOT_COMPLETED, enrolment_id, dict(data, reasons=reasons))
-    completed = len(certificates)
+            not_completed.append((enrolment_id, dict(data, reasons=reasons)))
+    uow.publish_many(contract.PARTICIPANT_COMPLETED, completed)
+    uow.publish_many(contract.PARTICIPANT_NOT_COMPLETED, not_completed)
     uow.publish(contract.COURSE_FINISHED, str(course_id),
-                {"course": snapshots.course(course, sessions), "completed": completed,
-                 "not_completed": len(results) - completed})
+                {"course": snapshots.course(course, sessions), "completed": len(completed),
+                 "not_completed": len(not_completed)})
     return _summary(uow, course)
 
 

@@ -76,40 +76,44 @@ def edit(uow, identity, course_id, body):
     return detail(uow, updated)
 
 
-def _transition(uow, identity, course_id, action, **fields):
-    row = lookup.managed_course(uow, identity, course_id)
+def _transition(uow, row, action, stamp, **fields):
+    """The course ``row`` (locked) moved on by ``action``, ``stamp`` set to now."""
     try:
         status = rules.next_status(row["status"], action)
     except rules.TransitionRefused as exc:
         raise Conflict(str(exc), course_status=row["status"]) from None
-    return storage.update_course(uow, course_id, status=status, **fields)
+    return storage.update_course(uow, row["id"], stamp=stamp, status=status, **fields)
 
 
 def publish(uow, identity, course_id):
     row = lookup.managed_course(uow, identity, course_id)
-    if not storage.sessions(uow, course_id):
-        raise RuleBroken("A course needs at least one session before it opens.", field="sessions")
-    row = _transition(uow, identity, course_id, "publish", published_at=storage.now(uow))
     sessions = storage.sessions(uow, course_id)
+    if not sessions:
+        raise RuleBroken("A course needs at least one session before it opens.", field="sessions")
+    row = _transition(uow, row, "publish", "published_at")
     uow.publish(contract.COURSE_PUBLISHED, str(course_id), {"course": snapshots.course(row, sessions)})
     return dict(row, sessions=sessions)
 
 
 def start(uow, identity, course_id):
     """Start the course: enrolment closes, and those still waiting are told they were not admitted."""
-    row = _transition(uow, identity, course_id, "start", started_at=storage.now(uow))
+    row = _transition(uow, lookup.managed_course(uow, identity, course_id), "start", "started_at")
     enrolments.end_all(uow, row, "not_admitted", "the course started with no free seat", statuses=("waitlisted",))
     return detail(uow, storage.update_course(uow, course_id, waitlisted=0))
 
 
 def cancel(uow, identity, course_id, reason):
-    """Cancel the course and every live enrolment in it (each told by its own event)."""
-    row = _transition(uow, identity, course_id, "cancel", cancelled_at=storage.now(uow), cancel_reason=reason)
+    """Cancel the course and every live enrolment in it (each told by its
+    own event). A draft was never announced, so its end is not either."""
+    row = lookup.managed_course(uow, identity, course_id)
+    announced = row["status"] != "draft"
+    row = _transition(uow, row, "cancel", "cancelled_at", cancel_reason=reason)
     enrolments.end_all(uow, row, "course_cancelled", reason)
     row = storage.update_course(uow, course_id, confirmed=0, waitlisted=0)
     sessions = storage.sessions(uow, course_id)
-    uow.publish(contract.COURSE_CANCELLED, str(course_id), {"course": snapshots.course(row, sessions),
-                                                            "reason": reason})
+    if announced:
+        uow.publish(contract.COURSE_CANCELLED, str(course_id), {"course": snapshots.course(row, sessions),
+                                                                "reason": reason})
     return dict(row, sessions=sessions)
 
 

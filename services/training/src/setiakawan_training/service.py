@@ -1,5 +1,7 @@
 """The training service's nameko entrypoints: thin translations from HTTP
 and the registry's events to the use cases."""
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
@@ -9,16 +11,30 @@ from setiakawan_kit.http import api
 from setiakawan_kit.service import KitService
 
 from . import attendance, certificates, completion, courses, enrolments, people, reports, schemas
+from .rules.access import MANAGE_ROLES as MANAGE, WRITE_ROLES as WRITE
 
 ANY = ("admin", "operator", "field_officer", "viewer")
-WRITE = ("admin", "operator", "field_officer")
-MANAGE = ("admin", "operator")
 
 STATE = "The course's state does not allow this (its status is in course_status)"
 RULE = "A rule refuses it (the errors say which)"
 PROVIDER = "Only the course's provider (admin or operator) may do this"
 HOUSEHOLD_EVENTS = ("household.registered", "household.updated", "household.verified", "household.rejected",
                     "household.status_changed", "member.added", "member.removed", "household.merged")
+
+
+class TimeZone(DependencyProvider):
+    """Where the agencies are (``TIME_ZONE``, e.g. Asia/Makassar for WITA):
+    the day a course finished and a certificate's dates are that zone's."""
+
+    def setup(self):
+        self.zone = self.container.config.get("TIME_ZONE") or "Asia/Jakarta"
+        try:
+            ZoneInfo(self.zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise RuntimeError(f"TIME_ZONE {self.zone!r} is not a time zone (like Asia/Makassar)") from None
+
+    def get_dependency(self, worker_ctx):
+        return self.zone
 
 
 class VerifyAddress(DependencyProvider):
@@ -50,6 +66,7 @@ class TrainingService(DiagnosticsMixin, KitService):
     name = "training"
     description = __doc__
     verify_url = VerifyAddress()
+    time_zone = TimeZone()
 
     # -- courses -----------------------------------------------------------
     @api("POST", "/courses", body=schemas.CourseIn, response=schemas.CourseOut, roles=MANAGE, status=201,
@@ -106,7 +123,7 @@ class TrainingService(DiagnosticsMixin, KitService):
          summary="Finish a running course: each participant completes or not, once")
     def finish_course(self, call, course_id):
         with self.db.transaction() as uow:
-            return completion.finish(uow, call.identity, course_id)
+            return completion.finish(uow, call.identity, course_id, self.time_zone)
 
     # -- enrolment ---------------------------------------------------------
     @api("POST", "/courses/<uuid:course_id>/enrolments", body=schemas.EnrolIn, response=schemas.EnrolmentOut,
@@ -173,13 +190,13 @@ class TrainingService(DiagnosticsMixin, KitService):
          summary="Check a certificate code: the course, provider and date, nothing about the person")
     def verify_certificate(self, call, code):
         with self.db.transaction() as uow:
-            return certificates.verify(uow, code)
+            return certificates.verify(uow, code, self.time_zone)
 
     @api("GET", "/certificates/<code>/pdf", roles=ANY, content_type="application/pdf", tags=["certificates"],
          summary="The printable certificate with its code and a QR code of the verification address")
     def certificate_pdf(self, call, code):
         with self.db.transaction() as uow:
-            return certificates.pdf(uow, call.identity, code, self.verify_url)
+            return certificates.pdf(uow, call.identity, code, self.verify_url, self.time_zone)
 
     # -- reports ------------------------------------------------------------
     @api("GET", "/reports/participation", query=schemas.ReportQuery, response=schemas.ReportOut, roles=ANY,

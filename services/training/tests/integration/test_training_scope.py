@@ -233,7 +233,8 @@ def test_another_agency_of_the_regency_enrols_people_of_its_regions_but_does_not
     labour = client(agency=LABOUR_OFFICE)
     ngo_seat = enrol(ngo, course, people["hamarung"])
     assert ngo_seat["requested_by"] == JUAI_NGO and ngo_seat["status"] == "confirmed"
-    enrol(ngo, course, people["hauwai"], status=403)  # Halong is not the NGO's
+    refused = enrol(ngo, course, people["hauwai"], status=422)  # Halong is not the NGO's: told no more than for a stranger
+    assert "outside your regions" in refused["detail"]
     labour_seat = enrol(labour, course, people["hauwai"])
     provider_seat = enrol(provider, course, people["hauwai_2"])
     listed = ngo.get(f"/courses/{course['id']}/enrolments").json()

@@ -1,7 +1,7 @@
-"""Seats, the waitlist and clashes (rules/enrolment.py)."""
+"""Seats and the waitlist (rules/enrolment.py); clashing sessions are a query (storage/enrolments.clashing), tested against the database."""
 import pytest
 
-from setiakawan_training.rules.enrolment import intervals_overlap, may_withdraw, place, to_promote
+from setiakawan_training.rules.enrolment import may_withdraw, place, to_promote
 
 
 @pytest.mark.parametrize("confirmed, capacity, expected", [
@@ -14,24 +14,6 @@ from setiakawan_training.rules.enrolment import intervals_overlap, may_withdraw,
 ])
 def test_place(confirmed, capacity, expected):
     assert place(confirmed, capacity) == expected
-
-
-@pytest.mark.parametrize("a, b, expected", [
-    ([(1, 5)], [(4, 8)], True),
-    ([(4, 8)], [(1, 5)], True),
-    ([(1, 9)], [(2, 3)], True),        # one inside the other
-    ([(2, 3)], [(1, 9)], True),
-    ([(1, 3)], [(1, 3)], True),
-    ([(1, 4)], [(4, 7)], False),       # the morning and the afternoon: ends touching
-    ([(4, 7)], [(1, 4)], False),
-    ([(1, 2)], [(3, 4)], False),
-    ([(1, 2), (10, 12)], [(3, 4), (11, 13)], True),   # any pair
-    ([(1, 2), (10, 12)], [(3, 4), (12, 13)], False),
-    ([], [(1, 2)], False),
-    ([(1, 2)], [], False),
-])
-def test_intervals_overlap(a, b, expected):
-    assert intervals_overlap(a, b) is expected
 
 
 WAITLIST = ["w1", "w2", "w3", "w4", "w5"]

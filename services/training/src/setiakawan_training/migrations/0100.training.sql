@@ -20,6 +20,12 @@ CREATE TABLE household_members (
 );
 CREATE INDEX household_members_person ON household_members (person_ref);
 
+CREATE TABLE removed_people (
+    person_ref    uuid PRIMARY KEY,                -- removed by the registry for good (died, a duplicate)
+    reason        text        NOT NULL,
+    removed_at    timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE TABLE groups (
     group_id      uuid PRIMARY KEY,
     version       integer     NOT NULL,

@@ -44,28 +44,35 @@ def within(code, regions):
     return any(code == r or code.startswith(r + ".") for r in regions)
 
 
-def reasons_ineligible(person, eligibility, region_codes):
+def refusals(person, eligibility, region_codes):
     """Why ``person`` may not take a course for ``region_codes`` with this
-    eligibility; an empty list when they may. Reasons name rules and values,
-    never the person."""
-    reasons = []
+    eligibility, as (rule, reason) pairs; none when they may. A rule's name
+    (``max_decile``) says which rule without the person's facts; the reason
+    (``household decile 7 is above 4``) says it with them."""
+    out = []
     if not within(person.village_code, region_codes):
-        reasons.append(f"lives in {person.village_code}, outside the course's regions {', '.join(region_codes)}")
+        out.append(("region", f"lives in {person.village_code}, outside the course's regions "
+                              f"{', '.join(region_codes)}"))
     if eligibility.min_age is not None and person.age < eligibility.min_age:
-        reasons.append(f"age {person.age} is below {eligibility.min_age}")
+        out.append(("min_age", f"age {person.age} is below {eligibility.min_age}"))
     if eligibility.max_age is not None and person.age > eligibility.max_age:
-        reasons.append(f"age {person.age} is above {eligibility.max_age}")
+        out.append(("max_age", f"age {person.age} is above {eligibility.max_age}"))
     if eligibility.sex is not None and person.sex != eligibility.sex:
-        reasons.append(f"the course is for {SEX_NAMES[eligibility.sex]} only")
+        out.append(("sex", f"the course is for {SEX_NAMES[eligibility.sex]} only"))
     if eligibility.max_decile is not None and person.decile > eligibility.max_decile:
-        reasons.append(f"household decile {person.decile} is above {eligibility.max_decile}")
+        out.append(("max_decile", f"household decile {person.decile} is above {eligibility.max_decile}"))
     if person.household_status in ("inactive", "rejected"):
-        reasons.append(f"the household's registration is {person.household_status}")
+        out.append(("household_status", f"the household's registration is {person.household_status}"))
     elif eligibility.verified_only and person.household_status != "verified":
-        reasons.append(f"the household is {person.household_status}, not verified")
+        out.append(("verified_only", f"the household is {person.household_status}, not verified"))
     if eligibility.group_kind is not None and eligibility.group_kind not in person.group_kinds:
-        reasons.append(f"not a member of an active {eligibility.group_kind} group")
-    return reasons
+        out.append(("group_kind", f"not a member of an active {eligibility.group_kind} group"))
+    return out
+
+
+def reasons_ineligible(person, eligibility, region_codes):
+    """The reasons of ``refusals``, with the person's facts (for an agency covering where they live)."""
+    return [reason for _, reason in refusals(person, eligibility, region_codes)]
 
 
 def check(eligibility):

@@ -6,12 +6,6 @@ def place(confirmed, capacity):
     return "confirmed" if confirmed < capacity else "waitlisted"
 
 
-def intervals_overlap(a, b):
-    """Whether two lists of (start, end) intervals share a moment; an end
-    touching a start is no overlap (a morning session and the afternoon's)."""
-    return any(a_start < b_end and b_start < a_end for a_start, a_end in a for b_start, b_end in b)
-
-
 def to_promote(waitlist, free_seats, clashes):
     """The waitlisted enrolments that take ``free_seats`` seats, first come
     first served, skipping anyone whose sessions would clash with a seat they

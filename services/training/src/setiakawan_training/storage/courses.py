@@ -17,9 +17,11 @@ def insert_course(uow, row):
         [_value(c, row[c]) for c in COURSE_COLUMNS])
 
 
-def update_course(uow, course_id, **fields):
-    """Set ``fields``, bump the version; returns the row."""
+def update_course(uow, course_id, stamp=None, **fields):
+    """Set ``fields`` (``stamp``: a column set to now), bump the version; returns the row."""
     assignments = [sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder()) for name in fields]
+    if stamp:
+        assignments.append(sql.SQL("{} = now()").format(sql.Identifier(stamp)))
     assignments.append(sql.SQL("version = version + 1"))
     return uow.fetchone(sql.SQL("UPDATE courses SET {} WHERE id = %s RETURNING *").format(sql.SQL(", ").join(assignments)),
                         [*(_value(k, v) for k, v in fields.items()), str(course_id)])
@@ -69,6 +71,6 @@ def sessions_of_courses(uow, course_ids):
     return out
 
 
-def now(uow):
-    """The transaction's time (the same for every row it writes)."""
-    return uow.fetchone("SELECT now() AS now")["now"]
+def today(uow, time_zone):
+    """The transaction's date where the service's agencies are (``TIME_ZONE``)."""
+    return uow.fetchone("SELECT (now() AT TIME ZONE %s)::date AS today", (time_zone,))["today"]

