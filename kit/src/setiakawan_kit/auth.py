@@ -158,6 +158,9 @@ class TokenVerifier:
     """Checks tokens against the trusted issuers' public keys, and what each
     issuer may assert."""
 
+    #: tokens whose signature was checked, remembered (an agency system sends the same token for hours)
+    VERIFIED_CACHE_SIZE = 4096
+
     def __init__(self, issuers, audience=DEFAULT_AUDIENCE, max_hours=MAX_TOKEN_HOURS):
         if not issuers:
             raise ValueError("at least one trusted token issuer is needed")
@@ -171,6 +174,7 @@ class TokenVerifier:
                 self.policies[issuer] = IssuerPolicy()
         self.audience = audience
         self.max_seconds = float(max_hours) * 3600
+        self._verified = {}  # token: (identity, exp, issuer, kid, key): see read
 
     @classmethod
     def from_config(cls, config):
@@ -185,9 +189,26 @@ class TokenVerifier:
                    config.get("TOKEN_MAX_HOURS") or MAX_TOKEN_HOURS)
 
     def read(self, token):
-        """The identity in a token; a Problem 401 when it is missing or bad."""
+        """The identity in a token; a Problem 401 when it is missing or bad.
+        A token verified before is not verified again (an Ed25519 check costs
+        more than the rest of a small request) while it has not expired and
+        its issuer still holds the same key under its key id: a retired or
+        rotated key ends it as it would a token never seen."""
         if not token:
             raise unauthorized("A bearer token is required (Authorization: Bearer <token>).")
+        seen = self._verified.get(token)
+        if seen is not None:
+            identity, expires, issuer, kid, key = seen
+            if time.time() < expires + 30 and self.issuers[issuer].key(kid) is key:
+                return identity
+            del self._verified[token]
+        identity, claims, issuer, kid, key = self._verify(token)
+        if len(self._verified) >= self.VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (identity, claims["exp"], issuer, kid, key)
+        return identity
+
+    def _verify(self, token):
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -217,7 +238,7 @@ class TokenVerifier:
             raise unauthorized(f"The token lives longer than {self.max_seconds / 3600:g} hours.")
         identity = identity_from_claims(claims)
         self.policies[issuer].check(identity, issuer)
-        return identity
+        return identity, claims, issuer, header.get("kid"), key
 
 
 POLICY_KEYS = ("kinds", "roles", "regions", "agencies")

@@ -159,7 +159,7 @@ class ApiEntrypoint(HttpRequestHandler):
                           "The query parameters are not valid.")
         if self.query_schema is not None:
             try:
-                query = self.query_schema().load(query)
+                query = _instance(self.query_schema).load(query)
             except ValidationError as exc:
                 raise invalid(exc.normalized_messages(), "The query parameters are not valid.") from None
         headers = self._load_headers(request) if self.header_schema is not None else {}
@@ -173,7 +173,7 @@ class ApiEntrypoint(HttpRequestHandler):
                     correlation_id=correlation_id, headers=headers)
 
     def _load_headers(self, request):
-        schema = self.header_schema()
+        schema = _instance(self.header_schema)
         names = [field.data_key or name for name, field in schema.load_fields.items()]
         try:
             return schema.load({name: request.headers[name] for name in names if name in request.headers})
@@ -189,7 +189,7 @@ class ApiEntrypoint(HttpRequestHandler):
         if _has_nul(data):  # PostgreSQL stores no NUL in text or jsonb
             raise invalid({"body": ["Text may not contain the NUL character (\\u0000)."]})
         try:
-            return self.body_schema().load(data)
+            return _instance(self.body_schema).load(data)
         except ValidationError as exc:
             raise invalid(exc.normalized_messages()) from None
 
@@ -228,7 +228,7 @@ class ApiEntrypoint(HttpRequestHandler):
             if isinstance(payload, list) != self.response_many:
                 raise TypeError(f"{self.method} {self.url} answered a {type(payload).__name__}, but declares "
                                 f"{'a list' if self.response_many else 'one object'}")
-            payload = self.response_schema(many=self.response_many).dump(payload)
+            payload = _instance(self.response_schema, self.response_many).dump(payload)
         return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status, headers=headers,
                         content_type=JSON)
 
@@ -285,6 +285,17 @@ def _drain(request, response):
 
 
 api = ApiEntrypoint.decorator
+
+_schemas = {}
+
+
+def _instance(schema_class, many=False):
+    """One instance per schema (building one copies its fields: a tenth of a
+    millisecond per request); marshmallow's load and dump keep no state in it."""
+    schema = _schemas.get((schema_class, many))
+    if schema is None:
+        schema = _schemas[schema_class, many] = schema_class(many=many)
+    return schema
 
 
 def _has_nul(value):

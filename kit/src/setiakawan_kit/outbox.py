@@ -29,13 +29,12 @@ def write(cursor, event_type, subject, data, *, service, agency, correlationid=N
     event = new_event(event_type, subject, data, service=service, agency=agency,
                       correlationid=correlationid, causationid=causationid)
     headers, content_type, body = wire.to_message(event)
+    # the relay's wake-up goes in the same round trip as the row
     cursor.execute(
         "INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)" + ("; SELECT pg_notify(%s, '')" if notify else ""),
         (event.id, topology.exchange_name(service), event.type, event.subject,
-         psycopg2.extras.Json(headers), content_type, body.decode()))
-    if notify:
-        cursor.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+         psycopg2.extras.Json(headers), content_type, body.decode(), *((CHANNEL,) if notify else ())))
     return event
 
 
@@ -49,11 +48,11 @@ def write_many(cursor, event_type, items, *, service, agency, correlationid=None
         headers, content_type, body = wire.to_message(event)
         rows.append((event.id, topology.exchange_name(service), event.type, event.subject,
                      psycopg2.extras.Json(headers), content_type, body.decode()))
-    psycopg2.extras.execute_values(
-        cursor, "INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
-        " VALUES %s", rows, page_size=1000)
-    if notify and events:
-        cursor.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+    if not rows:
+        return events
+    values = b", ".join(cursor.mogrify("(%s, %s, %s, %s, %s, %s, %s)", row) for row in rows)
+    cursor.execute(b"INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
+                   b" VALUES " + values + (cursor.mogrify("; SELECT pg_notify(%s, '')", (CHANNEL,)) if notify else b""))
     return events
 
 

@@ -37,8 +37,7 @@ def _told(identity, person, details):
 
 
 def enrol(uow, identity, course_id, person_ref):
-    storage.lock_people(uow, [person_ref])
-    course = lookup.course(uow, identity, course_id, lock=True)
+    course = lookup.course_for_people(uow, identity, course_id, [person_ref])
     if course["mode"] == "group":
         raise RuleBroken("This course takes community groups: enrol a group and the members it sends.",
                          field="person_ref")
@@ -50,8 +49,7 @@ def enrol_group(uow, identity, course_id, group_id, member_refs):
     for i, ref in enumerate(str(r) for r in member_refs):
         first_index.setdefault(ref, i)
     refs = list(first_index)
-    storage.lock_people(uow, refs)
-    course = lookup.course(uow, identity, course_id, lock=True)
+    course = lookup.course_for_people(uow, identity, course_id, refs)
     if course["mode"] != "group":
         raise RuleBroken("This course takes individual participants, not groups.", field="group_id")
     group = people_storage.group(uow, group_id)
@@ -113,7 +111,7 @@ def _enrol_people(uow, identity, course, refs, fields, group_id):
         held = storage.live_in_course(uow, course["id"], refs)
         raise Conflict(f"Enrolled in this course already: {', '.join(list(held)[:5])}.",
                        enrolment_ids=[str(e["id"]) for e in held.values()])
-    course = course_storage.update_course(uow, course["id"], confirmed=confirmed, waitlisted=waitlisted)
+    course = course_storage.set_seats(uow, course["id"], confirmed, waitlisted)
     position = course["waitlisted"] - sum(r["status"] == "waitlisted" for r in inserted)
     answers, seated, waiting = [], [], []
     for row in inserted:

@@ -7,7 +7,15 @@ from .storage import courses as course_storage, enrolments as enrolment_storage
 
 
 def course(uow, identity, course_id, lock=False):
-    row = course_storage.course(uow, course_id, lock=lock)
+    return _visible(identity, course_id, course_storage.course(uow, course_id, lock=lock))
+
+
+def course_for_people(uow, identity, course_id, person_refs):
+    """The course, locked after the people's locks (see ``enrolments``)."""
+    return _visible(identity, course_id, enrolment_storage.lock_people_then_course(uow, person_refs, course_id))
+
+
+def _visible(identity, course_id, row):
     if row is None or not access.sees_course(identity, row):
         raise NotFound(f"No course {course_id} you may see.")
     return row

@@ -12,13 +12,25 @@ def _person_key(person_ref):
     return int.from_bytes(hashlib.blake2b(str(person_ref).encode(), digest_size=8).digest(), "big", signed=True)
 
 
+LOCK_PEOPLE = "SELECT pg_advisory_xact_lock(k) FROM unnest($1) AS k ORDER BY k"
+
+
 def lock_people(uow, person_refs):
     """Serialise changes to these people's enrolments until the transaction
     ends (two overlapping courses enrolled at once, a registry event about a
     person being enrolled). Always taken before any course's row lock, in
     one order, so two transactions never wait on each other in a circle."""
     keys = sorted({_person_key(p) for p in person_refs})
-    uow.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", (keys,))
+    uow.prepared("training_lock_people", LOCK_PEOPLE, ("bigint[]",), (keys,))
+
+
+def lock_people_then_course(uow, person_refs, course_id):
+    """``lock_people``, then the course's row lock, in one round trip; the course, or None."""
+    keys = sorted({_person_key(p) for p in person_refs})
+    return uow.prepared_in_turn([
+        ("training_lock_people", LOCK_PEOPLE, ("bigint[]",), (keys,)),
+        ("training_course_for_update", "SELECT * FROM courses WHERE id = $1 FOR UPDATE", ("uuid",), (str(course_id),)),
+    ]).fetchone()
 
 
 def try_lock_person(uow, person_ref):
@@ -52,17 +64,24 @@ def live_in_course(uow, course_id, person_refs):
         (str(course_id), [str(p) for p in person_refs]))}
 
 
+# A seat in another course whose sessions overlap this course's: an end
+# touching a start is no overlap (a morning session and the afternoon's).
+CLASHING = """
+SELECT DISTINCT ON (e.person_ref) e.person_ref, c.title
+  FROM enrolments e JOIN courses c ON c.id = e.course_id
+  JOIN sessions theirs ON theirs.course_id = e.course_id
+  JOIN sessions ours ON ours.course_id = $1::uuid
+ WHERE e.person_ref = ANY($2::uuid[]) AND e.status = 'confirmed' AND e.course_id <> $1::uuid
+   AND theirs.starts_at < ours.ends_at AND ours.starts_at < theirs.ends_at
+"""
+
+
 def clashing(uow, course_id, person_refs):
     """{person_ref: title of a course} for those of ``person_refs`` who hold a
     seat in another course whose sessions overlap this course's."""
-    return {str(r["person_ref"]): r["title"] for r in uow.fetchall(
-        "SELECT DISTINCT ON (e.person_ref) e.person_ref, c.title"
-        "  FROM enrolments e JOIN courses c ON c.id = e.course_id"
-        "  JOIN sessions theirs ON theirs.course_id = e.course_id"
-        "  JOIN sessions ours ON ours.course_id = %s"
-        " WHERE e.person_ref = ANY(%s::uuid[]) AND e.status = 'confirmed' AND e.course_id <> %s"
-        "   AND theirs.starts_at < ours.ends_at AND ours.starts_at < theirs.ends_at",
-        (str(course_id), [str(p) for p in person_refs], str(course_id)))}
+    rows = uow.prepared("training_clashing", CLASHING, ("uuid", "uuid[]"),
+                        (str(course_id), [str(p) for p in person_refs])).fetchall()
+    return {str(r["person_ref"]): r["title"] for r in rows}
 
 
 def set_status(uow, enrolment_id, status, stamp=None, **fields):

@@ -48,7 +48,7 @@ SELECT DISTINCT ON (m.person_ref) m.person_ref, m.sex, h.household_id, h.village
        ARRAY(SELECT DISTINCT g.kind FROM group_members gm JOIN groups g USING (group_id)
               WHERE gm.person_ref = m.person_ref AND g.status = 'active') AS group_kinds
   FROM household_members m JOIN households h USING (household_id)
- WHERE m.person_ref = ANY(%s::uuid[])
+ WHERE m.person_ref = ANY($1::uuid[])
    AND NOT EXISTS (SELECT 1 FROM removed_people r WHERE r.person_ref = m.person_ref)
  ORDER BY m.person_ref, h.status = 'inactive', h.observed_at DESC
 """
@@ -56,7 +56,8 @@ SELECT DISTINCT ON (m.person_ref) m.person_ref, m.sex, h.household_id, h.village
 
 def people(uow, person_refs):
     """{person_ref: row} of the people known among ``person_refs``."""
-    return {str(r["person_ref"]): r for r in uow.fetchall(PEOPLE, ([str(p) for p in person_refs],))}
+    rows = uow.prepared("training_people", PEOPLE, ("uuid[]",), ([str(p) for p in person_refs],)).fetchall()
+    return {str(r["person_ref"]): r for r in rows}
 
 
 def household_people(uow, household_id):
