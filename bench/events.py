@@ -44,33 +44,18 @@ Nothing here is a test: it asserts correctness, never timings.
 import argparse
 import multiprocessing
 import os
-import shutil
-import sys
-import tempfile
 import time
-import urllib.parse
-import uuid
-import warnings
-from pathlib import Path
 
-warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+import harness  # first: it puts the repository on sys.path and quiets eventlet's warning
+import kombu
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from harness import BenchFailure, CpuMeter, Setup, context, figure, percentile, scalar
+from setiakawan_contract import wire
+from setiakawan_contract.envelope import make_event
+from setiakawan_kit import migrate, outbox, postgres_node, topology
+from tests.support.services import THING_HAPPENED
 
-import kombu  # noqa: E402
-import psycopg2  # noqa: E402
-
-from setiakawan_contract import wire  # noqa: E402
-from setiakawan_contract.envelope import make_event  # noqa: E402
-from setiakawan_kit import broker, keys, migrate, outbox, postgres_node, topology  # noqa: E402
-from setiakawan_kit.db import database_dsn  # noqa: E402
-from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,  # noqa: E402
-                                    ServiceProcess, service_class, service_config)
-from tests.support.services import THING_HAPPENED  # noqa: E402
-
-SUPPORT_MIGRATIONS = ROOT / "tests" / "support" / "migrations"
+SUPPORT_MIGRATIONS = harness.ROOT / "tests" / "support" / "migrations"
 PRODUCER_TARGET = "tests.support.services:Producer"
 CONSUMER_TARGET = "tests.support.services:Consumer"
 HANDLER_QUEUE = topology.handler_queue_name("producer", "thing.happened", "consumer", "on_thing")
@@ -78,159 +63,21 @@ SUBJECTS = 100
 STALL_TIMEOUT = 60.0  # seconds without progress before the bench gives up
 
 
-class BenchFailure(Exception):
-    pass
-
-
-def context(line=""):
-    print(f"# {line}" if line else "#", flush=True)
-
-
-def figure(name, value):
-    print(f"{name}: {value}", flush=True)
-
-
-# -- infrastructure ---------------------------------------------------------------
-class Setup:
-    """Vhosts, databases and service processes of one run; ``close`` undoes them all."""
-
-    def __init__(self, args):
-        self.args = args
-        self.database_url = os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL)
-        amqp = urllib.parse.urlsplit(os.environ.get("AMQP_URI", LOCAL_AMQP_URI))
-        self.broker = Broker(amqp.hostname, amqp.port or 5672,
-                             os.environ.get("RABBITMQ_MANAGEMENT_URL") or f"http://{amqp.hostname}:15672",
-                             urllib.parse.unquote(amqp.username or "guest"),
-                             urllib.parse.unquote(amqp.password or "guest"))
-        self.run_id = uuid.uuid4().hex[:10]
-        self.log_dir = Path(tempfile.mkdtemp(prefix=f"setiakawan-bench-{self.run_id}-"))
-        self.vhosts, self.databases, self.services, self.connections = [], [], [], []
-        self.token_keys = keys.KeyFiles(self.log_dir / "keys")
-        self.token_keys.init()
-        self.accounts = BrokerAccounts(self.broker, f"bench-{self.run_id}-")  # services run as their own users
-
-    def vhost(self, purpose):
-        name = f"setiakawan-bench-{purpose}-{self.run_id}"
-        self.vhosts.append(name)
-        self.broker.add_vhost(name)
-        if self.args.queue_version:
-            # A policy, as an operator would set it: classic queue storage version.
-            quoted = urllib.parse.quote(name, safe="")
-            self.broker.admin._api("PUT", f"policies/{quoted}/bench-queue-version",
-                             {"pattern": ".*", "apply-to": "queues",
-                              "definition": {"queue-version": self.args.queue_version}})
-        return name, self.broker.uri(name)
-
-    def database(self, prefix, migrations=None):
-        name = f"setiakawan_bench_{prefix}_{self.run_id}"
-        self.databases.append(name)
-        migrate.migrate(self.database_url, name, migrations)
-        return name
-
-    def connect(self, database, autocommit=False, server_url=None):
-        conn = psycopg2.connect(database_dsn(server_url or self.database_url, database))
-        conn.autocommit = autocommit
-        self.connections.append(conn)
-        return conn
-
-    def service(self, name, target, amqp_uri, database, **extra):
-        account = self.accounts.for_service(broker.vhost_of(amqp_uri), name, service_class(target))
-        config = service_config(name, account, self.database_url, database, self.token_keys.jwks,
-                                BROKER_USER_PREFIX=self.accounts.prefix, **extra)
-        config["LOGGING"]["root"]["level"] = "WARNING"
-        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-               "PYTHONWARNINGS": "ignore"}
-        proc = ServiceProcess(name, target, config, env=env, log_dir=self.log_dir)
-        self.services.append(proc)
-        return proc.start(wait=True)
-
-    def close(self, keep_logs=False):
-        for conn in self.connections:
-            try:
-                conn.close()
-            except psycopg2.Error:
-                pass
-        for proc in reversed(self.services):
-            try:
-                proc.stop()
-            except Exception as exc:  # noqa: BLE001 - clean up the rest regardless
-                context(f"could not stop {proc.name}: {exc}")
-        for name in self.databases:
-            try:
-                migrate.drop_database(self.database_url, name)
-            except psycopg2.Error as exc:
-                context(f"could not drop database {name}: {exc}")
-        for name in self.vhosts:
-            try:
-                self.broker.delete_vhost(name)
-            except Exception as exc:  # noqa: BLE001
-                context(f"could not delete vhost {name}: {exc}")
-        try:
-            self.accounts.delete_all()
-        except Exception as exc:  # noqa: BLE001
-            context(f"could not delete the bench's broker users: {exc}")
-        if keep_logs:
-            context(f"service logs kept in {self.log_dir}")
-        else:
-            shutil.rmtree(self.log_dir, ignore_errors=True)
-
-
-# -- helpers ----------------------------------------------------------------------
-class CpuMeter:
-    """CPU seconds used by each part of the pipeline (Linux /proc), to show where
-    an event's cost goes. The broker's figure includes anything else it serves."""
+class PipelineCpuMeter(CpuMeter):
+    """CPU seconds used by each part of the pipeline, to show where an event's
+    cost goes. The broker's figure includes anything else it serves."""
 
     def __init__(self, setup, producer_db, consumer_db):
-        self.setup = setup
-        self.databases = {producer_db: "postgres(producer db)", consumer_db: "postgres(consumer db)"}
-        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    def _parts(self):
-        parts = {proc.process.pid: f"{proc.name} service" for proc in self.setup.services if proc.process}
-        parts[os.getpid()] = "bench writer (this process)"
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if "beam.smp" in cmdline:
-                parts[int(pid)] = "rabbitmq"
-            elif cmdline.startswith("postgres:"):
-                for name, part in self.databases.items():
-                    if f" {name} " in cmdline:
-                        parts[int(pid)] = part
-        return parts
-
-    def snapshot(self):
-        totals = {}
-        try:
-            for pid, part in self._parts().items():
-                try:
-                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                totals[(pid, part)] = (int(fields[11]) + int(fields[12])) / self.tick
-            # Machine-wide busy time, to show what else ran meanwhile.
-            cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-            busy = sum(int(v) for i, v in enumerate(cpu[:8]) if i not in (3, 4))  # minus idle, iowait
-            totals[(0, "machine")] = busy / self.tick
-        except OSError:  # no /proc: no figures
-            pass
-        return totals
+        super().__init__(setup, {producer_db: "postgres(producer db)", consumer_db: "postgres(consumer db)"},
+                         "bench writer (this process)", every_broker_node=True)
 
     def report(self, before, after, events, seconds, label):
-        used = {}
-        for key, value in after.items():
-            used[key[1]] = used.get(key[1], 0.0) + value - before.get(key, 0.0)
-        machine = used.pop("machine", None)
-        if not used:
+        use = self.use(before, after)
+        if not use.parts:
             return
-        total = sum(used.values())
-        if machine is not None:
-            used["(everything else on the machine)"] = max(0.0, machine - total)
-        context(f"{label}: CPU per event, pipeline {total / events * 1e6:.0f} us "
-                f"({total / seconds:.2f} of {os.cpu_count()} cores busy on average):")
-        for part, value in sorted(used.items(), key=lambda kv: (kv[0].startswith("("), -kv[1])):
+        context(f"{label}: CPU per event, pipeline {use.total / events * 1e6:.0f} us "
+                f"({use.total / seconds:.2f} of {os.cpu_count()} cores busy on average):")
+        for part, value in use.parts:
             context(f"  {part:30s} {value / events * 1e6:6.0f} us/event  ({value / seconds * 100:3.0f}% of a core)")
 
 
@@ -239,25 +86,11 @@ def write_event(cur, seq, notify=True):
                         service="producer", agency="bench", notify=notify)
 
 
-def scalar(conn, sql, params=None):
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()[0]
-
-
 def wait_applied(consumer_conn, lo, hi, poll=0.05):
     """Wait until every seq in [lo, hi) has an applied row; returns time.time() then."""
-    want, seen, progress_at = hi - lo, -1, time.monotonic()
-    while True:
-        n = scalar(consumer_conn, "SELECT count(*) FROM applied WHERE seq >= %s AND seq < %s", (lo, hi))
-        now = time.time()
-        if n >= want:
-            return now
-        if n != seen:
-            seen, progress_at = n, time.monotonic()
-        elif time.monotonic() - progress_at > STALL_TIMEOUT:
-            raise BenchFailure(f"only {n} of {want} events applied; no progress for {STALL_TIMEOUT:.0f}s")
-        time.sleep(poll)
+    return harness.wait_progress(
+        lambda: scalar(consumer_conn, "SELECT count(*) FROM applied WHERE seq >= %s AND seq < %s", (lo, hi)),
+        hi - lo, "events applied", STALL_TIMEOUT, poll=poll)
 
 
 def verify_exactly_once(setup, producer_conn, consumer_conn, amqp_uri, lo, hi, label):
@@ -300,14 +133,6 @@ def verify_exactly_once(setup, producer_conn, consumer_conn, amqp_uri, lo, hi, l
                 problems.append(f"{messages} messages left in {queue}")
     if problems:
         raise BenchFailure(f"{label}: " + "; ".join(problems))
-
-
-def percentile(sorted_values, p):
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, -(-len(sorted_values) * p // 100))
-    return sorted_values[int(rank) - 1]
 
 
 # -- phases -----------------------------------------------------------------------
@@ -483,19 +308,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    setup = Setup(args)
-    failed = False
-    try:
-        context(f"setiakawan event bench, run {setup.run_id}: {os.cpu_count()} CPUs, "
-                f"load average {os.getloadavg()[0]:.2f}, "
-                f"broker {setup.broker.host}:{setup.broker.port}, database {setup.database_url}")
+    with Setup(queue_version=args.queue_version, keep_logs=args.keep_logs) as setup:
+        context(setup.banner("event"))
         vhost, amqp_uri = setup.vhost("flow")
         _, raw_uri = setup.vhost("raw")
         producer_db = setup.database("producer")
         consumer_db = setup.database("consumer", SUPPORT_MIGRATIONS)
         # The consumer first: its queue must exist before the relay publishes.
-        setup.service("consumer", CONSUMER_TARGET, amqp_uri, consumer_db, max_workers=args.consumer_workers)
-        setup.service("producer", PRODUCER_TARGET, amqp_uri, producer_db, OUTBOX_BATCH_SIZE=args.relay_batch)
+        setup.service("consumer", CONSUMER_TARGET, vhost, consumer_db, max_workers=args.consumer_workers)
+        setup.service("producer", PRODUCER_TARGET, vhost, producer_db, OUTBOX_BATCH_SIZE=args.relay_batch)
         context(f"services up on vhost {vhost}: consumer max_workers {args.consumer_workers}, "
                 f"relay batch {args.relay_batch}")
         producer_conn = setup.connect(producer_db)
@@ -511,7 +332,7 @@ def main(argv=None):
         if not args.skip_raw:
             raw = run_raw(raw_uri, args.events, args.raw_prefetch)
 
-        meter = CpuMeter(setup, producer_db, consumer_db)
+        meter = PipelineCpuMeter(setup, producer_db, consumer_db)
         e2e = run_throughput(setup, producer_conn, consumer_conn, amqp_uri, seq, args.events, args.batch, meter)
         seq += args.events
 
@@ -522,7 +343,7 @@ def main(argv=None):
         if not args.skip_recovery:
             recovery = run_recovery(setup, args.latency_rate, args.outage_seconds)
 
-        report_service_warnings(setup)
+        harness.report_service_warnings(setup)
         context(f"targets: events_per_s >= 2000, ratio_to_raw >= 0.5, latency_p99_ms < 100 "
                 f"at {args.latency_rate}/s")
         figure("events_per_s", f"{e2e:.0f}")
@@ -533,15 +354,6 @@ def main(argv=None):
         figure("latency_p99_ms", f"{p99:.1f}")
         if recovery is not None:
             figure("recovery_seconds", f"{recovery:.2f}")
-    except BaseException:
-        failed = True
-        for proc in setup.services:
-            tail = proc.log_tail(20)
-            if tail:
-                print(f"--- {proc.name} log (last lines) ---\n{tail}", file=sys.stderr)
-        raise
-    finally:
-        setup.close(keep_logs=args.keep_logs or failed)
     return 0
 
 
@@ -554,12 +366,12 @@ def run_recovery(setup, rate, outage_seconds, before=5.0, after=5.0):
         context(f"recovery: skipped, no PostgreSQL cluster of the bench's own ({exc})")
         return None
     try:
-        _, amqp_uri = setup.vhost("recovery")
+        vhost, amqp_uri = setup.vhost("recovery")
         producer_db = setup.database("rproducer")
         consumer_db = f"setiakawan_bench_rconsumer_{setup.run_id}"
         migrate.migrate(cluster.url, consumer_db, SUPPORT_MIGRATIONS)
-        setup.service("consumer", CONSUMER_TARGET, amqp_uri, consumer_db, DATABASE_URL=cluster.url)
-        setup.service("producer", PRODUCER_TARGET, amqp_uri, producer_db)
+        setup.service("consumer", CONSUMER_TARGET, vhost, consumer_db, DATABASE_URL=cluster.url)
+        setup.service("producer", PRODUCER_TARGET, vhost, producer_db)
         producer_conn = setup.connect(producer_db)
         interval, seq, written_at_return = 1.0 / rate, 0, None
         stop_at, start_at, end_at = before, before + outage_seconds, before + outage_seconds + after
@@ -610,18 +422,6 @@ def run_recovery(setup, rate, outage_seconds, before=5.0, after=5.0):
         cluster.remove()
 
 
-def report_service_warnings(setup):
-    """Warnings the services logged during the run (e.g. relay retries), as context."""
-    for proc in setup.services:
-        try:
-            lines = [line for line in proc.log_path.read_text(errors="replace").splitlines()
-                     if '"WARNING"' in line or '"ERROR"' in line or "Traceback" in line]
-        except OSError:
-            continue
-        if lines:
-            context(f"{proc.name} logged {len(lines)} warnings/errors, last: {lines[-1][:300]}")
-
-
 def run_throughput_quiet(producer_conn, consumer_conn, lo, n, batch):
     with producer_conn.cursor() as cur:
         for first in range(lo, lo + n, batch):
@@ -632,8 +432,4 @@ def run_throughput_quiet(producer_conn, consumer_conn, lo, n, batch):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchFailure as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        sys.exit(1)
+    harness.run_main(main)

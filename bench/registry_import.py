@@ -39,31 +39,25 @@ import tempfile
 import time
 import urllib.parse
 import uuid
-import warnings
 from contextlib import closing
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+import harness  # first: it puts the repository on sys.path and quiets eventlet's warning
+import psycopg2
+import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import psycopg2  # noqa: E402
-import requests  # noqa: E402
-
-from setiakawan_kit import auth, migrate  # noqa: E402
-from setiakawan_kit.db import UnitOfWork, database_dsn  # noqa: E402
-from setiakawan_kit import keys  # noqa: E402
-from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,  # noqa: E402
+from setiakawan_kit import auth, migrate
+from setiakawan_kit.db import UnitOfWork, database_dsn
+from setiakawan_kit import keys
+from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,
                                     ServiceProcess, service_class, service_config)
-from setiakawan_registry import SERVICE, storage  # noqa: E402
-from setiakawan_registry.imports import XLSX  # noqa: E402
-from setiakawan_registry.rules import duplicates, mappings  # noqa: E402
-from setiakawan_registry.rules.rows import COLUMNS  # noqa: E402
-from tests.support.population import Population, write_csv  # noqa: E402
+from setiakawan_registry import SERVICE, storage
+from setiakawan_registry.imports import XLSX
+from setiakawan_registry.rules import duplicates, mappings
+from setiakawan_registry.rules.rows import COLUMNS
+from tests.support.population import Population, write_csv
 
-OUT = ROOT / "bench" / "out"
+OUT = harness.ROOT / "bench" / "out"
 XLSX_ROWS = 100_000
 
 

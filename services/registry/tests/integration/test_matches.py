@@ -2,7 +2,7 @@
 learns references, nothing else, within its regions and its hourly allowance."""
 import requests
 
-from conftest import Client, count_rows, household_body
+from registry_support import Client, count_rows, household_body
 
 BARITO_NIK, BARITO_KK = "6213014107850003", "6213010107200001"
 KAPUAS_NIK, KAPUAS_KK = "6203014107850003", "6203010107200001"

@@ -6,7 +6,7 @@ import io
 
 import requests
 
-from conftest import count_rows, finished_import, household_body
+from registry_support import count_rows, finished_import, household_body
 
 B = "\u2022"
 NIK = "6213014107850003"  # Siti Aminah, head of household_body()

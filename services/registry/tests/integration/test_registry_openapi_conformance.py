@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from conftest import Client, household_body
+from registry_support import Client, household_body
 from tests.support import conformance
 from tests.support.population import Population, write_csv
 

@@ -4,7 +4,7 @@ client can (nameko's RPC protocol: exchange ``nameko-rpc``, routing key
 broker account of the service allowed to make each call."""
 import uuid
 
-from conftest import household_body
+from registry_support import household_body
 
 
 def test_contact_details_and_nik_check_keep_personal_data_in_the_registry(client, call_registry, access_rows):

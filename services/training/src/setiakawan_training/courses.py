@@ -6,7 +6,7 @@ from setiakawan_contract import training as contract
 from setiakawan_kit.errors import Conflict, OutOfScope, RuleBroken
 
 from . import enrolments, lookup, snapshots
-from .rules import access, courses as rules, eligibility
+from .rules import courses as rules, eligibility
 from .storage import courses as storage
 
 

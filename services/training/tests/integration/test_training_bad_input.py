@@ -8,7 +8,7 @@ import uuid
 
 import requests
 
-from conftest import PROVIDER, mark, open_course
+from training_support import PROVIDER, mark, open_course
 from setiakawan_kit.http import MAX_BODY_BYTES
 from training_samples import BALANGAN, PARINGIN, at, course_body, group, household, member
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from pypdf import PdfReader
 
-from conftest import mark, open_course
+from training_support import mark, open_course
 from training_samples import course_body, household, member
 
 

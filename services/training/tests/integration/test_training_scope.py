@@ -6,7 +6,7 @@ an agency of another regency sees nothing of it at all."""
 import csv
 import io
 
-from conftest import PROVIDER, mark, open_course
+from training_support import PROVIDER, mark, open_course
 from training_samples import course_body, household, member
 
 KUKAR_AGENCY = "Dinas Sosial Kabupaten Kutai Kartanegara"
