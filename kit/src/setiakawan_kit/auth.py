@@ -38,8 +38,18 @@ class Identity:
     regions: tuple
 
     def covers(self, region_code):
-        code = str(region_code or "")
-        return any(code == r or code.startswith(r + ".") for r in self.regions)
+        return within(str(region_code or ""), self.regions)
+
+
+def within(code, regions):
+    """Whether a Kemendagri code lies in one of ``regions`` (a region covers
+    every code below it: ``62.13`` covers ``62.13.01.2003``, not ``62.1``'s)."""
+    return any(code == r or code.startswith(r + ".") for r in regions)
+
+
+def region_patterns(regions):
+    """SQL ``LIKE`` patterns of the codes ``regions`` cover (``code LIKE ANY(…)``)."""
+    return [p for r in regions for p in (r, r + ".%")]
 
 
 def check_region_code(code):

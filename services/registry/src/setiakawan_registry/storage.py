@@ -3,6 +3,8 @@ import json
 
 from psycopg2.extras import Json, execute_values
 
+from setiakawan_kit.auth import region_patterns
+
 from .rules.regions import regencies_covering
 
 HOUSEHOLD_COLUMNS = ("id", "kk_number", "street", "rt", "rw", "village_code", "indicators", "welfare_score",
@@ -11,18 +13,10 @@ MEMBER_COLUMNS = ("id", "household_id", "nik", "name", "name_norm", "birth_date"
                   "disability", "occupation", "education", "phone", "regency_code", "village_code")
 
 
-def scope_patterns(regions):
-    """LIKE patterns for the codes a set of regions covers."""
-    patterns = []
-    for region in regions:
-        patterns += [region, region + ".%"]
-    return patterns
-
-
 def _scope(regions):
     """The two parameters of an optional scope test
     ``(%s::text[] IS NULL OR code LIKE ANY(%s::text[]))``."""
-    patterns = None if regions is None else scope_patterns(regions)
+    patterns = None if regions is None else region_patterns(regions)
     return patterns, patterns
 
 
@@ -64,7 +58,7 @@ def households_due(uow, regions, before, limit, offset):
         "SELECT id, village_code, status, verified_at, reverify_due FROM households"
         " WHERE status = 'verified' AND reverify_due <= %s AND village_code LIKE ANY(%s)"
         " ORDER BY reverify_due, id LIMIT %s OFFSET %s",
-        (before, scope_patterns(regions), limit, offset))
+        (before, region_patterns(regions), limit, offset))
 
 
 # -- members ------------------------------------------------------------------
@@ -142,7 +136,7 @@ def search_by_nik(uow, nik, regions):
         "SELECT m.id AS person_ref, m.household_id, m.name, m.nik, m.birth_date, m.sex, m.village_code,"
         "       h.status FROM members m JOIN households h ON h.id = m.household_id"
         " WHERE m.nik = %s AND m.removed_at IS NULL AND m.village_code LIKE ANY(%s)",
-        (nik, scope_patterns(regions)))
+        (nik, region_patterns(regions)))
 
 
 def search_by_name(uow, name_norm, regions, status, limit, offset):
@@ -159,7 +153,7 @@ def search_by_name(uow, name_norm, regions, status, limit, offset):
         "   AND m.village_code LIKE ANY(%(patterns)s) AND m.removed_at IS NULL"
         "   AND (%(status)s::text IS NULL OR h.status = %(status)s)"
         " ORDER BY score DESC, m.name_norm, m.id LIMIT %(limit)s OFFSET %(offset)s",
-        {"q": name_norm, "regencies": regencies, "patterns": scope_patterns(regions), "status": status,
+        {"q": name_norm, "regencies": regencies, "patterns": region_patterns(regions), "status": status,
          "limit": limit, "offset": offset})
 
 
@@ -215,7 +209,7 @@ def insert_candidates(uow, candidates, reason_for):
 def candidates(uow, regions, status, limit, offset):
     """Candidates either of whose members lies in the regions, with both
     members' identifying details."""
-    patterns = scope_patterns(regions)
+    patterns = region_patterns(regions)
     return uow.fetchall(
         "SELECT d.*, m.household_id, o.household_id AS other_household_id,"
         "       m.name AS member_name, m.nik AS member_nik, m.birth_date AS member_birth_date,"
@@ -273,7 +267,7 @@ def current_members(uow, person_refs):
 
 def groups_in(uow, regions, limit, offset):
     return uow.fetchall("SELECT * FROM groups WHERE village_code LIKE ANY(%s) ORDER BY name, id LIMIT %s OFFSET %s",
-                        (scope_patterns(regions), limit, offset))
+                        (region_patterns(regions), limit, offset))
 
 
 def _dumps(value):
@@ -326,7 +320,7 @@ def access_log(uow, regions, household_id, person_ref, agency, since, until, lim
         "   AND (%(since)s::timestamptz IS NULL OR at >= %(since)s)"
         "   AND (%(until)s::timestamptz IS NULL OR at < %(until)s)"
         " ORDER BY at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s",
-        {"patterns": scope_patterns(regions), "household": _text(household_id), "person": _text(person_ref),
+        {"patterns": region_patterns(regions), "household": _text(household_id), "person": _text(person_ref),
          "agency": agency, "since": since, "until": until, "limit": limit, "offset": offset})
 
 

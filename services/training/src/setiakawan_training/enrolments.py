@@ -9,6 +9,7 @@ takes a waiting person's lock only if it is free (``try_lock_person``)."""
 import uuid
 
 from setiakawan_contract import training as contract
+from setiakawan_kit.auth import region_patterns
 from setiakawan_kit.errors import Conflict, OutOfScope, RuleBroken
 
 from . import lookup, snapshots
@@ -248,8 +249,7 @@ def in_course(uow, identity, course_id, query):
     """The course's enrolments the caller may see, in arrival order (a
     waitlisted one with its place)."""
     course = lookup.course(uow, identity, course_id)
-    patterns = None if access.organises(identity, course) else [
-        p for r in identity.regions for p in (r, r + ".%")]
+    patterns = None if access.organises(identity, course) else region_patterns(identity.regions)
     statuses = [query["status"]] if query.get("status") else list(contract.ENROLMENT_STATUSES)
     limit, offset = query["per_page"], (query["page"] - 1) * query["per_page"]
     rows = storage.in_course(uow, course_id, statuses, limit, offset, patterns)

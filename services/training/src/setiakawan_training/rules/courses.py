@@ -3,7 +3,7 @@ cancelled from any state before finished."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from .eligibility import within
+from setiakawan_kit.auth import within
 
 #: action: (the states it may start from, the state it leads to)
 TRANSITIONS = {

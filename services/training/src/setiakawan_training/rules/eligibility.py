@@ -2,6 +2,8 @@
 them, against the course's eligibility."""
 from dataclasses import dataclass, field
 
+from setiakawan_kit.auth import within
+
 
 @dataclass(frozen=True)
 class Person:
@@ -37,11 +39,6 @@ class Eligibility:
 
 
 SEX_NAMES = {"F": "women", "M": "men"}
-
-
-def within(code, regions):
-    """Whether a Kemendagri code lies in one of ``regions`` (a region covers every code below it)."""
-    return any(code == r or code.startswith(r + ".") for r in regions)
 
 
 def refusals(person, eligibility, region_codes):

@@ -2,6 +2,8 @@
 from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
+from setiakawan_kit.auth import region_patterns
+
 COURSE_COLUMNS = ("id", "series_id", "provider_agency", "provider_kind", "partners", "title", "skill_area", "mode",
                   "region_codes", "capacity", "eligibility", "min_attendance_share", "assessment_required",
                   "funding_source", "created_by", "starts_at", "ends_at")
@@ -51,7 +53,7 @@ def sessions(uow, course_id):
 
 def visible_courses(uow, agency, regions, filters, limit, offset):
     """Courses the caller may see (``access.sees_course`` in SQL), newest first."""
-    patterns = [p for r in regions for p in (r, r + ".%")]
+    patterns = region_patterns(regions)
     prefixes = [code[:n] for code in regions for n in (2, 5, 8) if len(code) > n]
     return uow.fetchall(
         "SELECT c.*, count(*) OVER () AS total FROM courses c"

@@ -1,4 +1,5 @@
 """The rows reports are made from."""
+from setiakawan_kit.auth import region_patterns
 
 # Each live or finished enrolment the caller may see, with the sessions its
 # course has held so far and how many of them the participant attended
@@ -24,7 +25,7 @@ SELECT e.course_id, c.title AS course_title, c.provider_agency, c.skill_area, e.
 
 
 def participants(uow, agency, regions, filters):
-    patterns = [p for r in regions for p in (r, r + ".%")]
+    patterns = region_patterns(regions)
     values = {k: filters.get(k) for k in ("region", "skill_area", "provider", "since", "until")}
     course_id = filters.get("course_id")
     return uow.fetchall(PARTICIPANTS, {"agency": agency, "patterns": patterns, **values,
