@@ -130,6 +130,12 @@ def test_a_failed_event_leaves_no_published_events_behind_in_its_batch():
         def execute(self, sql, params=None):
             return self.cursor
 
+        def later(self, sql, params=None):
+            pass
+
+        def rollback_to(self, savepoint):
+            pass
+
         def publish(self):
             self.published.append("event")
 

@@ -377,7 +377,7 @@ def _apply(service, uow, consumer, method, event):
     """One event inside the batch's transaction, in a savepoint of its own."""
     token = context.set_current(context.Context(correlation_id=event.correlationid, causation_id=event.id,
                                                 agency=type(service).name))
-    uow.execute("SAVEPOINT setiakawan_event")
+    uow.later("SAVEPOINT setiakawan_event")  # sent with the inbox entry
     published = len(uow.published)
     try:
         uow.execute("INSERT INTO kit_inbox (consumer, event_id, event_type) VALUES (%s, %s, %s)"
@@ -390,14 +390,14 @@ def _apply(service, uow, consumer, method, event):
     except Exception as exc:  # noqa: BLE001 - the event fails alone; the batch goes on
         if outages.dependency_of(exc) is not None:
             raise  # not this event's fault: the whole batch waits for the dependency
-        uow.execute("ROLLBACK TO SAVEPOINT setiakawan_event")
-        uow.execute("RELEASE SAVEPOINT setiakawan_event")
+        uow.rollback_to("setiakawan_event")
+        uow.later("RELEASE SAVEPOINT setiakawan_event")
         # its events (and the relay's wake-up sent with the first) are gone: the next one must notify
         del uow.published[published:]
         return Failed("".join(traceback.format_exception_only(type(exc), exc)).strip())
     finally:
         context.reset(token)
-    uow.execute("RELEASE SAVEPOINT setiakawan_event")
+    uow.later("RELEASE SAVEPOINT setiakawan_event")
     return outcome
 
 

@@ -73,9 +73,10 @@ class Pool:
                 raise
             finally:
                 broken = broken or conn.closed
-                if not broken and conn.status != psycopg2.extensions.STATUS_READY:
+                if not broken and _in_transaction(conn):
                     try:
-                        conn.rollback()
+                        with conn.cursor() as cur:
+                            cur.execute("ROLLBACK")
                     except psycopg2.Error:
                         broken = True
                 if broken or self._closed:
@@ -93,15 +94,22 @@ class Pool:
                         or _has_input(conn):
                     with conn.cursor() as cur:
                         cur.execute("SELECT 1")
-                    conn.rollback()
                 return conn
             except psycopg2.Error:
                 _close(conn)
         # keepalives: a server gone without a word (a failover, a cut network) is
         # found in seconds, not after the kernel's retransmissions (minutes)
-        return psycopg2.connect(self.dsn, connect_timeout=self.connect_timeout, keepalives=1,
+        conn = psycopg2.connect(self.dsn, connect_timeout=self.connect_timeout, keepalives=1,
                                 keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
                                 tcp_user_timeout=30000)
+        conn.autocommit = True  # the unit of work sends BEGIN and COMMIT with its statements
+        with conn.cursor() as cur:
+            # a statement the unit of work prepares is planned once: left to
+            # choose, PostgreSQL plans anew at every run a statement whose
+            # plans for the values at hand look cheaper than the generic one,
+            # which for a hot query costs more than running it
+            cur.execute("SET plan_cache_mode = force_generic_plan")
+        return conn
 
     def close(self):
         self._closed = True
@@ -126,42 +134,80 @@ def _close(conn):
         pass
 
 
-#: the statements each connection has prepared (a prepared statement lives as long as its session)
+#: {connection: {statement name: when it was prepared}} (a prepared statement lives as long as its session)
 _prepared = weakref.WeakKeyDictionary()
+
+#: seconds after which a prepared statement is prepared again: its one plan
+#: was made for the tables as they were (a table empty when the service
+#: started is best read whole, and stays so in the plan once it has grown;
+#: where autovacuum analyses the tables the plan is remade sooner)
+REPLAN_AFTER = 30.0
+
+
+BEGIN = b"BEGIN"
 
 
 class UnitOfWork:
     """One database transaction. Events published here are written to the
-    outbox in the same transaction, so they leave only if it commits."""
+    outbox in the same transaction, so they leave only if it commits.
 
-    def __init__(self, conn, service):
+    Made by ``Database.transaction`` it owns the transaction (its connection
+    is in autocommit mode) and spares round trips, which on a busy machine
+    cost both processes more than most statements: ``BEGIN`` goes with the
+    first statement, and what nobody reads the result of (published events,
+    ``later``) waits to go in front of the next statement or with
+    ``COMMIT``. An error in a statement that waited is raised by the one it
+    went with. Made on a caller's own connection, it sends every statement
+    at once and leaves the transaction to the caller."""
+
+    def __init__(self, conn, service, owns_transaction=False):
         self.conn = conn
         self.service = service
-        self.cursor = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        self._cursor = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        self.owns_transaction = owns_transaction
+        self._waiting = [BEGIN] if owns_transaction else []
         self.published = []
 
+    @property
+    def cursor(self):
+        """The cursor, for psycopg2's helpers (``execute_values``, COPY):
+        what waits is sent first."""
+        if self._waiting:
+            self._cursor.execute(self._joined())
+        return self._cursor
+
     def publish(self, event_type, subject, data):
-        ctx = context.current()
-        event = outbox.write(self.cursor, event_type, subject, data, service=self.service,
-                             agency=ctx.agency or self.service,
-                             correlationid=ctx.correlation_id, causationid=ctx.causation_id,
-                             notify=not self.published)
-        self.published.append(event)
-        return event
+        return self.publish_many(event_type, [(subject, data)])[0]
 
     def publish_many(self, event_type, items):
         """Publish events of one type, ``items`` [(subject, data)], with one
         statement: the same as ``publish`` for each, fewer round trips."""
         ctx = context.current()
-        events = outbox.write_many(self.cursor, event_type, items, service=self.service,
-                                   agency=ctx.agency or self.service, correlationid=ctx.correlation_id,
-                                   causationid=ctx.causation_id, notify=not self.published)
+        events, statement = outbox.prepare_many(
+            self._cursor, event_type, items, service=self.service, agency=ctx.agency or self.service,
+            correlationid=ctx.correlation_id, causationid=ctx.causation_id, notify=not self.published)
+        if statement:
+            self.later(statement)
         self.published.extend(events)
         return events
 
+    def later(self, sql, params=None):
+        """Run ``sql``, a statement whose result nobody reads, in front of the
+        next statement or with ``COMMIT``."""
+        statement = self._cursor.mogrify(sql, params) if params is not None or not isinstance(sql, bytes) else sql
+        self._waiting.append(statement)
+        if not self.owns_transaction:
+            self._cursor.execute(self._joined())
+
     def execute(self, sql, params=None):
-        self.cursor.execute(sql, params)
-        return self.cursor
+        self._cursor.execute(self._joined(self._cursor.mogrify(sql, params)))
+        return self._cursor
+
+    def _joined(self, *statements):
+        """What waits and ``statements``, as one string for one round trip."""
+        joined = b"; ".join([*self._waiting, *statements])
+        self._waiting = []
+        return joined
 
     def prepared(self, name, statement, types, params):
         """Run ``statement`` (its parameters written ``$1``, ``$2``…, of the
@@ -173,21 +219,57 @@ class UnitOfWork:
         """Run prepared statements [(name, statement, types, params)] one
         after the other in one round trip (each sees what the ones before it
         committed or locked); the cursor holds the last one's rows."""
-        names = _prepared.setdefault(self.conn, set())
+        return self.execute(*self._executes(statements))
+
+    def prepared_later(self, name, statement, types, params):
+        """``prepared``, for a statement whose result nobody reads: ``later``."""
+        self.later(*self._executes([(name, statement, types, params)]))
+
+    def _executes(self, statements):
+        prepared_at = _prepared.setdefault(self.conn, {})
+        now = time.monotonic()
         for name, statement, types, _ in statements:
-            if name not in names:
-                self.cursor.execute(f"PREPARE {name} ({', '.join(types)}) AS {statement}")
-                names.add(name)
-        self.cursor.execute("; ".join(f"EXECUTE {name} ({', '.join(f'%s::{t}' for t in types)})"
-                                      for name, _, types, _ in statements),
-                            [p for *_, params in statements for p in params])
-        return self.cursor
+            if now - prepared_at.get(name, -REPLAN_AFTER) >= REPLAN_AFTER:
+                # a round trip of its own, once in a while per connection: PREPARE is
+                # not undone by a rollback, so it must not share a failure with others
+                try:
+                    self.cursor.execute((f"DEALLOCATE {name}; " if name in prepared_at else "")
+                                        + f"PREPARE {name} ({', '.join(types)}) AS {statement}")
+                except psycopg2.Error:
+                    self.conn.close()  # which of its statements exist is unknown now: the pool drops it
+                    raise
+                prepared_at[name] = now
+        return ("; ".join(f"EXECUTE {name} ({', '.join(f'%s::{t}' for t in types)})" for name, _, types, _ in statements),
+                [p for *_, params in statements for p in params])
 
     def fetchone(self, sql, params=None):
         return self.execute(sql, params).fetchone()
 
     def fetchall(self, sql, params=None):
         return self.execute(sql, params).fetchall()
+
+    def rollback_to(self, savepoint):
+        """Undo what was done since ``savepoint``, which must have been sent
+        (what waits came after it, so it is dropped unsent)."""
+        self._waiting = []
+        self._cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+
+    def commit(self):
+        """Send what waits with ``COMMIT`` (nothing at all if nothing was asked)."""
+        if self._waiting == [BEGIN]:
+            self._waiting = []
+        elif self._waiting or _in_transaction(self.conn):
+            self._cursor.execute(self._joined(b"COMMIT"))
+
+    def abandon(self):
+        """Roll back what was sent; drop what waits."""
+        self._waiting = []
+        if not self.conn.closed and _in_transaction(self.conn):
+            self._cursor.execute("ROLLBACK")
+
+
+def _in_transaction(conn):
+    return conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE
 
 
 class Database:
@@ -205,18 +287,17 @@ class Database:
         statement, at commit) is counted against the database and raised."""
         try:
             with self.pool.connection() as conn:
-                uow = UnitOfWork(conn, self.service)
+                uow = UnitOfWork(conn, self.service, owns_transaction=True)
                 try:
                     yield uow
                 except BaseException:
-                    if not conn.closed:
-                        conn.rollback()
+                    uow.abandon()
                     raise
                 else:
-                    conn.commit()
+                    uow.commit()
                 finally:
                     if not conn.closed:
-                        uow.cursor.close()
+                        uow._cursor.close()
         except psycopg2.Error as exc:
             outages.note(self.service, exc)
             raise

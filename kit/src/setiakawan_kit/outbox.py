@@ -26,21 +26,25 @@ CHANNEL = "setiakawan_outbox"
 
 def write(cursor, event_type, subject, data, *, service, agency, correlationid=None,
           causationid=None, notify=True):
-    event = new_event(event_type, subject, data, service=service, agency=agency,
-                      correlationid=correlationid, causationid=causationid)
-    headers, content_type, body = wire.to_message(event)
-    # the relay's wake-up goes in the same round trip as the row
-    cursor.execute(
-        "INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)" + ("; SELECT pg_notify(%s, '')" if notify else ""),
-        (event.id, topology.exchange_name(service), event.type, event.subject,
-         psycopg2.extras.Json(headers), content_type, body.decode(), *((CHANNEL,) if notify else ())))
-    return event
+    return write_many(cursor, event_type, [(subject, data)], service=service, agency=agency,
+                      correlationid=correlationid, causationid=causationid, notify=notify)[0]
 
 
 def write_many(cursor, event_type, items, *, service, agency, correlationid=None, causationid=None, notify=True):
     """Events of one type, ``items`` [(subject, data)], in one statement;
     returns them."""
+    events, statement = prepare_many(cursor, event_type, items, service=service, agency=agency,
+                                     correlationid=correlationid, causationid=causationid, notify=notify)
+    if statement:
+        cursor.execute(statement)
+    return events
+
+
+def prepare_many(cursor, event_type, items, *, service, agency, correlationid=None, causationid=None, notify=True):
+    """(events, the statement that stores them, as bytes for ``cursor``'s
+    connection, or None when there are none): for a caller that sends it
+    with other statements in one round trip. The relay's wake-up goes in
+    the same statement as the rows."""
     events = [new_event(event_type, subject, data, service=service, agency=agency, correlationid=correlationid,
                         causationid=causationid) for subject, data in items]
     rows = []
@@ -49,11 +53,11 @@ def write_many(cursor, event_type, items, *, service, agency, correlationid=None
         rows.append((event.id, topology.exchange_name(service), event.type, event.subject,
                      psycopg2.extras.Json(headers), content_type, body.decode()))
     if not rows:
-        return events
+        return events, None
     values = b", ".join(cursor.mogrify("(%s, %s, %s, %s, %s, %s, %s)", row) for row in rows)
-    cursor.execute(b"INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
-                   b" VALUES " + values + (cursor.mogrify("; SELECT pg_notify(%s, '')", (CHANNEL,)) if notify else b""))
-    return events
+    return events, (b"INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
+                    b" VALUES " + values + (cursor.mogrify("; SELECT pg_notify(%s, '')", (CHANNEL,))
+                                            if notify else b""))
 
 
 def new_event(event_type, subject, data, *, service, agency, correlationid=None, causationid=None, plain=False):

@@ -75,7 +75,7 @@ def _enrol_people(uow, identity, course, refs, fields, group_id):
     if course["status"] not in course_rules.ENROLLING:
         raise Conflict(f"The course is {course['status']}; enrolment is open only while it is open.",
                        course_status=course["status"])
-    known = people_storage.people(uow, refs)
+    known = {str(c["person_ref"]): c for c in course["candidates"]}
     organiser = access.organises(identity, course)
     unknown = [r for r in refs if r not in known]
     outside = [r for r in refs if r in known and not access.enrols(identity, course, known[r]["village_code"])]
@@ -91,7 +91,7 @@ def _enrol_people(uow, identity, course, refs, fields, group_id):
                if (reasons := eligibility.reasons_ineligible(person, rule, course["region_codes"]))]
     if refused:
         raise RuleBroken("Not eligible: " + " | ".join(r["message"] for r in refused[:5]), errors=refused)
-    clashes = storage.clashing(uow, course["id"], refs)
+    clashes = {r: known[r]["clashing_title"] for r in refs if known[r]["clashing_title"]}
     if clashes:
         named = [p.person_ref + (f" ({clashes[p.person_ref]})" if identity.covers(p.village_code) else "")
                  for p in people if p.person_ref in clashes]
@@ -107,13 +107,14 @@ def _enrol_people(uow, identity, course, refs, fields, group_id):
         rows.append({"id": str(uuid.uuid4()), "course_id": str(course["id"]), "person_ref": person.person_ref,
                      "household_id": person.household_id, "village_code": person.village_code, "age": person.age,
                      "sex": person.sex, "group_id": group_id, "status": status, "requested_by": identity.agency})
+    course_storage.set_seats_later(uow, course["id"], confirmed, waitlisted)  # undone if the insert conflicts
     inserted = storage.insert(uow, rows)
     if len(inserted) < len(rows):
         held = storage.live_in_course(uow, course["id"], refs)
         raise Conflict(f"Enrolled in this course already: {', '.join(list(held)[:5])}.",
                        enrolment_ids=[str(e["id"]) for e in held.values()])
-    course = course_storage.set_seats(uow, course["id"], confirmed, waitlisted)
-    position = course["waitlisted"] - sum(r["status"] == "waitlisted" for r in inserted)
+    course = dict(course, confirmed=confirmed, waitlisted=waitlisted, version=course["version"] + 1)
+    position = waitlisted - sum(r["status"] == "waitlisted" for r in inserted)
     answers, seated, waiting = [], [], []
     for row in inserted:
         if row["status"] == "confirmed":

@@ -33,11 +33,11 @@ def course(uow, course_id, lock=False):
     return uow.fetchone("SELECT * FROM courses WHERE id = %s" + (" FOR UPDATE" if lock else ""), (str(course_id),))
 
 
-def set_seats(uow, course_id, confirmed, waitlisted):
-    """The course's seat counts (under its row lock); returns the row."""
-    return uow.prepared("training_set_seats", "UPDATE courses SET confirmed = $2, waitlisted = $3,"
-                        " version = version + 1 WHERE id = $1 RETURNING *", ("uuid", "integer", "integer"),
-                        (str(course_id), confirmed, waitlisted)).fetchone()
+def set_seats_later(uow, course_id, confirmed, waitlisted):
+    """The course's seat counts (under its row lock), sent with the next statement."""
+    uow.prepared_later("training_set_seats", "UPDATE courses SET confirmed = $2, waitlisted = $3,"
+                       " version = version + 1 WHERE id = $1", ("uuid", "integer", "integer"),
+                       (str(course_id), confirmed, waitlisted))
 
 
 def replace_sessions(uow, course_id, sessions):

@@ -4,6 +4,8 @@ import hashlib
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
+from .people import PERSON_OF
+
 ENROLMENT_COLUMNS = ("id", "course_id", "person_ref", "household_id", "village_code", "age", "sex", "group_id",
                      "status", "requested_by")
 
@@ -25,11 +27,15 @@ def lock_people(uow, person_refs):
 
 
 def lock_people_then_course(uow, person_refs, course_id):
-    """``lock_people``, then the course's row lock, in one round trip; the course, or None."""
+    """``lock_people``, then the course's row lock, in one round trip; the
+    course, or None. Its ``candidates`` are those of ``person_refs`` the read
+    model knows (``people.PEOPLE_OF``), each with ``clashing_title``: a
+    course they hold a seat in whose sessions overlap this one's, or None."""
     keys = sorted({_person_key(p) for p in person_refs})
     return uow.prepared_in_turn([
         ("training_lock_people", LOCK_PEOPLE, ("bigint[]",), (keys,)),
-        ("training_course_for_update", "SELECT * FROM courses WHERE id = $1 FOR UPDATE", ("uuid",), (str(course_id),)),
+        ("training_course_and_candidates", COURSE_AND_CANDIDATES, ("uuid", "uuid[]"),
+         (str(course_id), [str(p) for p in person_refs])),
     ]).fetchone()
 
 
@@ -44,11 +50,12 @@ def insert(uow, rows):
     """Insert enrolments, a seat stamped with the time it was given; returns
     those inserted in queue order (a person holding a live enrolment in the
     course already is left out)."""
-    template = f"({', '.join(['%s'] * len(ENROLMENT_COLUMNS))}, CASE WHEN %s = 'confirmed' THEN now() END)"
-    inserted = execute_values(
-        uow.cursor, f"INSERT INTO enrolments ({', '.join(ENROLMENT_COLUMNS)}, confirmed_at) VALUES %s"
+    row_template = f"({', '.join(['%s'] * len(ENROLMENT_COLUMNS))}, CASE WHEN %s = 'confirmed' THEN now() END)"
+    inserted = uow.fetchall(
+        f"INSERT INTO enrolments ({', '.join(ENROLMENT_COLUMNS)}, confirmed_at)"
+        f" VALUES {', '.join([row_template] * len(rows))}"
         " ON CONFLICT (course_id, person_ref) WHERE status <> 'cancelled' DO NOTHING RETURNING *",
-        [[*(r[c] for c in ENROLMENT_COLUMNS), r["status"]] for r in rows], template=template, fetch=True)
+        [value for r in rows for value in (*(r[c] for c in ENROLMENT_COLUMNS), r["status"])])
     return sorted(inserted, key=lambda r: r["queue_seq"])
 
 
@@ -64,15 +71,30 @@ def live_in_course(uow, course_id, person_refs):
         (str(course_id), [str(p) for p in person_refs]))}
 
 
-# A seat in another course whose sessions overlap this course's: an end
-# touching a start is no overlap (a morning session and the afternoon's).
-CLASHING = """
-SELECT DISTINCT ON (e.person_ref) e.person_ref, c.title
-  FROM enrolments e JOIN courses c ON c.id = e.course_id
+# A seat in another course whose sessions overlap this course's ($1): an
+# end touching a start is no overlap (a morning session and the afternoon's).
+CLASH_OF = """
+SELECT c.title FROM enrolments e JOIN courses c ON c.id = e.course_id
   JOIN sessions theirs ON theirs.course_id = e.course_id
   JOIN sessions ours ON ours.course_id = $1::uuid
- WHERE e.person_ref = ANY($2::uuid[]) AND e.status = 'confirmed' AND e.course_id <> $1::uuid
+ WHERE e.person_ref = {person} AND e.status = 'confirmed' AND e.course_id <> $1::uuid
    AND theirs.starts_at < ours.ends_at AND ours.starts_at < theirs.ends_at
+ LIMIT 1
+"""
+
+CLASHING = f"""
+SELECT r.person_ref, clash.title FROM unnest($2::uuid[]) AS r(person_ref)
+  JOIN LATERAL ({CLASH_OF.format(person="r.person_ref")}) clash ON true
+"""
+
+COURSE_AND_CANDIDATES = f"""
+SELECT course.*, (
+  SELECT coalesce(jsonb_agg(candidate), '[]') FROM (
+    SELECT p.*, ({CLASH_OF.format(person="p.person_ref")}) AS clashing_title
+      FROM unnest($2::uuid[]) AS wanted(person_ref)
+     CROSS JOIN LATERAL ({PERSON_OF.format(person="wanted.person_ref")}) p) candidate
+  ) AS candidates
+  FROM courses course WHERE course.id = $1 FOR UPDATE
 """
 
 

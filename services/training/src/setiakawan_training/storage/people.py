@@ -40,17 +40,24 @@ def replace_group(uow, snapshot):
 # A person listed by two households (moved, merged) belongs to the one not
 # inactive, and of those to the one seen last; one the registry removed
 # (died, a duplicate merged away) is nobody's. The age is the snapshot's
-# plus the whole years since it was taken.
-PEOPLE = """
-SELECT DISTINCT ON (m.person_ref) m.person_ref, m.sex, h.household_id, h.village_code, h.decile,
+# plus the whole years since it was taken. Written per person, for a plan
+# that looks each one up by index whatever the number asked for.
+PERSON_OF = """
+SELECT m.person_ref, m.sex, h.household_id, h.village_code, h.decile,
        m.age + floor(extract(epoch FROM now() - h.observed_at) / 31557600)::int AS age,
        h.status AS household_status,
        ARRAY(SELECT DISTINCT g.kind FROM group_members gm JOIN groups g USING (group_id)
               WHERE gm.person_ref = m.person_ref AND g.status = 'active') AS group_kinds
   FROM household_members m JOIN households h USING (household_id)
- WHERE m.person_ref = ANY($1::uuid[])
+ WHERE m.person_ref = {person}
    AND NOT EXISTS (SELECT 1 FROM removed_people r WHERE r.person_ref = m.person_ref)
- ORDER BY m.person_ref, h.status = 'inactive', h.observed_at DESC
+ ORDER BY h.status = 'inactive', h.observed_at DESC
+ LIMIT 1
+"""
+
+PEOPLE = f"""
+SELECT p.* FROM unnest($1::uuid[]) AS wanted(person_ref)
+ CROSS JOIN LATERAL ({PERSON_OF.format(person="wanted.person_ref")}) p
 """
 
 
