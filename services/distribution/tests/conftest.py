@@ -1,0 +1,1 @@
+"""The distribution service's tests; ``distribution_support`` holds what they share."""
