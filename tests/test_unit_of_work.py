@@ -51,7 +51,7 @@ def test_begin_rides_with_the_first_statement_and_events_with_commit(scratch, db
         # another session sees nothing yet: the statement ran inside the transaction
         assert rows(db(name), "SELECT count(*) FROM t") == [(0,)]
     assert len(trips) == 2
-    assert trips[0].startswith("BEGIN; INSERT INTO t")
+    assert trips[0].startswith("BEGIN;\nINSERT INTO t")
     assert "INSERT INTO kit_outbox" in trips[1] and "pg_notify" in trips[1] and trips[1].endswith("COMMIT")
     assert rows(db(name), "SELECT id, v FROM t") == [(1, "a")]
     assert rows(db(name), "SELECT subject FROM kit_outbox") == [("thing",)]
@@ -127,3 +127,62 @@ def test_a_prepared_statement_is_planned_again_for_the_tables_as_they_grew(scrat
     with database.transaction() as uow:
         assert uow.prepared(statement, "SELECT v FROM t WHERE id = $1", ("int",), (1,)).fetchone() == {"v": "v"}
         assert "Index Scan" in plan_of(uow, statement)
+
+
+class Consumer:
+    name = "consumer"
+
+
+def batch(database, handlers):
+    """Apply one event per handler in one transaction, as ``@handles`` does;
+    returns the outcomes."""
+    from types import SimpleNamespace
+
+    from setiakawan_kit.consumer import _apply
+
+    with database.transaction() as uow:
+        return [_apply(Consumer(), uow, "consumer.things", handler,
+                       SimpleNamespace(id=str(uuid.uuid4()), type="thing.happened", correlationid=None))
+                for handler in handlers]
+
+
+def test_an_error_in_what_an_event_left_waiting_fails_that_event_alone(scratch, db):
+    from setiakawan_kit.consumer import Failed
+
+    database, name = scratch
+
+    def clashing(service, uow, event):
+        uow.later("INSERT INTO t VALUES (1, 'first')")
+        uow.later("INSERT INTO t VALUES (1, 'again')")  # fails once sent, after the handler returned
+
+    def inserting(value):
+        def handler(service, uow, event):
+            uow.execute("INSERT INTO t VALUES (%s, 'ok')", (value,))
+            uow.publish(THING_HAPPENED, f"thing-{value}", {"seq": value})
+        return handler
+
+    outcomes = batch(database, [inserting(2), clashing, inserting(3)])
+    assert outcomes[0] == "applied" and isinstance(outcomes[1], Failed) and outcomes[2] == "applied"
+    assert "duplicate key" in outcomes[1].error
+    assert rows(db(name), "SELECT id FROM t ORDER BY id") == [(2,), (3,)]
+    assert rows(db(name), "SELECT count(*) FROM kit_inbox") == [(2,)]
+    assert rows(db(name), "SELECT subject FROM kit_outbox ORDER BY id") == [("thing-2",), ("thing-3",)]
+
+
+def test_a_statement_that_cannot_be_prepared_fails_its_event_and_the_connection_goes_on(scratch, db):
+    from setiakawan_kit.consumer import Failed
+
+    database, name = scratch
+    statement = f"broken_{uuid.uuid4().hex[:8]}"
+
+    def broken(service, uow, event):
+        uow.prepared(statement, "SELECT no_such_column FROM t WHERE id = $1", ("int",), (1,))
+
+    def inserting(service, uow, event):
+        uow.execute("INSERT INTO t VALUES (7, 'after')")
+
+    outcomes = batch(database, [broken, inserting])
+    assert isinstance(outcomes[0], Failed) and outcomes[1] == "applied"
+    assert rows(db(name), "SELECT id FROM t") == [(7,)]
+    outcomes = batch(database, [broken])  # not taken for prepared: PREPARE is tried again, and fails the same way
+    assert isinstance(outcomes[0], Failed) and "no_such_column" in outcomes[0].error

@@ -387,6 +387,8 @@ def _apply(service, uow, consumer, method, event):
         else:
             method(service, uow, event)
             outcome = "applied"
+        # sent now, with what the handler left waiting: an error in that is this event's
+        uow.execute("RELEASE SAVEPOINT setiakawan_event")
     except Exception as exc:  # noqa: BLE001 - the event fails alone; the batch goes on
         if outages.dependency_of(exc) is not None:
             raise  # not this event's fault: the whole batch waits for the dependency
@@ -397,7 +399,6 @@ def _apply(service, uow, consumer, method, event):
         return Failed("".join(traceback.format_exception_only(type(exc), exc)).strip())
     finally:
         context.reset(token)
-    uow.later("RELEASE SAVEPOINT setiakawan_event")
     return outcome
 
 

@@ -103,12 +103,16 @@ class Pool:
                                 keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
                                 tcp_user_timeout=30000)
         conn.autocommit = True  # the unit of work sends BEGIN and COMMIT with its statements
-        with conn.cursor() as cur:
-            # a statement the unit of work prepares is planned once: left to
-            # choose, PostgreSQL plans anew at every run a statement whose
-            # plans for the values at hand look cheaper than the generic one,
-            # which for a hot query costs more than running it
-            cur.execute("SET plan_cache_mode = force_generic_plan")
+        try:
+            with conn.cursor() as cur:
+                # a statement the unit of work prepares is planned once: left to
+                # choose, PostgreSQL plans anew at every run a statement whose
+                # plans for the values at hand look cheaper than the generic one,
+                # which for a hot query costs more than running it
+                cur.execute("SET plan_cache_mode = force_generic_plan")
+        except psycopg2.Error:
+            _close(conn)
+            raise
         return conn
 
     def close(self):
@@ -205,7 +209,7 @@ class UnitOfWork:
 
     def _joined(self, *statements):
         """What waits and ``statements``, as one string for one round trip."""
-        joined = b"; ".join([*self._waiting, *statements])
+        joined = b";\n".join([*self._waiting, *statements])  # a line each: a trailing -- comment ends there
         self._waiting = []
         return joined
 
@@ -230,13 +234,16 @@ class UnitOfWork:
         now = time.monotonic()
         for name, statement, types, _ in statements:
             if now - prepared_at.get(name, -REPLAN_AFTER) >= REPLAN_AFTER:
+                cursor = self.cursor  # what waits goes first: its errors are its own
+                if self.conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
+                    continue  # the EXECUTE says the transaction failed, whether the statement exists or not
                 # a round trip of its own, once in a while per connection: PREPARE is
                 # not undone by a rollback, so it must not share a failure with others
                 try:
-                    self.cursor.execute((f"DEALLOCATE {name}; " if name in prepared_at else "")
-                                        + f"PREPARE {name} ({', '.join(types)}) AS {statement}")
+                    cursor.execute((f"DEALLOCATE {name}; " if name in prepared_at else "")
+                                   + f"PREPARE {name} ({', '.join(types)}) AS {statement}")
                 except psycopg2.Error:
-                    self.conn.close()  # which of its statements exist is unknown now: the pool drops it
+                    prepared_at.pop(name, None)  # deallocated, or never prepared: absent either way
                     raise
                 prepared_at[name] = now
         return ("; ".join(f"EXECUTE {name} ({', '.join(f'%s::{t}' for t in types)})" for name, _, types, _ in statements),
