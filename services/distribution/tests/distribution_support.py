@@ -2,10 +2,10 @@
 seed gives the same ones."""
 import random
 
+from setiakawan_contract.registry import GROUP_KINDS, STATUSES
+
 VILLAGES = ["62.12.01.2001", "62.12.01.2002", "62.12.02.2001", "62.13.01.2003", "63.11.03.2004", "63.11.05.1001"]
 REGIONS = ["62", "62.12", "62.12.01", "62.13", "63.11", "63.11.05.1001", "64.02"]
-STATUSES = ["registered", "verified", "inactive", "merged", "rejected"]
-GROUP_KINDS = ["kube", "karang_taruna", "lks"]
 SKILLS = ["sewing", "farming", "culinary"]
 COUNTS = ["members", "children", "elderly", "disabled"]
 

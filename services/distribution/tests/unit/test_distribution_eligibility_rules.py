@@ -46,7 +46,7 @@ def test_the_sql_condition_holds_values_as_parameters_never_in_the_text():
     assert sql == ("(((h.decile <= %s) AND (h.status = 'verified')) AND "
                    "(h.village_code = %s OR h.village_code LIKE %s))")
     assert params == [4, "62.12", "62.12.%"]
-    sql, params = condition(parse('household.status == "x\' OR true --"'), COLUMNS)
+    sql, params = condition(parse('household.village_code == "x\' OR true --"'), COLUMNS)
     assert "OR true" not in sql and params == ["x' OR true --"]
 
 
@@ -88,10 +88,14 @@ def test_an_unknown_decile_is_an_error_that_behaves_as_sql_null():
     ('within("62.12.01.2001", "62")', "within takes a code and a region"),
     ("size(household.decile) > 1", "size takes one list"),
     ("exists(household.group_kinds) > 1", "Unknown function exists"),
-    ('"kube" in household.completed_skills || 1 in household.group_kinds', "an int cannot be in a list of string"),
+    ('"sewing" in household.completed_skills || 1 in household.group_kinds', "an int cannot be in a list of string"),
     ('household.decile in [1, "2"]', "not both"),
     ("household.decile in [household.members]", "written out"),
     ("household.decile <= 99999999999", "out of range"),
+    ('household.status == "verifed"', "household.status never holds 'verifed'"),
+    ('household.status in ["verified", "merged"]', "never holds 'merged'"),
+    ('"arisan" in household.group_kinds', "household.group_kinds never holds 'arisan'"),
+    ('"knitting" in household.completed_skills', "its values are farming"),
     ('household.status == r"raw"', "plain quoted string"),
     ("household.decile <= 4 && " * 200 + "true", "longer than"),
 ])

@@ -24,24 +24,29 @@ import celpy
 from celpy import celparser
 from lark import Token, Tree
 
-from setiakawan_kit.auth import REGION_CODE, within as code_within
+from setiakawan_contract.registry import GROUP_KINDS, STATUSES
+from setiakawan_contract.training import SKILL_AREAS
+from setiakawan_kit.auth import REGION_CODE, region_patterns, within as code_within
 
 INT, STRING, BOOL, INT_LIST, STRING_LIST, EMPTY_LIST = \
     "int", "string", "bool", "list of int", "list of string", "empty list"
 
 #: what a rule may read of ``household``: its type, and what it holds
 FIELDS = {
-    "decile": (INT, "welfare decile, 1 (poorest) to 10; unknown for a household not yet assessed"),
-    "status": (STRING, "registered, verified, inactive, merged or rejected"),
+    "decile": (INT, "welfare decile, 1 (poorest) to 10 (unknown to a rule while the read model holds none)"),
+    "status": (STRING, ", ".join(STATUSES)),
     "verified": (BOOL, "status is verified"),
     "village_code": (STRING, "Kemendagri village code, e.g. 62.13.01.2003"),
     "members": (INT, "number of members"),
     "children": (INT, "members under 18"),
     "elderly": (INT, "members 60 or older"),
     "disabled": (INT, "members with a disability"),
-    "group_kinds": (STRING_LIST, "kinds of the active community groups its members belong to (kube, karang_taruna, lks …)"),
-    "completed_skills": (STRING_LIST, "skill areas of the courses its members completed (sewing, farming …)"),
+    "group_kinds": (STRING_LIST, "kinds of the active community groups its members belong to: " + ", ".join(GROUP_KINDS)),
+    "completed_skills": (STRING_LIST, "skill areas of the courses its members completed: " + ", ".join(SKILL_AREAS)),
 }
+#: the values a field can hold, from the contract: a rule naming another
+#: (a typo: "verifed") would quietly reach nobody, so it is refused
+VALUES = {"status": STATUSES, "group_kinds": GROUP_KINDS, "completed_skills": SKILL_AREAS}
 NULLABLE = {"decile"}
 
 #: the functions a rule may call, with what they take
@@ -81,6 +86,7 @@ class Part:
     params: tuple
     evaluate: object
     literal: object = None  # the value, for a literal
+    field: str = None  # the field's name, for a field of household
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,8 @@ def _relation(node):
     if left.type != INT and sql_op not in ("=", "<>"):
         # strings order differently in PostgreSQL (its collation) and in CEL (code points)
         raise RuleError(f"{_a(left.type).capitalize()} can only be compared with == and !=.")
+    _known_values(left, right)
+    _known_values(right, left)
     compare = _PYTHON_COMPARISONS[sql_op]
     lhs, rhs = left.evaluate, right.evaluate
 
@@ -189,11 +197,25 @@ def _a(type_name):
     return ("an " if type_name[0] in "aeiou" else "a ") + type_name
 
 
+def _known_values(field, other):
+    """Refuse a literal that ``field`` can never hold."""
+    allowed = VALUES.get(field.field)
+    if allowed is None or other.literal is None:
+        return
+    values = other.literal if isinstance(other.literal, list) else [other.literal]
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise RuleError(f"household.{field.field} never holds {', '.join(map(repr, unknown))}; "
+                        f"its values are {', '.join(allowed)}.")
+
+
 def _membership(left, right):
     if right.type == EMPTY_LIST and left.type in (INT, STRING):
         right = Part(INT_LIST if left.type == INT else STRING_LIST, right.sql + ("::int[]" if left.type == INT else
                      "::text[]"), right.params, right.evaluate, right.literal)
     if right.type == INT_LIST and left.type == INT or right.type == STRING_LIST and left.type == STRING:
+        _known_values(right, left)
+        _known_values(left, right)
         lhs, rhs = left.evaluate, right.evaluate
 
         def evaluate(household):
@@ -251,7 +273,7 @@ def _member_dot(node):
     else:
         def evaluate(household):
             return household[field]
-    return Part(field_type, "{" + field + "}", (), evaluate)
+    return Part(field_type, "{" + field + "}", (), evaluate, field=field)
 
 
 def _is_name(node):
@@ -296,7 +318,7 @@ def _within(args):
     if not REGION_CODE.match(region):
         raise RuleError(f"{region!r} is not a Kemendagri region code (like 62, 62.13, 62.13.01 or 62.13.01.2003).")
     inner = field.evaluate
-    return Part(BOOL, f"({field.sql} = %s OR {field.sql} LIKE %s)", (region, region + ".%"),
+    return Part(BOOL, f"({field.sql} = %s OR {field.sql} LIKE %s)", tuple(region_patterns([region])),
                 lambda household: code_within(inner(household), [region]))
 
 
