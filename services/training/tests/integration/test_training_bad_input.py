@@ -10,9 +10,9 @@ import requests
 
 from training_support import PROVIDER, mark, open_course
 from setiakawan_kit.http import MAX_BODY_BYTES
+from setiakawan_kit.testing import assert_problem, database_state
 from training_samples import BALANGAN, PARINGIN, at, course_body, group, household, member
 
-PROBLEM = "application/problem+json"
 #: tables whose rows must stay exactly as they were (compared row by row)
 TABLES = ("courses", "sessions", "enrolments", "attendance_marks", "certificates")
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -20,28 +20,7 @@ KUKAR = ("64.02",)
 
 
 def state(db, training):
-    """A fingerprint of everything a request could change: each table's rows
-    (an UPDATE changes it too), and the number of events in the outbox (its
-    rows' sent_at changes as the relay sends them, so only their number)."""
-    out = {}
-    with db(training.database).cursor() as cur:
-        for table in TABLES:
-            cur.execute(f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
-                        f" FROM {table} t")
-            out[table] = cur.fetchone()
-        cur.execute("SELECT count(*) FROM kit_outbox")
-        out["kit_outbox"] = cur.fetchone()[0]
-    return out
-
-
-def assert_problem(response, status, label=""):
-    """The problem document of a refused request; returns it."""
-    assert response.status_code == status, (label, response.status_code, response.text[:500])
-    assert response.headers["Content-Type"] == PROBLEM, (label, response.headers["Content-Type"])
-    doc = response.json()
-    assert doc["status"] == status, (label, doc)
-    assert doc["type"].startswith("urn:setiakawan:problem:") and doc["title"], (label, doc)
-    return doc
+    return database_state(db(training.database), TABLES)
 
 
 def names(doc, field):

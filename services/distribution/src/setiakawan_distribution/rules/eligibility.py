@@ -116,6 +116,12 @@ def parse(text):
     return Rule(text, part)
 
 
+@functools.lru_cache(maxsize=512)
+def parsed(text):
+    """``parse`` of a rule saved before: each stored rule is parsed once."""
+    return parse(text)
+
+
 @functools.lru_cache(maxsize=1)
 def _parser():
     return celpy.Environment()

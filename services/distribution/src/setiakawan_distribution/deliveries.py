@@ -1,0 +1,93 @@
+"""Use case of a field officer: hand a benefit over. The NIK shown is
+checked with the registry and kept nowhere; a request retried with the same
+key delivers once; a delivery recorded offline keeps its own time."""
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import psycopg2.errors
+
+from setiakawan_contract import distribution as contract
+from setiakawan_kit.errors import Conflict, OutOfScope, RuleBroken
+
+from . import lookup, snapshots, stock
+from .rules import access, delivery as rules
+from .storage import deliveries as storage, entitlements as entitlement_storage, readmodel
+
+
+def deliver(uow, identity, entitlement_id, body, nik_belongs_to):
+    """Record the handover of an entitlement; ``nik_belongs_to(nik,
+    person_ref)`` asks the registry. Returns (delivery, entitlement, created)."""
+    done = storage.by_key(uow, identity.agency, body["idempotency_key"])
+    if done is not None:
+        return _retried(uow, identity, entitlement_id, done)
+    row = lookup.entitlement(uow, identity, entitlement_id)
+    _check(uow, identity, row, body)
+    if not nik_belongs_to(body["nik"], str(body["recipient_ref"])):
+        raise RuleBroken("The NIK shown is not the recipient's.", field="nik")
+    row = lookup.entitlement(uow, identity, entitlement_id, lock=True)  # after the RPC: no lock held while asking
+    done = storage.by_key(uow, identity.agency, body["idempotency_key"])
+    if done is not None:  # the same request, retried while this one asked the registry
+        return _retried(uow, identity, entitlement_id, done)
+    if row["status"] != "issued":
+        raise Conflict(f"The entitlement is {row['status']}; only an issued one is delivered.",
+                       entitlement_status=row["status"])
+    point_id = body.get("point_id") or row.get("point_id")
+    delivery = storage.insert(uow, {
+        "id": str(uuid.uuid4()), "entitlement_id": str(entitlement_id), "idempotency_key": body["idempotency_key"],
+        "officer_agency": identity.agency, "recipient_ref": str(body["recipient_ref"]),
+        "delivered_at": body["delivered_at"], "village_code": body["village_code"],
+        "latitude": body.get("latitude"), "longitude": body.get("longitude"),
+        "photo_sha256": body.get("photo_sha256"), "point_id": point_id and str(point_id)})
+    _take_items(uow, identity, row, point_id)
+    row = dict(row, status="delivered", version=entitlement_storage.set_delivered(uow, entitlement_id)["version"])
+    uow.publish(contract.AID_DELIVERED, str(row["beneficiary_id"]),
+                {"entitlement": snapshots.entitlement(row), "delivery": delivery_snapshot(delivery)})
+    return delivery, row, True
+
+
+def _retried(uow, identity, entitlement_id, done):
+    if str(done["entitlement_id"]) != str(entitlement_id):
+        raise Conflict("This idempotency key was used for another entitlement's delivery.")
+    return done, lookup.entitlement(uow, identity, entitlement_id), False
+
+
+def _check(uow, identity, row, body):
+    if not access.delivers(identity, row, row["village_code"]):
+        raise OutOfScope("Only field staff of the programme's agency or partners, or of an agency covering the "
+                         "beneficiary's village, hand its aid over.")
+    if row["status"] != "issued":
+        raise Conflict(f"The entitlement is {row['status']}; only an issued one is delivered.",
+                       entitlement_status=row["status"])
+    late = rules.check_time(body["delivered_at"], datetime.now(timezone.utc), row["starts_on"])
+    if late:
+        raise RuleBroken(late, field="delivered_at")
+    if row["beneficiary_kind"] == "household":
+        allowed, why = rules.may_collect(readmodel.member(uow, row["beneficiary_id"], body["recipient_ref"]))
+    else:
+        allowed = str(body["recipient_ref"]) in readmodel.group_member_refs(uow, row["beneficiary_id"])
+        why = "The recipient is not a member of the group."
+    if not allowed:
+        raise RuleBroken(why, field="recipient_ref")
+    if row["items"] and not (body.get("point_id") or row.get("point_id")):
+        raise RuleBroken("Items are handed over from a distribution point: name it (point_id).", field="point_id")
+
+
+def _take_items(uow, identity, row, point_id):
+    """The programme's items leave the point's stock (never below zero)."""
+    if not row["items"]:
+        return
+    point = lookup.point(uow, identity, point_id) if point_id else None
+    for item in row["items"]:
+        try:
+            stock.deliver_item(uow, identity, point, item["item"], Decimal(str(item["quantity"])), row["id"])
+        except psycopg2.errors.CheckViolation:
+            raise Conflict(f"{point['name']} does not hold {item['quantity']} {item['unit']} of {item['item']}.",
+                           item=item["item"]) from None
+
+
+def delivery_snapshot(row):
+    return {"delivery_id": str(row["id"]), "delivered_at": row["delivered_at"], "village_code": row["village_code"],
+            "latitude": row["latitude"], "longitude": row["longitude"], "photo_sha256": row["photo_sha256"],
+            "point_id": row["point_id"] and str(row["point_id"]), "recipient_ref": str(row["recipient_ref"]),
+            "officer_agency": row["officer_agency"]}
