@@ -46,8 +46,8 @@ wheelhouse: install
 	$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "wheelhouse: the images run Python 3.11; use a Python 3.11 venv")'
 	rm -rf wheelhouse && mkdir wheelhouse
 	$(BIN)/python -m pip freeze --exclude-editable > wheelhouse/constraints.txt
-	$(BIN)/python -m pip wheel --quiet -w wheelhouse -c wheelhouse/constraints.txt ./contract ./kit "setuptools>=77"
-	rm -rf wheelhouse/setiakawan_*.whl contract/build kit/build
+	$(BIN)/python -m pip wheel --quiet -w wheelhouse -c wheelhouse/constraints.txt ./contract ./kit $(foreach s,$(SERVICES),./services/$(s)) "setuptools>=77"
+	rm -rf wheelhouse/setiakawan_*.whl contract/build kit/build $(foreach s,$(SERVICES),services/$(s)/build)
 
 # the base image setiakawan/python:3.11, made with debootstrap (once; --force makes it again)
 base-image:
