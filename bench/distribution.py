@@ -386,7 +386,7 @@ def raw_insert(setup, database, conn, want):
     return seconds
 
 
-def activate(setup, url, conn, body, want, operator, label, services):
+def activate(setup, url, conn, body, want, operator, label, services, meter=None):
     """Create, preview and activate a programme; (seconds of the activation, its answer)."""
     status, created, _ = call_once(url, "POST", "/programmes", body, operator)
     programme = expect(status, 201, created, f"{label}: POST /programmes")
@@ -394,12 +394,22 @@ def activate(setup, url, conn, body, want, operator, label, services):
     expect(status, 200, preview, f"{label}: preview")
     if preview["total"] != want:
         raise BenchFailure(f"{label}: the preview reaches {preview['total']}, expected {want}")
+    before = meter and meter.snapshot()
     status, answer, seconds = call_once(url, "POST", f"/programmes/{programme['id']}/activate", None, operator)
     answered = time.time()
+    after = meter and meter.snapshot()
     expect(status, 200, answer, f"{label}: POST /programmes/{{id}}/activate")
     if (answer["status"], answer["issued"], answer["blocked"]) != ("active", want, 0):
         raise BenchFailure(f"{label}: activation answered {answer['status']}, issued {answer['issued']}, blocked "
                            f"{answer['blocked']}; expected active, {want} and 0")
+    context(f"{label}: '{body['rule']}' over {body['region_codes'][0]}: previewed in {preview_seconds:.2f}s "
+            f"({want:,}), activated in {seconds:.2f}s (issued {answer['issued']:,}, blocked {answer['blocked']})")
+    if meter:
+        meter.report(before, after, want, f"{label}, until the answer", unit="entitlement")
+    outbox_drained(conn, answered, label, services)
+    if meter:
+        meter.report(after, meter.snapshot(), want, f"{label}: the relay's publishing after the answer",
+                     unit="event")
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FILTER (WHERE status = 'issued'), count(*) FROM entitlements"
                     " WHERE programme_id = %s", (programme["id"],))
@@ -412,9 +422,7 @@ def activate(setup, url, conn, body, want, operator, label, services):
     if (issued, total, ledger, events) != (want, want, want, want):
         raise BenchFailure(f"{label}: {issued} issued of {total} entitlements, {ledger} ledger rows, {events} "
                            f"entitlement.issued events in the outbox; expected {want} each")
-    context(f"{label}: '{body['rule']}' over {body['region_codes'][0]}: previewed in {preview_seconds:.2f}s "
-            f"({want:,}), activated in {seconds:.2f}s: {want:,} entitlements, ledger rows and outbox events")
-    outbox_drained(conn, answered, label, services)
+    context(f"{label}: the database holds {want:,} issued entitlements, ledger rows and entitlement.issued events")
     return seconds, answer
 
 
@@ -596,13 +604,10 @@ def main(argv=None):
         today = datetime.now(WIB).date()
         raw_conn = setup.connect(database)
         raw_seconds = raw_insert(setup, database, raw_conn, households.eligible)
-        before = meter.snapshot()
         entitlement_seconds, answer = activate(
             setup, service.url, conn, programme_body("Bantuan Pangan Non Tunai Barito Timur", "food", AMOUNT,
                                                      READ_MODEL_REGENCY, RULE, today),
-            households.eligible, operator, "activation", [service])
-        meter.report(before, meter.snapshot(), answer["issued"], "activation and the relay's publishing after",
-                     unit="entitlement")
+            households.eligible, operator, "activation", [service], meter)
 
         # deliveries: the registry beside it, a set of households loaded through it
         registry = setup.service("registry", REGISTRY.module, vhost, registry_db, args.log_level,
