@@ -8,6 +8,8 @@ import psycopg2.extras
 import pytest
 
 from tests.support.services import THING_HAPPENED
+from setiakawan_contract import wire
+from setiakawan_contract.types import InvalidEvent
 from setiakawan_kit import db as kit_db
 from setiakawan_kit.db import Database, database_dsn
 
@@ -186,3 +188,46 @@ def test_a_statement_that_cannot_be_prepared_fails_its_event_and_the_connection_
     assert rows(db(name), "SELECT id FROM t") == [(7,)]
     outcomes = batch(database, [broken])  # not taken for prepared: PREPARE is tried again, and fails the same way
     assert isinstance(outcomes[0], Failed) and "no_such_column" in outcomes[0].error
+
+
+SELECTED_THINGS = ("SELECT 'thing-' || id AS subject, jsonb_build_object('seq', id, 'note', v) AS data"
+                   " FROM t WHERE id <= %(upto)s")
+
+
+def outbox_messages(conn):
+    with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute("SELECT exchange, routing_key, subject, headers, content_type, body FROM kit_outbox ORDER BY id")
+        return cur.fetchall()
+
+
+def test_events_published_from_a_select_are_the_messages_publish_makes(scratch, db):
+    database, name = scratch
+    db(name).cursor().execute("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'not selected')")
+    with database.transaction() as uow:
+        uow.publish(THING_HAPPENED, "thing-0", {"seq": 0, "note": "one at a time"})
+        assert uow.publish_select(THING_HAPPENED, SELECTED_THINGS, {"upto": 2}) == 2
+        assert uow.publish_select(THING_HAPPENED, SELECTED_THINGS, {"upto": 0}) == 0
+    by_one, *by_select = outbox_messages(db(name))
+    assert [m["subject"] for m in by_select] == ["thing-1", "thing-2"]
+    events = [wire.from_message(m["headers"], m["content_type"], m["body"]) for m in [by_one, *by_select]]
+    assert [e.data for e in events] == [{"seq": 0, "note": "one at a time"}, {"seq": 1, "note": "a"},
+                                        {"seq": 2, "note": "b"}]
+    for message, event in zip(by_select, events[1:]):
+        assert set(message["headers"]) == set(by_one["headers"])
+        assert (message["exchange"], message["routing_key"]) == (by_one["exchange"], by_one["routing_key"])
+        assert (event.type, event.source, event.dataschema) == (events[0].type, events[0].source,
+                                                                events[0].dataschema)
+        assert event.subject == message["subject"] and event.id != events[0].id
+        assert abs((event.time - events[0].time).total_seconds()) < 60
+        assert message["headers"]["ce-time"].endswith("Z")
+
+
+def test_a_select_whose_rows_do_not_match_the_schema_stores_nothing(scratch, db):
+    database, name = scratch
+    db(name).cursor().execute("INSERT INTO t VALUES (1, 'a')")
+    wrong = "SELECT 'thing-' || id AS subject, jsonb_build_object('seq', v) AS data FROM t"
+    with pytest.raises(InvalidEvent), database.transaction() as uow:
+        uow.execute("INSERT INTO t VALUES (2, 'b')")
+        uow.publish_select(THING_HAPPENED, wrong, {})
+    assert rows(db(name), "SELECT count(*) FROM kit_outbox") == [(0,)]
+    assert rows(db(name), "SELECT count(*) FROM t") == [(1,)]

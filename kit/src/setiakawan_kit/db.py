@@ -195,6 +195,27 @@ class UnitOfWork:
         self.published.extend(events)
         return events
 
+    #: how many rows of a set-based publish are checked against the schema
+    CHECKED_ROWS = 50
+
+    def publish_select(self, event_type, select_sql, params):
+        """Publish one event for each row of ``select_sql`` (columns
+        ``subject`` and ``data`` as jsonb; ``params`` by name), stored by one
+        statement in PostgreSQL; returns how many. The first rows' data is
+        checked against the type's schema before anything is stored: the
+        query gives every row the same shape, the database's types hold
+        the values."""
+        for row in self.fetchall(f"SELECT s.data FROM ({select_sql}) s LIMIT {self.CHECKED_ROWS}", params):
+            event_type.dump(row["data"], plain=True)
+        ctx = context.current()
+        statement = outbox.select_statement(self._cursor, event_type, select_sql, params, service=self.service,
+                                            agency=ctx.agency or self.service, correlationid=ctx.correlation_id,
+                                            causationid=ctx.causation_id)
+        stored = self.fetchone(statement)["stored"]
+        if stored:
+            self.later("SELECT pg_notify(%s, '')", (outbox.CHANNEL,))
+        return stored
+
     def later(self, sql, params=None):
         """Run ``sql``, a statement whose result nobody reads, in front of the
         next statement or with ``COMMIT``."""

@@ -15,7 +15,7 @@ import psycopg2.extras
 from eventlet.hubs import trampoline
 
 from setiakawan_contract import wire
-from setiakawan_contract.envelope import make_event
+from setiakawan_contract.envelope import make_event, source_of
 
 from . import metrics, outages, topology
 
@@ -58,6 +58,31 @@ def prepare_many(cursor, event_type, items, *, service, agency, correlationid=No
     return events, (b"INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
                     b" VALUES " + values + (cursor.mogrify("; SELECT pg_notify(%s, '')", (CHANNEL,))
                                             if notify else b""))
+
+
+def select_statement(cursor, event_type, select_sql, params, *, service, agency, correlationid=None,
+                     causationid=None):
+    """The statement (bytes) that stores one event of ``event_type`` for each
+    row of ``select_sql`` (columns ``subject`` text and ``data`` jsonb), its
+    envelope made in SQL as ``wire.to_message`` makes it: for a set-based
+    pass that publishes as many events as it changes rows, without bringing
+    the rows to Python. Its result is how many it stored; the relay's
+    wake-up (``notify``) is the caller's to send."""
+    if not event_type.may_be_published_by(service):
+        raise ValueError(f"{service} cannot publish {event_type.source_service}'s {event_type.name}")
+    envelope = {"exchange": topology.exchange_name(service), "type": event_type.name, "source": source_of(service),
+                "dataschema": event_type.dataschema_for(service), "agency": agency, "correlation": correlationid,
+                "causation": causationid}
+    return cursor.mogrify(
+        "WITH stored AS (INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
+        " SELECT e.id, %(exchange)s, %(type)s, e.subject, jsonb_strip_nulls(jsonb_build_object("
+        "  'ce-id', e.id::text, 'ce-source', %(source)s, 'ce-type', %(type)s, 'ce-specversion', '1.0',"
+        "  'ce-time', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+        "  'ce-subject', e.subject, 'ce-dataschema', %(dataschema)s,"
+        "  'ce-correlationid', coalesce(%(correlation)s, e.id::text), 'ce-causationid', %(causation)s,"
+        "  'ce-agency', %(agency)s)), 'application/json', e.data::text"
+        f" FROM (SELECT gen_random_uuid() AS id, s.subject::text AS subject, s.data FROM ({select_sql}) s) e"
+        " RETURNING 1) SELECT count(*) AS stored FROM stored", dict(params, **envelope))
 
 
 def new_event(event_type, subject, data, *, service, agency, correlationid=None, causationid=None, plain=False):

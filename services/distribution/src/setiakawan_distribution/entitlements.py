@@ -4,40 +4,46 @@ and reading them within the caller's scope."""
 from setiakawan_contract import distribution as contract
 from setiakawan_kit.errors import NotFound
 
-from . import lookup, snapshots
+from . import lookup
 from .rules import access, eligibility, programmes as programme_rules
 from .storage import entitlements as storage, programmes as programme_storage, readmodel
 
 NO_LONGER = "no longer eligible"
 
 
-def announce(uow, rows):
-    """An event for each entitlement a pass issued or blocked; returns (issued, blocked)."""
-    issued = [(str(r["beneficiary_id"]), {"entitlement": snapshots.entitlement(r)})
-              for r in rows if r["status"] == "issued"]
-    blocked = [(str(r["beneficiary_id"]), {"entitlement": snapshots.entitlement(r), "blocked_by": snapshots.blocker(r)})
-               for r in rows if r["status"] == "blocked"]
-    uow.publish_many(contract.ENTITLEMENT_ISSUED, issued)
-    uow.publish_many(contract.ENTITLEMENT_BLOCKED, blocked)
-    return len(issued), len(blocked)
+def announce(uow, programme_id):
+    """An event for each entitlement of the programme this transaction
+    issued or blocked, made in the database; returns (issued, blocked)."""
+    return tuple(uow.publish_select(event_type, *storage.changed_now(programme_id, status))
+                 for event_type, status in ((contract.ENTITLEMENT_ISSUED, "issued"),
+                                            (contract.ENTITLEMENT_BLOCKED, "blocked")))
 
 
 def revoke(uow, entitlement_ids, reason):
-    rows = storage.revoke(uow, entitlement_ids, reason)
-    uow.publish_many(contract.ENTITLEMENT_REVOKED, [
-        (str(r["beneficiary_id"]), {"entitlement": snapshots.entitlement(r), "reason": reason}) for r in rows])
-    return len(rows)
+    """Revoke undelivered entitlements, each told by its event; returns how many."""
+    if not entitlement_ids:
+        return 0
+    storage.revoke(uow, entitlement_ids, reason)
+    return uow.publish_select(contract.ENTITLEMENT_REVOKED, *storage.revoked_now(entitlement_ids, reason))
 
 
-def reconsider_household(uow, household_id, previous_village=None):
+def reconsider_household(uow, household_id, villages=None):
     """After an event about the household: each active programme covering
-    it issues what its rule now grants, and what it no longer grants (the
-    household left the regions, or stopped being eligible) is revoked."""
+    it (or its ``villages``, where it is and was, when the caller knows
+    them) issues what its rule now grants, and what it no longer grants
+    (the household left the regions, or stopped being eligible) is revoked."""
+    programmes = None
+    if villages is not None:
+        programmes = programme_storage.active_covering(uow, villages, household_id)
+        if not programmes:
+            return  # the common case: no programme concerns it, nothing more to read
     facts = readmodel.household_facts(uow, household_id)
     if facts is None:
         return
-    held = storage.held_by(uow, household_id)
-    for programme in programme_storage.active_covering(uow, [facts["village"], previous_village], household_id):
+    if programmes is None:
+        programmes = programme_storage.active_covering(uow, [facts["village"]], household_id)
+    held = storage.held_by(uow, household_id) if programmes else {}
+    for programme in programmes:
         current = held.get(str(programme["id"]))
         eligible = facts["live"] and programme_rules.within_regions(facts["village"], programme["region_codes"]) \
             and eligibility.parsed(programme["rule"]).matches(facts)
@@ -86,7 +92,7 @@ def _issue(uow, programme, candidates, params):
     if programme["quota"] is not None or programme["budget"] is not None:
         programme_storage.programme(uow, programme["id"], lock=True)  # one count of the quota at a time
     storage.issue(uow, programme, candidates, params)
-    announce(uow, storage.issued_now(uow, programme["id"]))
+    announce(uow, programme["id"])
 
 
 def _still_blocked(uow, row):

@@ -8,6 +8,7 @@ from setiakawan_kit.errors import Conflict, OutOfScope, RuleBroken
 
 from . import entitlements, lookup, snapshots
 from .rules import eligibility, programmes as rules
+from .rules.stock import decimal_text
 from .storage import entitlements as entitlement_storage, programmes as storage, readmodel, stock as stock_storage
 
 #: what a group grant's rule must be: it goes to groups, which no household rule describes
@@ -49,7 +50,7 @@ def _checked(uow, identity, body):
     budget = cash["amount"] if cash and cash["basis"] == "split_total" else body.get("budget")
     return {"partners": partners, "funding_source": body["funding_source"], "name": body["name"].strip(),
             "kind": body["kind"], "category": body["category"],
-            "items": [{"item": i["item"].strip(), "quantity": str(i["quantity"]), "unit": i["unit"].strip()}
+            "items": [{"item": i["item"].strip(), "quantity": decimal_text(i["quantity"]), "unit": i["unit"].strip()}
                       for i in body.get("items") or ()],
             "cash_basis": cash and cash["basis"], "cash_amount": cash and cash["amount"],
             "group_kind": body.get("group_kind"),
@@ -116,7 +117,7 @@ def activate(uow, identity, programme_id):
     row = _transition(uow, lookup.managed_programme(uow, identity, programme_id), "activate", "activated_at")
     candidates, params = _candidates(row)
     entitlement_storage.issue(uow, row, candidates, params)
-    issued, blocked = entitlements.announce(uow, entitlement_storage.issued_now(uow, programme_id))
+    issued, blocked = entitlements.announce(uow, programme_id)
     uow.publish(contract.PROGRAMME_ACTIVATED, str(programme_id),
                 {"programme": snapshots.programme(row), "issued": issued, "blocked": blocked})
     return dict(row, issued=issued, blocked=blocked)

@@ -10,18 +10,15 @@ from .storage import readmodel as storage
 def apply_household(uow, event):
     snapshot = event.data["household"]
     household_id = str(snapshot["household_id"])
-    previous = storage.household_facts(uow, household_id)
     if event.type == "household.merged":
         storage.mark_merged(uow, event.data["merged_household_id"], household_id)
         entitlements.reconsider_household(uow, str(event.data["merged_household_id"]))
-    if not storage.replace_household(uow, snapshot, event.time):
+    replaced = storage.replace_household(uow, snapshot, event.time)
+    if replaced is None:
         return
-    entitlements.reconsider_household(uow, household_id, previous and previous["village"])
-    # a household's group kinds and skills come from its members: one who
-    # left takes them along to the household they joined
-    for other in storage.households_of_people(uow, [m["person_ref"] for m in snapshot["members"]]):
-        if other != household_id:
-            entitlements.reconsider_household(uow, other)
+    # a member who moved takes their groups and skills along: the household
+    # left is reconsidered by its own event (member.removed)
+    entitlements.reconsider_household(uow, household_id, [snapshot["village_code"], replaced["previous_village"]])
 
 
 def apply_group(uow, event):

@@ -32,12 +32,6 @@ def entitlement(row):
             "items": items(row["items"]), "status": row["status"]}
 
 
-def blocker(row):
-    return {"entitlement_id": str(row["blocked_by"]), "programme_id": str(row["blocker_programme_id"]),
-            "programme_name": row["blocker_programme_name"], "agency": row["blocker_agency"],
-            "period": _period(row["blocker_starts_on"], row["blocker_ends_on"])}
-
-
 def stock_level(point, level):
     return {"point_id": str(point["id"]), "point_name": point["name"], "agency": point["agency"],
             "village_code": point["village_code"], "item": level["item"], "unit": level["unit"],

@@ -7,7 +7,7 @@ import uuid
 
 import requests
 
-from distribution_support import BARITO_TIMUR, PULAU_PATAI, activated, programme_body
+from distribution_support import BARITO_TIMUR, PULAU_PATAI, programme_body
 from setiakawan_kit.cli import installed_services
 from setiakawan_kit.testing import wait_for
 

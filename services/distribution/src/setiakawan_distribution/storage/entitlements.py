@@ -44,7 +44,7 @@ def issue(uow, programme, candidates, params):
     """Issue the programme's entitlements to ``candidates`` in one pass:
     each takes its place in the ledger, or is blocked by the benefit that
     holds it; past the quota or budget (in order of decile, then id, those
-    issued before first) none is issued. Returns nothing: ``issued_now``
+    issued before first) none is issued. Returns nothing: ``changed_now``
     reads what the pass did."""
     keys = {"programme": str(programme["id"]), "category": programme["category"],
             "starts": programme["starts_on"], "ends": programme["ends_on"], "stacks": programme["stacks"],
@@ -140,10 +140,36 @@ SELECT e.*, p.name AS programme_name, p.agency, p.partners, p.point_id, p.kind, 
 """
 
 
-def issued_now(uow, programme_id):
-    """The programme's entitlements this transaction issued or blocked."""
-    return uow.fetchall(DETAIL + " WHERE e.programme_id = %s AND e.changed_at = now()"
-                        " AND e.status IN ('issued', 'blocked') ORDER BY e.beneficiary_id", (str(programme_id),))
+#: the contract's entitlement snapshot (snapshots.entitlement) in SQL, over DETAIL's tables
+SNAPSHOT = """jsonb_build_object(
+    'entitlement_id', e.id, 'version', e.version, 'programme_id', e.programme_id, 'programme_name', p.name,
+    'agency', p.agency, 'kind', p.kind, 'category', p.category, 'beneficiary_kind', e.beneficiary_kind,
+    'beneficiary_id', e.beneficiary_id, 'village_code', e.village_code,
+    'period', jsonb_build_object('starts_on', p.starts_on, 'ends_on', p.ends_on), 'amount', e.amount,
+    'items', p.items, 'status', e.status)"""
+BLOCKER = """jsonb_build_object(
+    'entitlement_id', b.id, 'programme_id', bp.id, 'programme_name', bp.name, 'agency', bp.agency,
+    'period', jsonb_build_object('starts_on', bp.starts_on, 'ends_on', bp.ends_on))"""
+_FROM = """ FROM entitlements e JOIN programmes p ON p.id = e.programme_id
+  LEFT JOIN entitlements b ON b.id = e.blocked_by LEFT JOIN programmes bp ON bp.id = b.programme_id"""
+
+
+def changed_now(programme_id, status):
+    """(SQL, params) of the events of what this transaction issued or
+    blocked in the programme: subject, data (uow.publish_select)."""
+    data = f"jsonb_build_object('entitlement', {SNAPSHOT}" + (f", 'blocked_by', {BLOCKER})" if status == "blocked"
+                                                              else ")")
+    return (f"SELECT e.beneficiary_id AS subject, {data} AS data {_FROM}"
+            " WHERE e.programme_id = %(changed_programme)s AND e.changed_at = now() AND e.status = %(changed_status)s",
+            {"changed_programme": str(programme_id), "changed_status": status})
+
+
+def revoked_now(entitlement_ids, reason):
+    """(SQL, params) of the events of the entitlements ``revoke`` just ended."""
+    return (f"SELECT e.beneficiary_id AS subject, jsonb_build_object('entitlement', {SNAPSHOT},"
+            f" 'reason', %(reason)s::text) AS data {_FROM}"
+            " WHERE e.id = ANY(%(revoked)s::uuid[]) AND e.status = 'revoked' AND e.changed_at = now()",
+            {"revoked": [str(i) for i in entitlement_ids], "reason": reason})
 
 
 def entitlement(uow, entitlement_id, lock=False):
@@ -156,15 +182,11 @@ def of_beneficiary(uow, programme_id, beneficiary_id):
 
 
 def revoke(uow, entitlement_ids, reason):
-    """End undelivered entitlements and free their ledger places; returns them."""
-    if not entitlement_ids:
-        return []
+    """End undelivered entitlements and free their ledger places."""
     ids = [str(i) for i in entitlement_ids]
-    uow.execute("DELETE FROM ledger WHERE entitlement_id = ANY(%s::uuid[])", (ids,))
-    uow.execute("UPDATE entitlements SET status = 'revoked', reason = %s, blocked_by = NULL, version = version + 1,"
-                " changed_at = now() WHERE id = ANY(%s::uuid[]) AND status IN ('issued', 'blocked')", (reason, ids))
-    return uow.fetchall(DETAIL + " WHERE e.id = ANY(%s::uuid[]) AND e.status = 'revoked' AND e.changed_at = now()",
-                        (ids,))
+    uow.later("DELETE FROM ledger WHERE entitlement_id = ANY(%s::uuid[])", (ids,))
+    uow.later("UPDATE entitlements SET status = 'revoked', reason = %s, blocked_by = NULL, version = version + 1,"
+              " changed_at = now() WHERE id = ANY(%s::uuid[]) AND status IN ('issued', 'blocked')", (reason, ids))
 
 
 def undelivered(uow, programme_id):

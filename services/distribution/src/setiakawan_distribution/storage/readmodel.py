@@ -21,25 +21,31 @@ LIVE = "h.status NOT IN ('inactive', 'rejected') AND h.merged_into IS NULL"
 
 def replace_household(uow, snapshot, observed_at):
     """Store a household snapshot and its members if it is newer than the
-    one held; returns whether it was."""
+    one held; returns None if it was not, else the village it was in
+    before (``previous_village``, None if new)."""
     row = uow.fetchone(
-        "INSERT INTO households (household_id, version, status, decile, village_code, members, children, elderly,"
+        "WITH before AS (SELECT village_code FROM households WHERE household_id = %(household_id)s)"
+        " INSERT INTO households (household_id, version, status, decile, village_code, members, children, elderly,"
         " disabled, observed_at) VALUES (%(household_id)s, %(version)s, %(status)s, %(decile)s, %(village_code)s,"
         " %(size)s, %(children)s, %(elderly)s, %(disabled)s, %(observed_at)s)"
         " ON CONFLICT (household_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,"
         " decile = EXCLUDED.decile, village_code = EXCLUDED.village_code, members = EXCLUDED.members,"
         " children = EXCLUDED.children, elderly = EXCLUDED.elderly, disabled = EXCLUDED.disabled,"
         " observed_at = EXCLUDED.observed_at"
-        " WHERE households.version < EXCLUDED.version RETURNING household_id",
+        " WHERE households.version < EXCLUDED.version"
+        " RETURNING (SELECT village_code FROM before) AS previous_village",
         dict(snapshot, observed_at=observed_at))
     if row is None:
-        return False
-    uow.execute("DELETE FROM household_members WHERE household_id = %s", (str(snapshot["household_id"]),))
-    if snapshot["members"]:
-        execute_values(uow.cursor, "INSERT INTO household_members (household_id, person_ref, age, relationship)"
-                       " VALUES %s", [(str(snapshot["household_id"]), str(m["person_ref"]), m["age"],
-                                       m["relationship"]) for m in snapshot["members"]])
-    return True
+        return None
+    # sent with the next statement: nothing reads their result
+    uow.later("DELETE FROM household_members WHERE household_id = %s", (str(snapshot["household_id"]),))
+    members = snapshot["members"]
+    if members:
+        uow.later("INSERT INTO household_members (household_id, person_ref, age, relationship)"
+                  " SELECT %s, unnest(%s::uuid[]), unnest(%s::smallint[]), unnest(%s::text[])",
+                  (str(snapshot["household_id"]), [str(m["person_ref"]) for m in members],
+                   [m["age"] for m in members], [m["relationship"] for m in members]))
+    return row
 
 
 def mark_merged(uow, merged_id, into_id):
