@@ -3,6 +3,7 @@ with the error, while other messages keep flowing."""
 import json
 
 import kombu
+import pytest
 import requests
 
 from setiakawan_kit import topology
@@ -114,8 +115,9 @@ def test_unreadable_messages_go_straight_to_the_dead_letter_queue(pair, token, d
     assert consumer.process.poll() is None
 
 
-def test_a_redelivered_event_has_no_second_effect(pair, token, db, amqp_uri):
-    producer, consumer, _, consumer_db = pair()
+@pytest.mark.parametrize("batch", [False, True], ids=["one-at-a-time", "batch"])
+def test_a_redelivered_event_has_no_second_effect(pair, token, db, amqp_uri, batch):
+    producer, consumer, _, consumer_db = pair({"CONSUMER_BATCH": "1"} if batch else None)
     headers = ce_headers(**{"ce-id": "6f1d8b9e-7d0c-4a53-9a39-1c1f0f5d2b77"})
     for _ in range(3):
         raw_publish(amqp_uri, b'{"seq": 77}', headers)

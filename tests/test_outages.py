@@ -238,8 +238,9 @@ def _rows(conn, sql):
         return cur.fetchall()
 
 
-def test_a_handler_error_costs_only_its_own_event_an_attempt(pair, token, db, amqp_uri):
-    producer, consumer, _, consumer_db = pair()
+@pytest.mark.parametrize("batch", [False, True], ids=["one-at-a-time", "batch"])
+def test_a_handler_error_costs_only_its_own_event_an_attempt(pair, token, db, amqp_uri, batch):
+    producer, consumer, _, consumer_db = pair({"CONSUMER_BATCH": "1"} if batch else None)
     # one transaction, one relay batch, one consumer batch: the refused event among 19 neighbours
     assert publish(producer, token, count=20, subjects=20, refuse=[7]).status_code == 201
     dead_queue = topology.dead_letter_queue("consumer", HANDLER_QUEUES["consumer"]).name

@@ -1,6 +1,8 @@
-"""The outbox checks events with a JSON Schema compiled from each marshmallow
-schema; consumers check with marshmallow. Both must agree on every event
-type of the contract: on its example, and on broken copies of it."""
+"""The outbox checks events before sending, and consumers on receipt, with
+a JSON Schema compiled from each marshmallow schema (the one definition).
+The two must agree on every event type of the contract: on its example, and
+on broken copies of it (missing, unknown and mistyped keys, impossible
+dates, malformed references, values out of range)."""
 import copy
 
 import pytest
@@ -18,6 +20,12 @@ def mutations(example):
             for key in list(node):
                 yield path + [key], "drop", None
                 yield path + [key], "set", {"not": "this"}
+                if isinstance(node[key], str):
+                    yield path + [key], "set", "2026-02-31"
+                    yield path + [key], "set", "not 62.13"
+                elif isinstance(node[key], int) and not isinstance(node[key], bool):
+                    yield path + [key], "set", -1
+                    yield path + [key], "set", 10 ** 13
                 yield from walk(node[key], path + [key])
             yield path + ["unexpected_field"], "set", 1
         elif isinstance(node, list) and node:

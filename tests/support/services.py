@@ -60,20 +60,32 @@ class Producer(KitService):
         return 201, {"event_ids": ids}
 
 
+def apply_things(uow, events):
+    if any(event.data.get("note") == "refuse" for event in events):
+        raise ValueError(f"thing {[e.data['seq'] for e in events]} is refused on purpose")
+    delay = float(os.environ.get("CONSUMER_DELAY_S", "0"))
+    uow.execute("INSERT INTO applied (event_id, seq, subject, correlation_id)"
+                " SELECT unnest(%s::text[]), unnest(%s::int[]), unnest(%s::text[]), unnest(%s::text[])"
+                " ON CONFLICT (event_id) DO UPDATE SET applications = applied.applications + 1",
+                ([e.id for e in events], [e.data["seq"] for e in events], [e.subject for e in events],
+                 [e.correlationid for e in events]))
+    if delay:
+        time.sleep(delay)
+
+
 class Consumer(KitService):
+    """Applies things an event at a time, or a batch at a time (set-based)
+    when started with ``CONSUMER_BATCH=1``."""
     name = "consumer"
 
-    @handles("producer", "thing.happened", name="on_thing")
-    def on_thing(self, uow, event):
-        if event.data.get("note") == "refuse":
-            raise ValueError(f"thing {event.data['seq']} is refused on purpose")
-        delay = float(os.environ.get("CONSUMER_DELAY_S", "0"))
-        uow.execute("INSERT INTO applied (event_id, seq, subject, correlation_id)"
-                    " VALUES (%s, %s, %s, %s)"
-                    " ON CONFLICT (event_id) DO UPDATE SET applications = applied.applications + 1",
-                    (event.id, event.data["seq"], event.subject, event.correlationid))
-        if delay:
-            time.sleep(delay)
+    if os.environ.get("CONSUMER_BATCH") == "1":
+        @handles("producer", "thing.happened", name="on_thing", batch=True)
+        def on_thing(self, uow, events):
+            apply_things(uow, events)
+    else:
+        @handles("producer", "thing.happened", name="on_thing")
+        def on_thing(self, uow, event):
+            apply_things(uow, [event])
 
     @handles("producer", "thing.poisoned", name="on_poisoned")
     def on_poisoned(self, uow, event):

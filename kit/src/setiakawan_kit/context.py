@@ -2,6 +2,7 @@
 id carried end to end, the event that caused it, the acting agency. Held in a
 context variable, which eventlet keeps per green thread."""
 import contextvars
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
@@ -49,3 +50,16 @@ class WorkerContext(DependencyProvider):
                 reset(token)
             except ValueError:  # set in another green thread; nothing to undo
                 pass
+
+
+@contextmanager
+def caused_by(event, agency=None):
+    """Act on behalf of ``event`` (its correlation id carried on, the event
+    as the cause of what is published) while the block runs; ``agency``
+    defaults to the current one."""
+    token = set_current(Context(correlation_id=event.correlationid, causation_id=event.id,
+                                agency=agency or current().agency))
+    try:
+        yield
+    finally:
+        reset(token)

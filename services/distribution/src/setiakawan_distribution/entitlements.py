@@ -11,20 +11,28 @@ from .storage import entitlements as storage, programmes as programme_storage, r
 NO_LONGER = "no longer eligible"
 
 
-def announce(uow, programme_id):
-    """An event for each entitlement of the programme this transaction
-    issued or blocked, made in the database; returns (issued, blocked)."""
-    return tuple(uow.publish_select(event_type, *storage.changed_now(programme_id, status))
+def announce(uow, pass_id):
+    """An event for each entitlement the pass ``pass_id`` issued or
+    blocked, made in the database; returns (issued, blocked)."""
+    return tuple(uow.publish_select(event_type, *storage.changed_now(pass_id, status))
                  for event_type, status in ((contract.ENTITLEMENT_ISSUED, "issued"),
                                             (contract.ENTITLEMENT_BLOCKED, "blocked")))
 
 
 def revoke(uow, entitlement_ids, reason):
-    """Revoke undelivered entitlements, each told by its event; returns how many."""
+    """Revoke undelivered entitlements, each told by its event; the
+    beneficiaries whose entitlements they blocked are considered again at
+    once (the place in the ledger is free). Returns how many were revoked."""
     if not entitlement_ids:
         return 0
-    storage.revoke(uow, entitlement_ids, reason)
-    return uow.publish_select(contract.ENTITLEMENT_REVOKED, *storage.revoked_now(entitlement_ids, reason))
+    pass_id = storage.revoke(uow, entitlement_ids, reason)
+    revoked = uow.publish_select(contract.ENTITLEMENT_REVOKED, *storage.revoked_now(pass_id, reason))
+    for waiting in storage.blocked_by_any(uow, entitlement_ids):
+        if waiting["beneficiary_kind"] == "household":
+            reconsider_household(uow, str(waiting["beneficiary_id"]))
+        elif (group := readmodel.group(uow, waiting["beneficiary_id"])) is not None:
+            reconsider_group(uow, group)
+    return revoked
 
 
 def reconsider_household(uow, household_id, villages=None):
@@ -91,8 +99,7 @@ def _issue_one(uow, programme, beneficiary_id, village_code, amount, decile):
 def _issue(uow, programme, candidates, params):
     if programme["quota"] is not None or programme["budget"] is not None:
         programme_storage.programme(uow, programme["id"], lock=True)  # one count of the quota at a time
-    storage.issue(uow, programme, candidates, params)
-    announce(uow, programme["id"])
+    announce(uow, storage.issue(uow, programme, candidates, params))
 
 
 def _still_blocked(uow, row):

@@ -116,8 +116,7 @@ def activate(uow, identity, programme_id):
     holds the beneficiary's place in the ledger)."""
     row = _transition(uow, lookup.managed_programme(uow, identity, programme_id), "activate", "activated_at")
     candidates, params = _candidates(row)
-    entitlement_storage.issue(uow, row, candidates, params)
-    issued, blocked = entitlements.announce(uow, programme_id)
+    issued, blocked = entitlements.announce(uow, entitlement_storage.issue(uow, row, candidates, params))
     uow.publish(contract.PROGRAMME_ACTIVATED, str(programme_id),
                 {"programme": snapshots.programme(row), "issued": issued, "blocked": blocked})
     return dict(row, issued=issued, blocked=blocked)

@@ -3,22 +3,34 @@ groups from the registry (a newer snapshot version replaces what is held,
 an older or repeated one changes nothing), course completions from
 training. After a change, the entitlements of those concerned are
 reconsidered: issued if a rule now grants them, revoked if it no longer does."""
+from setiakawan_kit import context
+
 from . import entitlements
-from .storage import readmodel as storage
+from .storage import programmes as programme_storage, readmodel as storage
 
 
-def apply_household(uow, event):
-    snapshot = event.data["household"]
-    household_id = str(snapshot["household_id"])
-    if event.type == "household.merged":
-        storage.mark_merged(uow, event.data["merged_household_id"], household_id)
-        entitlements.reconsider_household(uow, str(event.data["merged_household_id"]))
-    replaced = storage.replace_household(uow, snapshot, event.time)
-    if replaced is None:
-        return
+def apply_households(uow, events):
+    """Registry events about households, a batch at a time: each household
+    takes the highest snapshot version among them (if higher than held)."""
+    latest = {}
+    for event in events:
+        if event.type == "household.merged":
+            storage.mark_merged(uow, event.data["merged_household_id"], event.data["household"]["household_id"])
+            with context.caused_by(event):
+                entitlements.reconsider_household(uow, str(event.data["merged_household_id"]))
+        household_id = str(event.data["household"]["household_id"])
+        if household_id not in latest or \
+                event.data["household"]["version"] > latest[household_id].data["household"]["version"]:
+            latest[household_id] = event
+    replaced = storage.replace_households(uow, [e.data["household"] for e in latest.values()],
+                                          [e.time for e in latest.values()])
     # a member who moved takes their groups and skills along: the household
     # left is reconsidered by its own event (member.removed)
-    entitlements.reconsider_household(uow, household_id, [snapshot["village_code"], replaced["previous_village"]])
+    moves = {household_id: [latest[household_id].data["household"]["village_code"], previous]
+             for household_id, previous in replaced.items()}
+    for household_id in programme_storage.households_concerned(uow, moves):
+        with context.caused_by(latest[household_id]):
+            entitlements.reconsider_household(uow, household_id, moves[household_id])
 
 
 def apply_group(uow, event):

@@ -24,9 +24,9 @@ RULE_EXAMPLES = ["household.decile <= 4 && household.verified",
 
 
 def _household_handler(event_type):
-    @handles("registry", event_type, name=event_type.replace(".", "_"))
-    def handler(self, uow, event):
-        readmodel.apply_household(uow, event)
+    @handles("registry", event_type, name=event_type.replace(".", "_"), batch=True)
+    def handler(self, uow, events):
+        readmodel.apply_households(uow, events)
 
     handler.__name__ = f"on_{event_type.replace('.', '_')}"
     return handler

@@ -110,3 +110,23 @@ def test_a_household_that_stops_qualifying_is_revoked_and_frees_its_place(client
     again = wait_for(lambda: [d for t, d in events.all() if t == "entitlement.issued"][1:], timeout=30,
                      what="the entitlement issued again")
     assert again[0]["entitlement"]["beneficiary_id"] == house["household_id"]
+
+
+def test_a_benefit_blocked_by_another_agency_is_issued_once_that_one_is_revoked(client, registry_events, events):
+    houses = [snapshot(decile=1 + i % 3) for i in range(5)]
+    for house in houses:
+        registry_events.household(house)
+    province, district = client(), client(agency=BARITO_TIMUR, kind="district", regions=("62.13",))
+    first = activated(province, programme_body())
+    second = activated(district, programme_body(name="Bantuan sembako Kabupaten Barito Timur",
+                                                funding_source="apbd_district", rule="household.verified"))
+    assert (first["issued"], second["issued"], second["blocked"]) == (5, 0, 5)
+    events.wait_for(12)  # two activations, five issued, five blocked
+    closed = province.post(f"/programmes/{first['id']}/close")
+    assert closed.status_code == 200 and closed.json()["revoked"] == 5
+    got = events.wait_for(11)  # five revoked, the closing, five issued
+    reissued = [d["entitlement"] for t, d in got if t == "entitlement.issued"]
+    assert sorted(e["beneficiary_id"] for e in reissued) == sorted(h["household_id"] for h in houses)
+    assert {e["programme_id"] for e in reissued} == {second["id"]}
+    benefits = [district.get(f"/reports/households/{h['household_id']}").json()["benefits"] for h in houses]
+    assert all(sorted(b["status"] for b in held) == ["issued", "revoked"] for held in benefits)

@@ -99,10 +99,12 @@ CREATE TABLE entitlements (
     reason           text,
     issued_at        timestamptz NOT NULL DEFAULT now(),
     changed_at       timestamptz NOT NULL DEFAULT now(),
+    changed_by_pass  uuid,                        -- the pass that last issued, blocked or revoked it (its events)
     UNIQUE (programme_id, beneficiary_id)
 );
 CREATE INDEX entitlements_beneficiary ON entitlements (beneficiary_id);
 CREATE INDEX entitlements_programme_village ON entitlements (programme_id, village_code);
+CREATE INDEX entitlements_waiting ON entitlements (blocked_by) WHERE status = 'blocked';
 
 -- The cross-agency ledger: one row per beneficiary, category and period. Two
 -- rows of one beneficiary and category whose periods overlap cannot both

@@ -1,5 +1,7 @@
 """Entitlements and the cross-agency ledger: issuing in one set-based pass,
 blocking, revoking."""
+import uuid
+
 from setiakawan_kit.auth import region_patterns
 
 from .readmodel import LIVE
@@ -44,18 +46,21 @@ def issue(uow, programme, candidates, params):
     """Issue the programme's entitlements to ``candidates`` in one pass:
     each takes its place in the ledger, or is blocked by the benefit that
     holds it; past the quota or budget (in order of decile, then id, those
-    issued before first) none is issued. Returns nothing: ``changed_now``
-    reads what the pass did."""
+    issued before first) none is issued. Returns the pass's id, with which
+    ``changed_now`` reads what it did (one transaction may make several
+    passes: one per household of a batch of events)."""
     keys = {"programme": str(programme["id"]), "category": programme["category"],
             "starts": programme["starts_on"], "ends": programme["ends_on"], "stacks": programme["stacks"],
-            "agency": programme["agency"]}
+            "agency": programme["agency"], "pass": str(uuid.uuid4())}
     uow.execute(
-        "INSERT INTO entitlements AS e (id, programme_id, beneficiary_kind, beneficiary_id, village_code, amount, status)"
-        f" SELECT gen_random_uuid(), %(programme)s, %(beneficiary_kind)s, c.beneficiary_id, c.village_code, c.amount, 'issued'"
-        f" FROM ({candidates}) c ORDER BY c.beneficiary_id"
+        "INSERT INTO entitlements AS e (id, programme_id, beneficiary_kind, beneficiary_id, village_code, amount, status,"
+        " changed_by_pass)"
+        f" SELECT gen_random_uuid(), %(programme)s, %(beneficiary_kind)s, c.beneficiary_id, c.village_code, c.amount, 'issued',"
+        f" %(pass)s FROM ({candidates}) c ORDER BY c.beneficiary_id"
         " ON CONFLICT (programme_id, beneficiary_id) DO UPDATE SET status = 'issued', amount = EXCLUDED.amount,"
         " village_code = EXCLUDED.village_code, blocked_by = NULL, reason = NULL, issued_at = now(),"
-        " changed_at = now(), version = e.version + 1 WHERE e.status IN ('revoked', 'blocked')",
+        " changed_at = now(), changed_by_pass = EXCLUDED.changed_by_pass, version = e.version + 1"
+        " WHERE e.status IN ('revoked', 'blocked')",
         dict(params, **keys, beneficiary_kind="group" if programme["kind"] == "group_grant" else "household"))
     for _ in range(3):
         _take_places(uow, keys)
@@ -64,6 +69,7 @@ def issue(uow, programme, candidates, params):
             break
     if programme["cash_basis"] == "split_total":
         _split(uow, programme, keys)
+    return keys["pass"]
 
 
 def _take_places(uow, keys):
@@ -74,8 +80,8 @@ def _take_places(uow, keys):
         "INSERT INTO ledger (entitlement_id, beneficiary_id, category, period, stack_token, programme_id, agency)"
         " SELECT e.id, e.beneficiary_id, %(category)s, daterange(%(starts)s, %(ends)s, '[]'),"
         " CASE WHEN %(stacks)s THEN 0 ELSE nextval('ledger_tokens') END, %(programme)s, %(agency)s"
-        " FROM entitlements e WHERE e.programme_id = %(programme)s AND e.status = 'issued' AND e.issued_at = now()"
-        " AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entitlement_id = e.id)"
+        " FROM entitlements e WHERE e.programme_id = %(programme)s AND e.status = 'issued'"
+        " AND e.changed_by_pass = %(pass)s AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entitlement_id = e.id)"
         " ORDER BY e.beneficiary_id ON CONFLICT DO NOTHING", keys)
 
 
@@ -83,12 +89,12 @@ def _trim(uow, programme, keys):
     """Undo what this pass issued past the quota or budget."""
     if programme["quota"] is None and programme["budget"] is None:
         return
-    over = ("SELECT entitlement_id FROM (SELECT l.entitlement_id, e.issued_at = now() AS new,"
+    over = ("SELECT entitlement_id FROM (SELECT l.entitlement_id, e.changed_by_pass = %(pass)s AS new,"
             " row_number() OVER w AS n, sum(coalesce(e.amount, 0)) OVER w AS spent"
             " FROM ledger l JOIN entitlements e ON e.id = l.entitlement_id"
             " LEFT JOIN households h ON h.household_id = e.beneficiary_id"
             " WHERE l.programme_id = %(programme)s"
-            " WINDOW w AS (ORDER BY e.issued_at = now(), h.decile NULLS LAST, e.beneficiary_id)) ranked"
+            " WINDOW w AS (ORDER BY e.changed_by_pass = %(pass)s, h.decile NULLS LAST, e.beneficiary_id)) ranked"
             " WHERE new AND (n > %(quota)s OR spent > %(budget)s)")
     params = dict(keys, quota=programme["quota"] or 2**62, budget=programme["budget"] or 2**62)
     if programme["cash_basis"] == "split_total":
@@ -107,16 +113,18 @@ def _block(uow, keys):
     the caller tries them again)."""
     uow.execute(
         "UPDATE entitlements e SET status = 'blocked', blocked_by = b.entitlement_id, version = e.version + 1,"
-        " changed_at = now() FROM entitlements me CROSS JOIN LATERAL ("
+        " changed_at = now(), changed_by_pass = %(pass)s FROM entitlements me CROSS JOIN LATERAL ("
         "   SELECT l.entitlement_id FROM ledger l WHERE l.beneficiary_id = me.beneficiary_id"
         "   AND l.category = %(category)s AND l.period && daterange(%(starts)s, %(ends)s, '[]')"
         "   AND l.programme_id <> %(programme)s AND NOT (%(stacks)s AND l.stack_token = 0)"
         "   ORDER BY lower(l.period), l.entitlement_id LIMIT 1) b"
         " WHERE e.id = me.id AND me.programme_id = %(programme)s AND me.status = 'issued'"
-        " AND me.issued_at = now() AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entitlement_id = me.id)", keys)
+        " AND me.changed_by_pass = %(pass)s AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entitlement_id = me.id)",
+        keys)
     return uow.fetchone(
         "SELECT count(*) AS n FROM entitlements e WHERE e.programme_id = %(programme)s AND e.status = 'issued'"
-        " AND e.issued_at = now() AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entitlement_id = e.id)", keys)["n"]
+        " AND e.changed_by_pass = %(pass)s AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entitlement_id = e.id)",
+        keys)["n"]
 
 
 def _split(uow, programme, keys):
@@ -154,22 +162,22 @@ _FROM = """ FROM entitlements e JOIN programmes p ON p.id = e.programme_id
   LEFT JOIN entitlements b ON b.id = e.blocked_by LEFT JOIN programmes bp ON bp.id = b.programme_id"""
 
 
-def changed_now(programme_id, status):
-    """(SQL, params) of the events of what this transaction issued or
-    blocked in the programme: subject, data (uow.publish_select)."""
+def changed_now(pass_id, status):
+    """(SQL, params) of the events of what the pass ``pass_id`` (``issue``)
+    issued or blocked: subject, data (uow.publish_select)."""
     data = f"jsonb_build_object('entitlement', {SNAPSHOT}" + (f", 'blocked_by', {BLOCKER})" if status == "blocked"
                                                               else ")")
     return (f"SELECT e.beneficiary_id AS subject, {data} AS data {_FROM}"
-            " WHERE e.programme_id = %(changed_programme)s AND e.changed_at = now() AND e.status = %(changed_status)s",
-            {"changed_programme": str(programme_id), "changed_status": status})
+            " WHERE e.changed_by_pass = %(changed_pass)s AND e.status = %(changed_status)s",
+            {"changed_pass": pass_id, "changed_status": status})
 
 
-def revoked_now(entitlement_ids, reason):
-    """(SQL, params) of the events of the entitlements ``revoke`` just ended."""
+def revoked_now(pass_id, reason):
+    """(SQL, params) of the events of the entitlements ``revoke`` ended in the pass ``pass_id``."""
     return (f"SELECT e.beneficiary_id AS subject, jsonb_build_object('entitlement', {SNAPSHOT},"
             f" 'reason', %(reason)s::text) AS data {_FROM}"
-            " WHERE e.id = ANY(%(revoked)s::uuid[]) AND e.status = 'revoked' AND e.changed_at = now()",
-            {"revoked": [str(i) for i in entitlement_ids], "reason": reason})
+            " WHERE e.changed_by_pass = %(revoked_pass)s AND e.status = 'revoked'",
+            {"revoked_pass": pass_id, "reason": reason})
 
 
 def entitlement(uow, entitlement_id, lock=False):
@@ -182,11 +190,21 @@ def of_beneficiary(uow, programme_id, beneficiary_id):
 
 
 def revoke(uow, entitlement_ids, reason):
-    """End undelivered entitlements and free their ledger places."""
-    ids = [str(i) for i in entitlement_ids]
+    """End undelivered entitlements and free their ledger places; returns
+    the pass's id (``revoked_now``)."""
+    ids, pass_id = [str(i) for i in entitlement_ids], str(uuid.uuid4())
     uow.later("DELETE FROM ledger WHERE entitlement_id = ANY(%s::uuid[])", (ids,))
     uow.later("UPDATE entitlements SET status = 'revoked', reason = %s, blocked_by = NULL, version = version + 1,"
-              " changed_at = now() WHERE id = ANY(%s::uuid[]) AND status IN ('issued', 'blocked')", (reason, ids))
+              " changed_at = now(), changed_by_pass = %s WHERE id = ANY(%s::uuid[]) AND status IN ('issued', 'blocked')",
+              (reason, pass_id, ids))
+    return pass_id
+
+
+def blocked_by_any(uow, entitlement_ids):
+    """The beneficiaries (id, kind) of entitlements blocked by one of ``entitlement_ids``."""
+    return uow.fetchall("SELECT DISTINCT beneficiary_id, beneficiary_kind FROM entitlements"
+                        " WHERE blocked_by = ANY(%s::uuid[]) AND status = 'blocked' ORDER BY beneficiary_id",
+                        ([str(i) for i in entitlement_ids],))
 
 
 def undelivered(uow, programme_id):

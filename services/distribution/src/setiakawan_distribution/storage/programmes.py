@@ -61,6 +61,22 @@ def active_covering(uow, village_codes, household_id):
         ([v for v in village_codes if v], str(household_id)))
 
 
+def households_concerned(uow, villages):
+    """Of ``villages`` ({household_id: [village codes where it is and was]}),
+    the households an active programme covers or owes something already:
+    those whose entitlements an event may change."""
+    if not villages:
+        return []
+    pairs = [(household_id, code) for household_id, codes in villages.items() for code in codes if code]
+    return [str(r["household_id"]) for r in uow.fetchall(
+        "SELECT DISTINCT x.household_id FROM unnest(%s::uuid[], %s::text[]) AS x(household_id, village)"
+        " WHERE EXISTS (SELECT 1 FROM programmes p WHERE p.status = 'active' AND p.kind <> 'group_grant' AND ("
+        "  EXISTS (SELECT 1 FROM unnest(p.region_codes) r WHERE x.village = r OR x.village LIKE r || '.%%')"
+        "  OR EXISTS (SELECT 1 FROM entitlements e WHERE e.programme_id = p.id"
+        "   AND e.beneficiary_id = x.household_id)))",
+        ([h for h, _ in pairs], [c for _, c in pairs]))]
+
+
 def active_group_grants(uow, group_id, village_code, kind):
     return uow.fetchall(
         "SELECT p.* FROM programmes p WHERE p.status = 'active' AND p.kind = 'group_grant' AND ("

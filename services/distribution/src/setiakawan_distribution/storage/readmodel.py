@@ -19,33 +19,43 @@ FACTS = {
 LIVE = "h.status NOT IN ('inactive', 'rejected') AND h.merged_into IS NULL"
 
 
-def replace_household(uow, snapshot, observed_at):
-    """Store a household snapshot and its members if it is newer than the
-    one held; returns None if it was not, else the village it was in
-    before (``previous_village``, None if new)."""
-    row = uow.fetchone(
-        "WITH before AS (SELECT village_code FROM households WHERE household_id = %(household_id)s)"
-        " INSERT INTO households (household_id, version, status, decile, village_code, members, children, elderly,"
-        " disabled, observed_at) VALUES (%(household_id)s, %(version)s, %(status)s, %(decile)s, %(village_code)s,"
-        " %(size)s, %(children)s, %(elderly)s, %(disabled)s, %(observed_at)s)"
-        " ON CONFLICT (household_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,"
-        " decile = EXCLUDED.decile, village_code = EXCLUDED.village_code, members = EXCLUDED.members,"
-        " children = EXCLUDED.children, elderly = EXCLUDED.elderly, disabled = EXCLUDED.disabled,"
-        " observed_at = EXCLUDED.observed_at"
-        " WHERE households.version < EXCLUDED.version"
-        " RETURNING (SELECT village_code FROM before) AS previous_village",
-        dict(snapshot, observed_at=observed_at))
-    if row is None:
-        return None
+def replace_households(uow, snapshots, observed_at):
+    """Store each household snapshot (one per household) and its members
+    where it is newer than the one held; returns {household_id: the
+    village it was in before, None if new} of those stored."""
+    rows = uow.fetchall(
+        "WITH incoming AS (SELECT * FROM unnest(%(ids)s::uuid[], %(versions)s::int[], %(statuses)s::text[],"
+        "  %(deciles)s::smallint[], %(villages)s::text[], %(sizes)s::smallint[], %(children)s::smallint[],"
+        "  %(elderly)s::smallint[], %(disabled)s::smallint[], %(observed)s::timestamptz[])"
+        "  AS x(household_id, version, status, decile, village_code, members, children, elderly, disabled,"
+        "  observed_at)),"
+        " before AS (SELECT h.household_id, h.village_code FROM households h JOIN incoming USING (household_id)),"
+        " stored AS (INSERT INTO households (household_id, version, status, decile, village_code, members,"
+        "  children, elderly, disabled, observed_at) SELECT * FROM incoming"
+        "  ON CONFLICT (household_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,"
+        "  decile = EXCLUDED.decile, village_code = EXCLUDED.village_code, members = EXCLUDED.members,"
+        "  children = EXCLUDED.children, elderly = EXCLUDED.elderly, disabled = EXCLUDED.disabled,"
+        "  observed_at = EXCLUDED.observed_at WHERE households.version < EXCLUDED.version RETURNING household_id)"
+        " SELECT s.household_id, b.village_code AS previous_village FROM stored s LEFT JOIN before b USING"
+        " (household_id)",
+        {"ids": [str(s["household_id"]) for s in snapshots], "versions": [s["version"] for s in snapshots],
+         "statuses": [s["status"] for s in snapshots], "deciles": [s["decile"] for s in snapshots],
+         "villages": [s["village_code"] for s in snapshots], "sizes": [s["size"] for s in snapshots],
+         "children": [s["children"] for s in snapshots], "elderly": [s["elderly"] for s in snapshots],
+         "disabled": [s["disabled"] for s in snapshots], "observed": observed_at})
+    replaced = {str(r["household_id"]): r["previous_village"] for r in rows}
+    if not replaced:
+        return replaced
     # sent with the next statement: nothing reads their result
-    uow.later("DELETE FROM household_members WHERE household_id = %s", (str(snapshot["household_id"]),))
-    members = snapshot["members"]
+    uow.later("DELETE FROM household_members WHERE household_id = ANY(%s::uuid[])", (list(replaced),))
+    members = [(str(s["household_id"]), m) for s in snapshots if str(s["household_id"]) in replaced
+               for m in s["members"]]
     if members:
         uow.later("INSERT INTO household_members (household_id, person_ref, age, relationship)"
-                  " SELECT %s, unnest(%s::uuid[]), unnest(%s::smallint[]), unnest(%s::text[])",
-                  (str(snapshot["household_id"]), [str(m["person_ref"]) for m in members],
-                   [m["age"] for m in members], [m["relationship"] for m in members]))
-    return row
+                  " SELECT unnest(%s::uuid[]), unnest(%s::uuid[]), unnest(%s::smallint[]), unnest(%s::text[])",
+                  ([h for h, _ in members], [str(m["person_ref"]) for _, m in members],
+                   [m["age"] for _, m in members], [m["relationship"] for _, m in members]))
+    return replaced
 
 
 def mark_merged(uow, merged_id, into_id):
