@@ -12,35 +12,37 @@ from setiakawan_kit.errors import Conflict, OutOfScope, RuleBroken
 
 from . import lookup, snapshots, stock
 from .rules import access, delivery as rules
-from .storage import deliveries as storage, entitlements as entitlement_storage, readmodel
+from .storage import deliveries as storage
 
 
 def deliver(uow, identity, entitlement_id, body, nik_belongs_to):
     """Record the handover of an entitlement; ``nik_belongs_to(nik,
     person_ref)`` asks the registry. Returns (delivery, entitlement, created)."""
-    done = storage.by_key(uow, identity.agency, body["idempotency_key"])
-    if done is not None:
-        return _retried(uow, identity, entitlement_id, done)
-    row = lookup.entitlement(uow, identity, entitlement_id)
-    _check(uow, identity, row, body)
+    row = storage.before_handover(uow, entitlement_id, identity.agency, body["idempotency_key"],
+                                  body["recipient_ref"])
+    if row["done_id"] is not None:
+        return _retried(uow, identity, entitlement_id, storage.by_key(uow, identity.agency, body["idempotency_key"]))
+    lookup.visible_entitlement(identity, row if row["id"] is not None else None, entitlement_id)
+    _check(identity, row, body)
     if not nik_belongs_to(body["nik"], str(body["recipient_ref"])):
         raise RuleBroken("The NIK shown is not the recipient's.", field="nik")
-    row = lookup.entitlement(uow, identity, entitlement_id, lock=True)  # after the RPC: no lock held while asking
-    done = storage.by_key(uow, identity.agency, body["idempotency_key"])
-    if done is not None:  # the same request, retried while this one asked the registry
-        return _retried(uow, identity, entitlement_id, done)
-    if row["status"] != "issued":
-        raise Conflict(f"The entitlement is {row['status']}; only an issued one is delivered.",
-                       entitlement_status=row["status"])
+    status = storage.lock_status(uow, entitlement_id)  # after the RPC: no lock held while asking
+    if status != "issued":
+        done = storage.by_key(uow, identity.agency, body["idempotency_key"])
+        if done is not None:  # the same request, retried while this one asked the registry
+            return _retried(uow, identity, entitlement_id, done)
+        raise Conflict(f"The entitlement is {status}; only an issued one is delivered.", entitlement_status=status)
     point_id = body.get("point_id") or row.get("point_id")
-    delivery = storage.insert(uow, {
+    delivery = storage.record(uow, {
         "id": str(uuid.uuid4()), "entitlement_id": str(entitlement_id), "idempotency_key": body["idempotency_key"],
         "officer_agency": identity.agency, "recipient_ref": str(body["recipient_ref"]),
         "delivered_at": body["delivered_at"], "village_code": body["village_code"],
         "latitude": body.get("latitude"), "longitude": body.get("longitude"),
         "photo_sha256": body.get("photo_sha256"), "point_id": point_id and str(point_id)})
+    if delivery is None:  # the key was used meanwhile, for this entitlement or another
+        return _retried(uow, identity, entitlement_id, storage.by_key(uow, identity.agency, body["idempotency_key"]))
     _take_items(uow, identity, row, point_id)
-    row = dict(row, status="delivered", version=entitlement_storage.set_delivered(uow, entitlement_id)["version"])
+    row = dict(row, status="delivered", version=delivery.pop("entitlement_version"))
     uow.publish(contract.AID_DELIVERED, str(row["beneficiary_id"]),
                 {"entitlement": snapshots.entitlement(row), "delivery": delivery_snapshot(delivery)})
     return delivery, row, True
@@ -52,7 +54,7 @@ def _retried(uow, identity, entitlement_id, done):
     return done, lookup.entitlement(uow, identity, entitlement_id), False
 
 
-def _check(uow, identity, row, body):
+def _check(identity, row, body):
     if not access.delivers(identity, row, row["village_code"]):
         raise OutOfScope("Only field staff of the programme's agency or partners, or of an agency covering the "
                          "beneficiary's village, hand its aid over.")
@@ -63,10 +65,9 @@ def _check(uow, identity, row, body):
     if late:
         raise RuleBroken(late, field="delivered_at")
     if row["beneficiary_kind"] == "household":
-        allowed, why = rules.may_collect(readmodel.member(uow, row["beneficiary_id"], body["recipient_ref"]))
+        allowed, why = rules.may_collect(row["member"])
     else:
-        allowed = str(body["recipient_ref"]) in readmodel.group_member_refs(uow, row["beneficiary_id"])
-        why = "The recipient is not a member of the group."
+        allowed, why = row["in_group"], "The recipient is not a member of the group."
     if not allowed:
         raise RuleBroken(why, field="recipient_ref")
     if row["items"] and not (body.get("point_id") or row.get("point_id")):

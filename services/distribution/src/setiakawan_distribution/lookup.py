@@ -22,7 +22,12 @@ def managed_programme(uow, identity, programme_id):
 
 
 def entitlement(uow, identity, entitlement_id, lock=False):
-    row = entitlement_storage.entitlement(uow, entitlement_id, lock=lock)
+    return visible_entitlement(identity, entitlement_storage.entitlement(uow, entitlement_id, lock=lock),
+                               entitlement_id)
+
+
+def visible_entitlement(identity, row, entitlement_id):
+    """``row`` (an entitlement read already, or None) if the caller may see it."""
     if row is None or not access.sees_beneficiary(identity, row, row["village_code"]):
         raise NotFound(f"No entitlement {entitlement_id} you may see.")
     return row

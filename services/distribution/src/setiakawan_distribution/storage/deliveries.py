@@ -1,4 +1,5 @@
 """Deliveries (proof that aid was handed over)."""
+from .entitlements import DETAIL
 
 
 def by_key(uow, officer_agency, idempotency_key):
@@ -6,13 +7,45 @@ def by_key(uow, officer_agency, idempotency_key):
                         (officer_agency, idempotency_key))
 
 
-def of_entitlement(uow, entitlement_id):
-    return uow.fetchone("SELECT * FROM deliveries WHERE entitlement_id = %s", (str(entitlement_id),))
+#: prepared, as ``RECORD``: a handover's statements cost more to plan than to run
+BEFORE_HANDOVER = (
+    "SELECT (SELECT d.id FROM deliveries d WHERE d.officer_agency = $2 AND d.idempotency_key = $3) AS done_id, x.*,"
+    " (SELECT jsonb_build_object('age', m.age, 'relationship', m.relationship) FROM household_members m"
+    "  WHERE m.household_id = x.beneficiary_id AND m.person_ref = $4) AS member,"
+    " EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = x.beneficiary_id AND g.person_ref = $4) AS in_group"
+    f" FROM (SELECT 1) one LEFT JOIN ({DETAIL} WHERE e.id = $1) x ON true")
 
 
-def insert(uow, row):
-    return uow.fetchone(
-        "INSERT INTO deliveries (id, entitlement_id, idempotency_key, officer_agency, recipient_ref, delivered_at,"
-        " village_code, latitude, longitude, photo_sha256, point_id) VALUES (%(id)s, %(entitlement_id)s,"
-        " %(idempotency_key)s, %(officer_agency)s, %(recipient_ref)s, %(delivered_at)s, %(village_code)s,"
-        " %(latitude)s, %(longitude)s, %(photo_sha256)s, %(point_id)s) RETURNING *", row)
+def before_handover(uow, entitlement_id, officer_agency, idempotency_key, recipient_ref):
+    """In one round trip: whether the key delivered already (``done_id``),
+    the entitlement as ``DETAIL`` has it (``id`` None if there is none),
+    the recipient as a member of the household (``member``: age and
+    relationship) or whether of the group (``in_group``)."""
+    return uow.prepared("distribution_before_handover", BEFORE_HANDOVER, ("uuid", "text", "text", "uuid"),
+                        (str(entitlement_id), officer_agency, idempotency_key, str(recipient_ref))).fetchone()
+
+
+def lock_status(uow, entitlement_id):
+    """The entitlement's status, its row locked until the transaction ends."""
+    return uow.fetchone("SELECT status FROM entitlements WHERE id = %s FOR UPDATE", (str(entitlement_id),))["status"]
+
+
+RECORD = (
+    "WITH stored AS (INSERT INTO deliveries (id, entitlement_id, idempotency_key, officer_agency, recipient_ref,"
+    "  delivered_at, village_code, latitude, longitude, photo_sha256, point_id)"
+    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    "  ON CONFLICT (officer_agency, idempotency_key) DO NOTHING RETURNING *),"
+    " marked AS (UPDATE entitlements e SET status = 'delivered', version = e.version + 1, changed_at = now()"
+    "  FROM stored WHERE e.id = stored.entitlement_id RETURNING e.version)"
+    " SELECT stored.*, (SELECT version FROM marked) AS entitlement_version FROM stored")
+RECORD_COLUMNS = (("id", "uuid"), ("entitlement_id", "uuid"), ("idempotency_key", "text"), ("officer_agency", "text"),
+                  ("recipient_ref", "uuid"), ("delivered_at", "timestamptz"), ("village_code", "text"),
+                  ("latitude", "float8"), ("longitude", "float8"), ("photo_sha256", "text"), ("point_id", "uuid"))
+
+
+def record(uow, row):
+    """Store the delivery and mark its entitlement delivered; returns the
+    delivery with the entitlement's new ``version``, or None if the
+    officer's agency used the key already."""
+    return uow.prepared("distribution_record_delivery", RECORD, tuple(t for _, t in RECORD_COLUMNS),
+                        tuple(row[name] for name, _ in RECORD_COLUMNS)).fetchone()

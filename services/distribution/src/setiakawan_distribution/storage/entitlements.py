@@ -213,11 +213,6 @@ def undelivered(uow, programme_id):
         (str(programme_id),))]
 
 
-def set_delivered(uow, entitlement_id):
-    return uow.fetchone("UPDATE entitlements SET status = 'delivered', version = version + 1, changed_at = now()"
-                        " WHERE id = %s RETURNING version", (str(entitlement_id),))
-
-
 def in_programme(uow, programme_id, agency, regions, filters, limit, offset):
     """A programme's entitlements the caller may see (all, for its owner
     and partners; else those in the caller's regions)."""

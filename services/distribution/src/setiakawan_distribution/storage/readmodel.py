@@ -19,42 +19,51 @@ FACTS = {
 LIVE = "h.status NOT IN ('inactive', 'rejected') AND h.merged_into IS NULL"
 
 
+#: prepared (the kit's generic plans, made again every 30 s): with no
+#: statistics, as where autovacuum is off, a literal list of fifty
+#: households is planned as a quarter of the table and read whole
+REPLACE_HOUSEHOLDS = (
+    "WITH incoming AS (SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    "  AS x(household_id, version, status, decile, village_code, members, children, elderly, disabled, observed_at)),"
+    " stored AS (INSERT INTO households (household_id, version, status, decile, village_code, members, children,"
+    "  elderly, disabled, observed_at) SELECT * FROM incoming"
+    "  ON CONFLICT (household_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,"
+    "  decile = EXCLUDED.decile, village_code = EXCLUDED.village_code, members = EXCLUDED.members,"
+    "  children = EXCLUDED.children, elderly = EXCLUDED.elderly, disabled = EXCLUDED.disabled,"
+    "  observed_at = EXCLUDED.observed_at WHERE households.version < EXCLUDED.version RETURNING household_id)"
+    # the statement's snapshot is from before the upsert: households shows the village each was in
+    " SELECT s.household_id, (SELECT h.village_code FROM households h WHERE h.household_id = s.household_id)"
+    "  AS previous_village FROM stored s")
+REPLACE_TYPES = ("uuid[]", "int[]", "text[]", "smallint[]", "text[]", "smallint[]", "smallint[]", "smallint[]",
+                 "smallint[]", "timestamptz[]")
+FORGET_MEMBERS = "DELETE FROM household_members WHERE household_id = ANY($1)"
+STORE_MEMBERS = ("INSERT INTO household_members (household_id, person_ref, age, relationship)"
+                 " SELECT * FROM unnest($1, $2, $3, $4)")
+
+
 def replace_households(uow, snapshots, observed_at):
     """Store each household snapshot (one per household) and its members
     where it is newer than the one held; returns {household_id: the
     village it was in before, None if new} of those stored."""
-    rows = uow.fetchall(
-        "WITH incoming AS (SELECT * FROM unnest(%(ids)s::uuid[], %(versions)s::int[], %(statuses)s::text[],"
-        "  %(deciles)s::smallint[], %(villages)s::text[], %(sizes)s::smallint[], %(children)s::smallint[],"
-        "  %(elderly)s::smallint[], %(disabled)s::smallint[], %(observed)s::timestamptz[])"
-        "  AS x(household_id, version, status, decile, village_code, members, children, elderly, disabled,"
-        "  observed_at)),"
-        " before AS (SELECT h.household_id, h.village_code FROM households h JOIN incoming USING (household_id)),"
-        " stored AS (INSERT INTO households (household_id, version, status, decile, village_code, members,"
-        "  children, elderly, disabled, observed_at) SELECT * FROM incoming"
-        "  ON CONFLICT (household_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,"
-        "  decile = EXCLUDED.decile, village_code = EXCLUDED.village_code, members = EXCLUDED.members,"
-        "  children = EXCLUDED.children, elderly = EXCLUDED.elderly, disabled = EXCLUDED.disabled,"
-        "  observed_at = EXCLUDED.observed_at WHERE households.version < EXCLUDED.version RETURNING household_id)"
-        " SELECT s.household_id, b.village_code AS previous_village FROM stored s LEFT JOIN before b USING"
-        " (household_id)",
-        {"ids": [str(s["household_id"]) for s in snapshots], "versions": [s["version"] for s in snapshots],
-         "statuses": [s["status"] for s in snapshots], "deciles": [s["decile"] for s in snapshots],
-         "villages": [s["village_code"] for s in snapshots], "sizes": [s["size"] for s in snapshots],
-         "children": [s["children"] for s in snapshots], "elderly": [s["elderly"] for s in snapshots],
-         "disabled": [s["disabled"] for s in snapshots], "observed": observed_at})
+    columns = ([str(s["household_id"]) for s in snapshots], [s["version"] for s in snapshots],
+               [s["status"] for s in snapshots], [s["decile"] for s in snapshots],
+               [s["village_code"] for s in snapshots], [s["size"] for s in snapshots],
+               [s["children"] for s in snapshots], [s["elderly"] for s in snapshots],
+               [s["disabled"] for s in snapshots], list(observed_at))
+    rows = uow.prepared("distribution_replace_households", REPLACE_HOUSEHOLDS, REPLACE_TYPES, columns).fetchall()
     replaced = {str(r["household_id"]): r["previous_village"] for r in rows}
     if not replaced:
         return replaced
     # sent with the next statement: nothing reads their result
-    uow.later("DELETE FROM household_members WHERE household_id = ANY(%s::uuid[])", (list(replaced),))
+    held_before = [household_id for household_id, village in replaced.items() if village is not None]
+    if held_before:
+        uow.prepared_later("distribution_forget_members", FORGET_MEMBERS, ("uuid[]",), (held_before,))
     members = [(str(s["household_id"]), m) for s in snapshots if str(s["household_id"]) in replaced
                for m in s["members"]]
     if members:
-        uow.later("INSERT INTO household_members (household_id, person_ref, age, relationship)"
-                  " SELECT unnest(%s::uuid[]), unnest(%s::uuid[]), unnest(%s::smallint[]), unnest(%s::text[])",
-                  ([h for h, _ in members], [str(m["person_ref"]) for _, m in members],
-                   [m["age"] for _, m in members], [m["relationship"] for _, m in members]))
+        uow.prepared_later("distribution_store_members", STORE_MEMBERS, ("uuid[]", "uuid[]", "smallint[]", "text[]"),
+                           ([h for h, _ in members], [str(m["person_ref"]) for _, m in members],
+                            [m["age"] for _, m in members], [m["relationship"] for _, m in members]))
     return replaced
 
 
@@ -112,11 +121,6 @@ def household_facts(uow, household_id):
     live, or None if unknown."""
     return uow.fetchone(f"SELECT h.household_id, h.village_code AS village, ({LIVE}) AS live, {_FACT_COLUMNS}"
                         " FROM households h WHERE h.household_id = %s", (str(household_id),))
-
-
-def member(uow, household_id, person_ref):
-    return uow.fetchone("SELECT * FROM household_members WHERE household_id = %s AND person_ref = %s",
-                        (str(household_id), str(person_ref)))
 
 
 def group(uow, group_id):
