@@ -22,6 +22,8 @@ def mutations(example):
                 yield path + [key], "set", {"not": "this"}
                 if isinstance(node[key], str):
                     yield path + [key], "set", "2026-02-31"
+                    yield path + [key], "set", "2026-12-31T23:59:60Z"
+                    yield path + [key], "set", "2026-12-31T23:59:59"
                     yield path + [key], "set", "not 62.13"
                 elif isinstance(node[key], int) and not isinstance(node[key], bool):
                     yield path + [key], "set", -1

@@ -85,3 +85,16 @@ def test_contract_examples_match_their_schemas():
         assert event_type.validate(event_type.example) is not None
         make_event(event_type, "s", event_type.example, service=event_type.source_service, agency="a",
                    time=datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_with_a_number_json_has_not_is_refused(constant):
+    from setiakawan_contract import event_types
+
+    event_type = next(t for t in event_types if t.name == "household.verified")
+    event = make_event(event_type, "s", event_type.example, service=event_type.source_service, agency="a")
+    headers, content_type, body = wire.to_message(event)
+    broken = body.replace(b'"welfare_score":23.5', f'"welfare_score":{constant}'.encode())
+    assert broken != body
+    with pytest.raises(InvalidEvent, match="not a JSON value"):
+        wire.from_message(headers, content_type, broken)

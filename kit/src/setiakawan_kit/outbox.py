@@ -70,17 +70,20 @@ def select_statement(cursor, event_type, select_sql, params, *, service, agency,
     wake-up (``notify``) is the caller's to send."""
     if not event_type.may_be_published_by(service):
         raise ValueError(f"{service} cannot publish {event_type.source_service}'s {event_type.name}")
-    envelope = {"exchange": topology.exchange_name(service), "type": event_type.name, "source": source_of(service),
-                "dataschema": event_type.dataschema_for(service), "agency": agency, "correlation": correlationid,
-                "causation": causationid}
+    envelope = {"_ce_exchange": topology.exchange_name(service), "_ce_type": event_type.name,
+                "_ce_source": source_of(service), "_ce_dataschema": event_type.dataschema_for(service),
+                "_ce_agency": agency, "_ce_correlation": correlationid, "_ce_causation": causationid}
+    clash = set(params) & set(envelope)
+    if clash:
+        raise ValueError(f"parameter names reserved for the envelope: {sorted(clash)}")
     return cursor.mogrify(
         "WITH stored AS (INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type, body)"
-        " SELECT e.id, %(exchange)s, %(type)s, e.subject, jsonb_strip_nulls(jsonb_build_object("
-        "  'ce-id', e.id::text, 'ce-source', %(source)s, 'ce-type', %(type)s, 'ce-specversion', '1.0',"
+        " SELECT e.id, %(_ce_exchange)s, %(_ce_type)s, e.subject, jsonb_strip_nulls(jsonb_build_object("
+        "  'ce-id', e.id::text, 'ce-source', %(_ce_source)s, 'ce-type', %(_ce_type)s, 'ce-specversion', '1.0',"
         "  'ce-time', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-        "  'ce-subject', e.subject, 'ce-dataschema', %(dataschema)s,"
-        "  'ce-correlationid', coalesce(%(correlation)s, e.id::text), 'ce-causationid', %(causation)s,"
-        "  'ce-agency', %(agency)s)), 'application/json', e.data::text"
+        "  'ce-subject', e.subject, 'ce-dataschema', %(_ce_dataschema)s,"
+        "  'ce-correlationid', coalesce(%(_ce_correlation)s, e.id::text), 'ce-causationid', %(_ce_causation)s,"
+        "  'ce-agency', %(_ce_agency)s)), 'application/json', e.data::text"
         f" FROM (SELECT gen_random_uuid() AS id, s.subject::text AS subject, s.data FROM ({select_sql}) s) e"
         " RETURNING 1) SELECT count(*) AS stored FROM stored", dict(params, **envelope))
 

@@ -26,7 +26,9 @@ def deliver(uow, identity, entitlement_id, body, nik_belongs_to):
     _check(identity, row, body)
     if not nik_belongs_to(body["nik"], str(body["recipient_ref"])):
         raise RuleBroken("The NIK shown is not the recipient's.", field="nik")
-    status = storage.lock_status(uow, entitlement_id)  # after the RPC: no lock held while asking
+    # after the RPC, no lock held while asking: what changed meanwhile (revoked and issued again) is read again
+    row = dict(row, **storage.locked(uow, entitlement_id))
+    status = row["status"]
     if status != "issued":
         done = storage.by_key(uow, identity.agency, body["idempotency_key"])
         if done is not None:  # the same request, retried while this one asked the registry

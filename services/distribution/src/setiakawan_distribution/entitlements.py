@@ -12,11 +12,14 @@ NO_LONGER = "no longer eligible"
 
 
 def announce(uow, pass_id):
-    """An event for each entitlement the pass ``pass_id`` issued or
-    blocked, made in the database; returns (issued, blocked)."""
-    return tuple(uow.publish_select(event_type, *storage.changed_now(pass_id, status))
-                 for event_type, status in ((contract.ENTITLEMENT_ISSUED, "issued"),
-                                            (contract.ENTITLEMENT_BLOCKED, "blocked")))
+    """An event for each entitlement the pass ``pass_id`` issued, blocked
+    or revoked (past the quota or budget), made in the database; returns
+    (issued, blocked)."""
+    counts = tuple(uow.publish_select(event_type, *storage.changed_now(pass_id, status))
+                   for event_type, status in ((contract.ENTITLEMENT_ISSUED, "issued"),
+                                              (contract.ENTITLEMENT_BLOCKED, "blocked")))
+    uow.publish_select(contract.ENTITLEMENT_REVOKED, *storage.revoked_now(pass_id))
+    return counts
 
 
 def revoke(uow, entitlement_ids, reason):
@@ -26,7 +29,7 @@ def revoke(uow, entitlement_ids, reason):
     if not entitlement_ids:
         return 0
     pass_id = storage.revoke(uow, entitlement_ids, reason)
-    revoked = uow.publish_select(contract.ENTITLEMENT_REVOKED, *storage.revoked_now(pass_id, reason))
+    revoked = uow.publish_select(contract.ENTITLEMENT_REVOKED, *storage.revoked_now(pass_id))
     for waiting in storage.blocked_by_any(uow, entitlement_ids):
         if waiting["beneficiary_kind"] == "household":
             reconsider_household(uow, str(waiting["beneficiary_id"]))

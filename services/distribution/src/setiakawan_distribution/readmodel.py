@@ -22,8 +22,8 @@ def apply_households(uow, events):
         if household_id not in latest or \
                 event.data["household"]["version"] > latest[household_id].data["household"]["version"]:
             latest[household_id] = event
-    replaced = storage.replace_households(uow, [e.data["household"] for e in latest.values()],
-                                          [e.time for e in latest.values()])
+    ordered = [latest[household_id] for household_id in sorted(latest)]  # two batches lock rows in one order
+    replaced = storage.replace_households(uow, [e.data["household"] for e in ordered], [e.time for e in ordered])
     # a member who moved takes their groups and skills along: the household
     # left is reconsidered by its own event (member.removed)
     moves = {household_id: [latest[household_id].data["household"]["village_code"], previous]

@@ -130,3 +130,21 @@ def test_a_benefit_blocked_by_another_agency_is_issued_once_that_one_is_revoked(
     assert {e["programme_id"] for e in reissued} == {second["id"]}
     benefits = [district.get(f"/reports/households/{h['household_id']}").json()["benefits"] for h in houses]
     assert all(sorted(b["status"] for b in held) == ["issued", "revoked"] for held in benefits)
+
+
+def test_a_freed_benefit_past_the_other_programmes_quota_is_revoked_and_told(client, registry_events, events):
+    poorest, other = snapshot(decile=1), snapshot(decile=5)
+    for house in (poorest, other):
+        registry_events.household(house)
+    province, district = client(), client(agency=BARITO_TIMUR, kind="district", regions=("62.13",))
+    first = activated(province, programme_body(rule="household.decile <= 2 && household.verified"))
+    second = activated(district, programme_body(name="Bantuan sembako Kabupaten Barito Timur", quota=1,
+                                                funding_source="apbd_district", rule="household.verified"))
+    assert (first["issued"], second["issued"], second["blocked"]) == (1, 1, 1)
+    events.wait_for(5)
+    assert province.post(f"/programmes/{first['id']}/close").status_code == 200
+    got = events.wait_for(3)  # the province's revoked, its closing, the district's revoked
+    told = [d for t, d in got if t == "entitlement.revoked" and d["entitlement"]["programme_id"] == second["id"]]
+    assert [d["entitlement"]["beneficiary_id"] for d in told] == [poorest["household_id"]]
+    assert "quota" in told[0]["reason"] and told[0]["entitlement"]["status"] == "revoked"
+    assert not [d for t, d in got if t == "entitlement.issued"]

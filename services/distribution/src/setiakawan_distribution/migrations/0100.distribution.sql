@@ -105,6 +105,7 @@ CREATE TABLE entitlements (
 CREATE INDEX entitlements_beneficiary ON entitlements (beneficiary_id);
 CREATE INDEX entitlements_programme_village ON entitlements (programme_id, village_code);
 CREATE INDEX entitlements_waiting ON entitlements (blocked_by) WHERE status = 'blocked';
+CREATE INDEX entitlements_pass ON entitlements (changed_by_pass);
 
 -- The cross-agency ledger: one row per beneficiary, category and period. Two
 -- rows of one beneficiary and category whose periods overlap cannot both

@@ -25,9 +25,12 @@ def before_handover(uow, entitlement_id, officer_agency, idempotency_key, recipi
                         (str(entitlement_id), officer_agency, idempotency_key, str(recipient_ref))).fetchone()
 
 
-def lock_status(uow, entitlement_id):
-    """The entitlement's status, its row locked until the transaction ends."""
-    return uow.fetchone("SELECT status FROM entitlements WHERE id = %s FOR UPDATE", (str(entitlement_id),))["status"]
+LOCKED = f"{DETAIL} WHERE e.id = $1 FOR UPDATE OF e"
+
+
+def locked(uow, entitlement_id):
+    """The entitlement as ``DETAIL`` has it now, its row locked until the transaction ends."""
+    return uow.prepared("distribution_lock_entitlement", LOCKED, ("uuid",), (str(entitlement_id),)).fetchone()
 
 
 RECORD = (

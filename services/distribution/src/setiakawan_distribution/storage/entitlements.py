@@ -102,9 +102,10 @@ def _trim(uow, programme, keys):
     gone = [r["entitlement_id"] for r in uow.fetchall(f"DELETE FROM ledger WHERE entitlement_id IN ({over})"
                                                       " RETURNING entitlement_id", params)]
     if gone:
+        # new this pass: as if never issued; held before (revoked or blocked): revoked, and told (``revoked_now``)
         uow.execute("DELETE FROM entitlements WHERE id = ANY(%s::uuid[]) AND version = 1", (gone,))
         uow.execute("UPDATE entitlements SET status = 'revoked', reason = 'past the programme''s quota or budget',"
-                    " version = version + 1, changed_at = now() WHERE id = ANY(%s::uuid[])", (gone,))
+                    " blocked_by = NULL, version = version + 1, changed_at = now() WHERE id = ANY(%s::uuid[])", (gone,))
 
 
 def _block(uow, keys):
@@ -172,12 +173,13 @@ def changed_now(pass_id, status):
             {"changed_pass": pass_id, "changed_status": status})
 
 
-def revoked_now(pass_id, reason):
-    """(SQL, params) of the events of the entitlements ``revoke`` ended in the pass ``pass_id``."""
+def revoked_now(pass_id):
+    """(SQL, params) of the events of the entitlements the pass ``pass_id``
+    revoked (``revoke``, or ``issue`` past the quota or budget)."""
     return (f"SELECT e.beneficiary_id AS subject, jsonb_build_object('entitlement', {SNAPSHOT},"
-            f" 'reason', %(reason)s::text) AS data {_FROM}"
+            f" 'reason', e.reason) AS data {_FROM}"
             " WHERE e.changed_by_pass = %(revoked_pass)s AND e.status = 'revoked'",
-            {"revoked_pass": pass_id, "reason": reason})
+            {"revoked_pass": pass_id})
 
 
 def entitlement(uow, entitlement_id, lock=False):
@@ -193,10 +195,11 @@ def revoke(uow, entitlement_ids, reason):
     """End undelivered entitlements and free their ledger places; returns
     the pass's id (``revoked_now``)."""
     ids, pass_id = [str(i) for i in entitlement_ids], str(uuid.uuid4())
-    uow.later("DELETE FROM ledger WHERE entitlement_id = ANY(%s::uuid[])", (ids,))
-    uow.later("UPDATE entitlements SET status = 'revoked', reason = %s, blocked_by = NULL, version = version + 1,"
-              " changed_at = now(), changed_by_pass = %s WHERE id = ANY(%s::uuid[]) AND status IN ('issued', 'blocked')",
-              (reason, pass_id, ids))
+    # only what it ended: a delivered benefit keeps its place, whatever the caller read before
+    uow.later("WITH ended AS (UPDATE entitlements SET status = 'revoked', reason = %s, blocked_by = NULL,"
+              " version = version + 1, changed_at = now(), changed_by_pass = %s"
+              " WHERE id = ANY(%s::uuid[]) AND status IN ('issued', 'blocked') RETURNING id)"
+              " DELETE FROM ledger WHERE entitlement_id IN (SELECT id FROM ended)", (reason, pass_id, ids))
     return pass_id
 
 
