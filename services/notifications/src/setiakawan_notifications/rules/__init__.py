@@ -1,0 +1,1 @@
+"""The notifications service's rules: pure functions, no I/O."""
