@@ -2,6 +2,7 @@
 COMMIT share round trips without changing what a transaction means, and a
 prepared statement's plan follows its tables."""
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import psycopg2
 import psycopg2.extras
@@ -203,10 +204,12 @@ def outbox_messages(conn):
 def test_events_published_from_a_select_are_the_messages_publish_makes(scratch, db):
     database, name = scratch
     db(name).cursor().execute("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'not selected')")
+    before = datetime.now(timezone.utc)
     with database.transaction() as uow:
         uow.publish(THING_HAPPENED, "thing-0", {"seq": 0, "note": "one at a time"})
         assert uow.publish_select(THING_HAPPENED, SELECTED_THINGS, {"upto": 2}) == 2
         assert uow.publish_select(THING_HAPPENED, SELECTED_THINGS, {"upto": 0}) == 0
+    after = datetime.now(timezone.utc)
     by_one, *by_select = outbox_messages(db(name))
     assert [m["subject"] for m in by_select] == ["thing-1", "thing-2"]
     events = [wire.from_message(m["headers"], m["content_type"], m["body"]) for m in [by_one, *by_select]]
@@ -218,8 +221,10 @@ def test_events_published_from_a_select_are_the_messages_publish_makes(scratch, 
         assert (event.type, event.source, event.dataschema) == (events[0].type, events[0].source,
                                                                 events[0].dataschema)
         assert event.subject == message["subject"] and event.id != events[0].id
-        assert abs((event.time - events[0].time).total_seconds()) < 60
-        assert message["headers"]["ce-time"].endswith("Z")
+        # the time the database wrote is the moment of the transaction, in UTC, as wire writes it
+        assert before <= event.time <= after and event.time.utcoffset() == timedelta(0)
+        written = event.time.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        assert message["headers"]["ce-time"] == written
 
 
 def test_a_select_whose_rows_do_not_match_the_schema_stores_nothing(scratch, db):

@@ -406,9 +406,7 @@ def _apply_batch(service, uow, consumer, method, events):
     except Exception as exc:  # noqa: BLE001 - the batch is tried again an event at a time
         if outages.dependency_of(exc) is not None:
             raise
-        uow.rollback_to("setiakawan_batch")
-        uow.later("RELEASE SAVEPOINT setiakawan_batch")
-        del uow.published[published:]
+        _undo(uow, "setiakawan_batch", published)
     finally:
         context.reset(token)
     log.info("%s: a batch of %d events failed together; trying each alone", consumer, len(events))
@@ -417,31 +415,33 @@ def _apply_batch(service, uow, consumer, method, events):
 
 def _apply(service, uow, consumer, method, event):
     """One event inside the batch's transaction, in a savepoint of its own."""
-    token = context.set_current(context.Context(correlation_id=event.correlationid, causation_id=event.id,
-                                                agency=type(service).name))
-    uow.later("SAVEPOINT setiakawan_event")  # sent with the inbox entry
-    published = len(uow.published)
-    try:
-        uow.execute("INSERT INTO kit_inbox (consumer, event_id, event_type) VALUES (%s, %s, %s)"
-                    " ON CONFLICT DO NOTHING", (consumer, event.id, event.type))
-        if uow.cursor.rowcount == 0:
-            outcome = "duplicate"
-        else:
-            method(service, uow, event)
-            outcome = "applied"
-        # sent now, with what the handler left waiting: an error in that is this event's
-        uow.execute("RELEASE SAVEPOINT setiakawan_event")
-    except Exception as exc:  # noqa: BLE001 - the event fails alone; the batch goes on
-        if outages.dependency_of(exc) is not None:
-            raise  # not this event's fault: the whole batch waits for the dependency
-        uow.rollback_to("setiakawan_event")
-        uow.later("RELEASE SAVEPOINT setiakawan_event")
-        # its events (and the relay's wake-up sent with the first) are gone: the next one must notify
-        del uow.published[published:]
-        return Failed("".join(traceback.format_exception_only(type(exc), exc)).strip())
-    finally:
-        context.reset(token)
+    with context.caused_by(event, type(service).name):
+        uow.later("SAVEPOINT setiakawan_event")  # sent with the inbox entry
+        published = len(uow.published)
+        try:
+            uow.execute("INSERT INTO kit_inbox (consumer, event_id, event_type) VALUES (%s, %s, %s)"
+                        " ON CONFLICT DO NOTHING", (consumer, event.id, event.type))
+            if uow.cursor.rowcount == 0:
+                outcome = "duplicate"
+            else:
+                method(service, uow, event)
+                outcome = "applied"
+            # sent now, with what the handler left waiting: an error in that is this event's
+            uow.execute("RELEASE SAVEPOINT setiakawan_event")
+        except Exception as exc:  # noqa: BLE001 - the event fails alone; the batch goes on
+            if outages.dependency_of(exc) is not None:
+                raise  # not this event's fault: the whole batch waits for the dependency
+            _undo(uow, "setiakawan_event", published)
+            return Failed("".join(traceback.format_exception_only(type(exc), exc)).strip())
     return outcome
+
+
+def _undo(uow, savepoint, published):
+    """Roll back to ``savepoint``; the events published since (and the
+    relay's wake-up sent with the first) are gone: the next one must notify."""
+    uow.rollback_to(savepoint)
+    uow.later(f"RELEASE SAVEPOINT {savepoint}")
+    del uow.published[published:]
 
 
 def _database_of(service):

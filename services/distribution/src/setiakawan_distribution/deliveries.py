@@ -21,7 +21,7 @@ def deliver(uow, identity, entitlement_id, body, nik_belongs_to):
     row = storage.before_handover(uow, entitlement_id, identity.agency, body["idempotency_key"],
                                   body["recipient_ref"])
     if row["done_id"] is not None:
-        return _retried(uow, identity, entitlement_id, storage.by_key(uow, identity.agency, body["idempotency_key"]))
+        return _retried(uow, identity, entitlement_id, body["idempotency_key"])
     lookup.visible_entitlement(identity, row if row["id"] is not None else None, entitlement_id)
     _check(identity, row, body)
     if not nik_belongs_to(body["nik"], str(body["recipient_ref"])):
@@ -30,9 +30,9 @@ def deliver(uow, identity, entitlement_id, body, nik_belongs_to):
     row = dict(row, **storage.locked(uow, entitlement_id))
     status = row["status"]
     if status != "issued":
-        done = storage.by_key(uow, identity.agency, body["idempotency_key"])
-        if done is not None:  # the same request, retried while this one asked the registry
-            return _retried(uow, identity, entitlement_id, done)
+        if storage.by_key(uow, identity.agency, body["idempotency_key"]) is not None:
+            # the same request, retried while this one asked the registry
+            return _retried(uow, identity, entitlement_id, body["idempotency_key"])
         raise Conflict(f"The entitlement is {status}; only an issued one is delivered.", entitlement_status=status)
     point_id = body.get("point_id") or row.get("point_id")
     delivery = storage.record(uow, {
@@ -42,7 +42,7 @@ def deliver(uow, identity, entitlement_id, body, nik_belongs_to):
         "latitude": body.get("latitude"), "longitude": body.get("longitude"),
         "photo_sha256": body.get("photo_sha256"), "point_id": point_id and str(point_id)})
     if delivery is None:  # the key was used meanwhile, for this entitlement or another
-        return _retried(uow, identity, entitlement_id, storage.by_key(uow, identity.agency, body["idempotency_key"]))
+        return _retried(uow, identity, entitlement_id, body["idempotency_key"])
     _take_items(uow, identity, row, point_id)
     row = dict(row, status="delivered", version=delivery.pop("entitlement_version"))
     uow.publish(contract.AID_DELIVERED, str(row["beneficiary_id"]),
@@ -50,7 +50,9 @@ def deliver(uow, identity, entitlement_id, body, nik_belongs_to):
     return delivery, row, True
 
 
-def _retried(uow, identity, entitlement_id, done):
+def _retried(uow, identity, entitlement_id, idempotency_key):
+    """The delivery the caller's agency recorded under the key, answered again."""
+    done = storage.by_key(uow, identity.agency, idempotency_key)
     if str(done["entitlement_id"]) != str(entitlement_id):
         raise Conflict("This idempotency key was used for another entitlement's delivery.")
     return done, lookup.entitlement(uow, identity, entitlement_id), False
