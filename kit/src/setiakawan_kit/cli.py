@@ -1,6 +1,7 @@
 """``setiakawan``: the operator's command-line tool."""
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -15,6 +16,9 @@ import click
 from . import auth, broker, envfile, keys, settings, supervise, topology
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+#: random secrets services keep, by environment variable: 'keys init --env-file' writes them,
+#: 'run' makes them in $SETIAKAWAN_HOME in development
+SERVICE_SECRETS = ("NOTIFICATIONS_ADDRESS_HASH_KEY",)
 #: the broker as its administrator: where `broker setup` makes accounts (RabbitMQ's own default user)
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
 
@@ -114,6 +118,9 @@ def keys_init(directory, env_file):
     values = {"SETIAKAWAN_TOKEN_ISSUERS": str(files.jwks.resolve()),
               "SETIAKAWAN_SIGNING_KEY": str(files.signing_key.resolve())}
     if env_file:
+        # secrets a service keeps (not keys of a pair): made once, kept when the file has them
+        known = envfile.read(env_file) if env_file.exists() else {}
+        values.update({name: known.get(name) or secrets.token_urlsafe(32) for name in SERVICE_SECRETS})
         envfile.update(env_file, values)
         click.echo(f"wrote {', '.join(values)} to {env_file}", err=True)
     else:
@@ -327,6 +334,13 @@ def _development_settings(selected):
         if created:
             click.echo(f"made a development signing key ({key.kid}) and its JWKS in {files.directory} "
                        "(git-ignored, not for production); 'setiakawan token' signs with it", err=True)
+    secrets_file = folder / "secrets.env"
+    missing = [name for name in SERVICE_SECRETS if not os.environ.get(name)]
+    if missing:
+        known = envfile.read(secrets_file) if secrets_file.exists() else {}
+        made = {name: known.get(name) or secrets.token_urlsafe(32) for name in missing}
+        envfile.update(secrets_file, made)
+        values.update(made)
     needing = [info for info in selected if not os.environ.get(amqp_uri_variable(info))]
     if needing:
         accounts_file = folder / "broker.env"

@@ -24,6 +24,13 @@ class NotFound(DomainError):
     status, title, kind = 404, "Not found", "not-found"
 
 
+class Unauthenticated(DomainError):
+    """A caller that is not who it says: a bad signature on a callback
+    whose sender proves itself by signing, not by a token."""
+
+    status, title, kind = 401, "Unauthorized", "unauthorized"
+
+
 class OutOfScope(DomainError):
     """The caller may see the thing but not do this to it."""
 

@@ -18,7 +18,7 @@ WRITTEN = messages.event_types()
 def test_messages_are_written_for_the_events_people_and_staff_are_told_of():
     assert WRITTEN == sorted(["household.registered", "household.verified", "entitlement.issued", "aid.delivered",
                               "entitlement.blocked", "stock.low", "enrolment.confirmed", "enrolment.waitlisted",
-                              "enrolment.cancelled", "course.cancelled"])
+                              "enrolment.cancelled", "course.cancelled", "subscription.suspended"])
 
 
 @pytest.mark.parametrize("language", messages.LANGUAGES)

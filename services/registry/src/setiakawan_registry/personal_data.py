@@ -98,13 +98,33 @@ def history_page(uow, identity, audit, household, page):
 # -- RPC for other services ------------------------------------------------------------
 def contact_details(uow, caller, person_ref, audit=Audit()):
     """Name, phone and village of a current member, for notifications;
-    None for an unknown or removed person (or a reference that is none)."""
+    None for an unknown or removed person (or a reference that is none).
+    Given a list of references (at most ``MAX_CONTACTS``), a list of
+    answers in the same order: one call for a sender's batch."""
+    if isinstance(person_ref, (list, tuple)):
+        return _contacts(uow, caller, person_ref[:MAX_CONTACTS], audit)
     person_ref = _as_uuid(person_ref)
     row = storage.contact(uow, person_ref) if person_ref else None
     if row is None:
         return None
     record(uow, Service(caller), audit, CONTACT, disclosure.CLEAR,
            [entry(row["household_id"], row["village_code"], row["id"])])
+    return _contact(row)
+
+
+MAX_CONTACTS = 1000
+
+
+def _contacts(uow, caller, person_refs, audit):
+    refs = [_as_uuid(ref) for ref in person_refs]
+    rows = {str(r["id"]): r for r in storage.contacts(uow, sorted({r for r in refs if r}))} if any(refs) else {}
+    if rows:
+        record(uow, Service(caller), audit, CONTACT, disclosure.CLEAR,
+               [entry(r["household_id"], r["village_code"], r["id"]) for r in rows.values()])
+    return [_contact(rows[ref]) if ref in rows else None for ref in refs]
+
+
+def _contact(row):
     return {"person_ref": str(row["id"]), "name": row["name"], "phone": row["phone"],
             "village_code": row["village_code"]}
 

@@ -162,6 +162,11 @@ def contact(uow, person_ref):
                         " WHERE id = %s::uuid AND removed_at IS NULL", (str(person_ref),))
 
 
+def contacts(uow, person_refs):
+    return uow.fetchall("SELECT id, household_id, name, phone, village_code FROM members"
+                        " WHERE id = ANY(%s::uuid[]) AND removed_at IS NULL", (list(person_refs),))
+
+
 def nik_check(uow, nik, person_ref):
     """The current member ``person_ref`` (household, village) and whether
     ``nik`` is theirs; None for no such member."""

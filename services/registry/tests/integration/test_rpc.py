@@ -29,3 +29,15 @@ def test_contact_details_and_nik_check_keep_personal_data_in_the_registry(client
                                            ("notifications", "contact_details", "clear"),
                                            ("distribution", "nik_belongs_to", "check"),
                                            ("distribution", "nik_belongs_to", "check"))]
+
+
+def test_contact_details_of_a_batch_answer_in_order_and_log_each_person_shown(client, call_registry, access_rows):
+    household = client().post("/households", household_body()).json()
+    head, child = household["members"][0], household["members"][1]
+    unknown = str(uuid.uuid4())
+    found = call_registry("contact_details", [child["person_ref"], unknown, "junk", head["person_ref"]])
+    assert [f and f["person_ref"] for f in found] == [child["person_ref"], None, None, head["person_ref"]]
+    assert found[3]["phone"] == "+6281234567890"
+    assert call_registry("contact_details", []) == []
+    logged = sorted(str(r["person_ref"]) for r in access_rows(kind="service"))
+    assert logged == sorted([head["person_ref"], child["person_ref"]])

@@ -24,11 +24,19 @@ def zone_of(region_code):
     return WIB
 
 
-def send_at(now, region_code, urgent=False):
+def send_at(now, region_code, urgent=False, quiet=(QUIET_FROM, QUIET_UNTIL)):
     """The earliest time (aware, in the recipient's zone) a message to a
-    person in ``region_code`` may go out, given ``now`` (aware)."""
+    person in ``region_code`` may go out, given ``now`` (aware); ``quiet``:
+    the (from, until) local times nothing goes out between (equal: never quiet)."""
     local = now.astimezone(zone_of(region_code))
-    if urgent or QUIET_UNTIL <= local.time() < QUIET_FROM:
+    start, end = quiet
+    if urgent or start == end or not _inside(local.time(), start, end):
         return local
-    morning = datetime.combine(local.date(), QUIET_UNTIL, tzinfo=local.tzinfo)
-    return morning if local.time() < QUIET_UNTIL else morning + timedelta(days=1)
+    until = datetime.combine(local.date(), end, tzinfo=local.tzinfo)
+    return until if local.time() < end else until + timedelta(days=1)
+
+
+def _inside(moment, start, end):
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
