@@ -1,16 +1,18 @@
 """Use case of the sender: take the messages that are due, ask the
 registry for the people's phone numbers (kept nowhere), send each over the
 first channel that works, and write what happened. The state is in the
-database: a message taken by a sender that is killed is taken again when
-its lease ends, and sent again under the same idempotency key."""
+database: a message taken by a sender that is killed (or slower than its
+lease) is taken again when its lease ends and sent again under the same
+idempotency key, and only the sender holding the current lease writes its
+outcome."""
 import logging
 import random
+import time
 from datetime import datetime, timedelta, timezone
 
 import eventlet
 
 from setiakawan_contract import notifications as contract
-from setiakawan_kit import outages
 
 from . import enqueue
 from .channels import Outgoing
@@ -21,6 +23,10 @@ from .storage import contacts, messages, opt_outs, subscriptions
 log = logging.getLogger(__name__)
 
 SUSPENDED = "the subscription is suspended"
+#: people asked of the registry in one call (its contact_details takes up to 1000)
+CONTACTS_PER_CALL = 200
+#: a send is not begun once this share of the lease has passed: its outcome could not be written
+LEASE_USABLE = 0.8
 
 
 def dispatch_once(db, channels, contact_details, settings):
@@ -29,36 +35,32 @@ def dispatch_once(db, channels, contact_details, settings):
         taken = messages.claim(uow, settings.batch_size, settings.lease_s)
         if not taken:
             return 0
-        staff = {str(c["id"]): c for c in _rows(contacts.contact, uow, taken, "staff")}
-        partners = {str(s["id"]): s for s in _subscriptions(uow, taken)}
-    try:
-        people = _people(taken, contact_details)
-    except outages.DependencyUnavailable as exc:  # the others go; people wait, the attempt not counted
-        log.warning("contact details unavailable: %s", exc)
-        people = None
+        staff = {str(c["id"]): c for c in contacts.some(uow, _ids(taken, "staff"))}
+        partners = {str(s["id"]): s for s in subscriptions.for_sending(uow, _ids(taken, "partner"))}
+    deadline = time.monotonic() + settings.lease_s * LEASE_USABLE
+    people = _people(taken, contact_details)
     with db.transaction() as uow:
-        phones = [details["phone"] for details in (people or {}).values() if details and details.get("phone")]
-        hashes = [addresses.address_hash(settings.address_key, channel, phone)
-                  for phone in phones for channel in addresses.PHONE_CHANNELS]
-        refused = opt_outs.matching(uow, list(people), hashes) if people else set()
-    plans = [_plan(m, people, staff, partners, refused, settings) for m in taken]
+        refused = _opted_out(uow, people, settings) if people else set()
+    now = datetime.now(timezone.utc)
+    plans = [_safely(_plan, m, people, staff, partners, refused, settings, now) for m in taken]
     pool = eventlet.GreenPool(settings.concurrency)
-    results = list(pool.imap(lambda plan: _send(plan, channels), plans))
-    with db.transaction() as uow:
-        _record(uow, results, datetime.now(timezone.utc), settings)
+    results = list(pool.imap(lambda plan: _send(plan, channels, deadline), plans))
+    written = _results(results, datetime.now(timezone.utc), settings)
+    for attempt in range(3):  # what was sent is known: a deadlock or a lost connection does not lose it
+        try:
+            with db.transaction() as uow:
+                _write(uow, written, settings)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            log.warning("writing a batch's outcomes failed; trying again", exc_info=True)
+            eventlet.sleep(0.5 * (attempt + 1))
     return len(taken)
 
 
-def _rows(read, uow, taken, kind):
-    ids = {str(m["recipient_id"]) for m in taken if m["recipient_kind"] == kind}
-    return [row for row in (read(uow, i) for i in sorted(ids)) if row is not None]
-
-
-def _subscriptions(uow, taken):
-    ids = sorted({str(m["recipient_id"]) for m in taken if m["recipient_kind"] == "partner"})
-    if not ids:
-        return []
-    return uow.fetchall("SELECT id, url, secret, status FROM subscriptions WHERE id = ANY(%s::uuid[])", (ids,))
+def _ids(taken, kind):
+    return sorted({str(m["recipient_id"]) for m in taken if m["recipient_kind"] == kind})
 
 
 def _person_of(message):
@@ -71,28 +73,58 @@ def _person_of(message):
 
 def _people(taken, contact_details):
     """{person_ref: their contact details, or None for a person the registry
-    does not know (or no longer as a member)}, one call for the batch."""
+    does not know (or no longer as a member)}; None if the registry did not
+    answer as asked (then the people's messages wait and the others go)."""
     refs = sorted({ref for ref in map(_person_of, taken) if ref})
-    if not refs:
-        return {}
-    return dict(zip(refs, contact_details(refs)))
+    found = {}
+    try:
+        for start in range(0, len(refs), CONTACTS_PER_CALL):
+            chunk = refs[start:start + CONTACTS_PER_CALL]
+            answer = contact_details(chunk)
+            if not isinstance(answer, list) or len(answer) != len(chunk):
+                raise ValueError(f"contact_details answered {type(answer).__name__} for {len(chunk)} people")
+            found.update(zip(chunk, answer))
+    except Exception as exc:  # noqa: BLE001 - an outage, a refusal or a wrong answer: people wait
+        log.warning("contact details unavailable: %s", exc)
+        return None
+    return found
+
+
+def _opted_out(uow, people, settings):
+    phones = [details["phone"] for details in people.values() if details and details.get("phone")]
+    hashes = [addresses.address_hash(settings.address_key, channel, phone)
+              for phone in phones for channel in addresses.PHONE_CHANNELS]
+    return opt_outs.matching(uow, list(people), hashes)
 
 
 class Plan:
     """What to try for one message: the channels in order and the address
-    on each, or the reason it cannot go."""
+    on each, or why it cannot go (``stop``), or why it waits (``retry``;
+    ``hold``: until a time, the attempt not counted)."""
 
-    def __init__(self, message, tries=(), stop=None, retry=None, secret=None, outage=False):
+    def __init__(self, message, tries=(), stop=None, retry=None, secret=None, hold=None, uncounted=False):
         self.message, self.tries, self.stop, self.retry, self.secret = message, list(tries), stop, retry, secret
-        #: waiting on our own dependency, not the recipient's side: the attempt is not counted
-        self.outage = outage
+        self.hold, self.uncounted = hold, uncounted
 
 
-def _plan(message, people, staff, partners, refused, settings):
+def _safely(plan, message, *args):
+    try:
+        return plan(message, *args)
+    except Exception as exc:  # noqa: BLE001 - one message's fault is its own
+        log.exception("planning message %s failed", message["id"])
+        return Plan(message, retry=f"could not be prepared: {type(exc).__name__}")
+
+
+def _plan(message, people, staff, partners, refused, settings, now):
     kind = message["recipient_kind"]
     if kind in ("household", "person"):
+        if message["village_code"] and not message["urgent"]:
+            due = send_at(now, message["village_code"], False, settings.quiet)
+            if due > now:  # quiet hours came while it waited
+                return Plan(message, retry="quiet hours", hold=due, uncounted=True)
         if people is None:
-            return Plan(message, retry="the registry did not answer (contact details)", outage=True)
+            return Plan(message, retry="the registry did not answer (contact details)", uncounted=True,
+                        hold=now + timedelta(seconds=settings.retry_base_s))
         ref = _person_of(message)
         if ref is None:
             if message["household_status"] is None:
@@ -120,10 +152,13 @@ def _plan(message, people, staff, partners, refused, settings):
     return Plan(message, [("webhook", subscription["url"])], secret=subscription["secret"])
 
 
-def _send(plan, channels):
+def _send(plan, channels, deadline):
     """(plan, channel, address, outcome) of the last channel tried; no
     channel for a plan that stops or waits before any."""
     if plan.stop or plan.retry:
+        return plan, None, None, None
+    if time.monotonic() > deadline:  # the batch is slower than its lease: another sender will take it
+        plan.retry, plan.uncounted = "not sent before the lease ended", True
         return plan, None, None, None
     m = plan.message
     outcome = channel = address = None
@@ -139,11 +174,13 @@ def _send(plan, channels):
     return plan, channel, address, outcome
 
 
-def _record(uow, results, now, settings):
-    written, sent, dead, partner_ok, partner_failed = [], [], [], set(), []
+def _results(results, now, settings):
+    """Each message's row of outcome, with what to publish and count."""
+    written = []
     for plan, channel, address, outcome in results:
         m = plan.message
-        row = {"id": str(m["id"]), "channel": channel or m["channel"], "uncounted": plan.outage}
+        row = {"id": str(m["id"]), "lease_id": str(m["lease_id"]), "channel": channel or m["channel"],
+               "uncounted": plan.uncounted, "message": m, "partner_failed": False}
         if address:
             row["masked_address"] = addresses.shown(channel, address)
             if channel in addresses.PHONE_CHANNELS:
@@ -154,29 +191,42 @@ def _record(uow, results, now, settings):
         row["answer"] = outcome.answer
         if outcome.kind == answers.SENT:
             row.update(status="sent", sent_at=now, gateway_id=outcome.gateway_id)
-            sent.append(dict(m, channel=row["channel"]))
-        elif plan.outage:
-            row.update(status=m["status"], next_attempt_at=now + timedelta(seconds=settings.retry_base_s))
+        elif plan.uncounted:
+            row.update(status=m["status"], next_attempt_at=plan.hold or now)
         elif outcome.kind == answers.RETRY:
             _retry(row, m, outcome.retry_after_s, now, settings)
         else:  # refused, or not on WhatsApp with no channel left
             row["status"] = "dead"
-        if row["status"] == "dead":
-            dead.append(dict(m, channel=row["channel"], answer=row["answer"]))
-        if m["recipient_kind"] == "partner" and channel:
-            if outcome.kind == answers.SENT:
-                partner_ok.add(str(m["recipient_id"]))
-            else:
-                partner_failed.append((m, outcome.answer))
+        row["partner_failed"] = m["recipient_kind"] == "partner" and channel is not None \
+            and outcome.kind != answers.SENT
         written.append(row)
-    messages.record(uow, written)
-    subscriptions.delivered(uow, partner_ok)
+    return written
+
+
+def _write(uow, written, settings):
+    held = messages.record(uow, written)
+    mine = [row for row in written if row["id"] in held]
+    if len(mine) < len(written):
+        log.warning("%d messages outlived their lease; the sender that took them again writes them",
+                    len(written) - len(mine))
+    sent = [(dict(r["message"], channel=r["channel"]), r["sent_at"]) for r in mine if r["status"] == "sent"]
+    dead = [dict(r["message"], channel=r["channel"], answer=r["answer"]) for r in mine if r["status"] == "dead"]
+    partners = {}  # subscription: [delivered at least once, the last failure's answer]
+    for row in mine:
+        if row["message"]["recipient_kind"] == "partner":
+            seen = partners.setdefault(str(row["message"]["recipient_id"]), [False, None])
+            if row["status"] == "sent":
+                seen[0] = True
+            elif row["partner_failed"]:
+                seen[1] = row["answer"]
+    subscriptions.delivered(uow, [s for s, (ok, _) in partners.items() if ok])
     if sent:
-        uow.publish_many(contract.MESSAGE_SENT, [(str(m["id"]), _outcome(m, sent_at=now)) for m in sent])
+        uow.publish_many(contract.MESSAGE_SENT, [(str(m["id"]), _outcome(m, sent_at=at)) for m, at in sent])
     if dead:
         uow.publish_many(contract.MESSAGE_FAILED, [(str(m["id"]), _outcome(m, reason=m["answer"])) for m in dead])
-    for m, answer in partner_failed:
-        _count_failure(uow, m, answer, settings)
+    # one failure per subscription and batch (a burst of deliveries during one outage is one failure), in id order
+    for subscription_id in sorted(s for s, (ok, answer) in partners.items() if not ok and answer):
+        _count_failure(uow, subscription_id, partners[subscription_id][1], settings)
 
 
 def _retry(row, message, retry_after_s, now, settings):
@@ -197,11 +247,10 @@ def _outcome(message, **extra):
                  "agency": message["agency"], "attempts": message["attempts"]}, **extra)
 
 
-def _count_failure(uow, message, answer, settings):
-    suspended = subscriptions.failed(uow, message["recipient_id"], settings.suspend_after)
-    if suspended is None or not suspended["suspended"]:
-        return
-    suspend(uow, suspended, answer, settings)
+def _count_failure(uow, subscription_id, answer, settings):
+    suspended = subscriptions.failed(uow, subscription_id, settings.suspend_after)
+    if suspended is not None and suspended["suspended"]:
+        suspend(uow, suspended, answer, settings)
 
 
 def suspend(uow, subscription, reason, settings):
@@ -218,3 +267,11 @@ def suspend(uow, subscription, reason, settings):
     log.warning("suspended webhook subscription %s of %s after %s failures", subscription["id"],
                 subscription["agency"], subscription["failures"])
 
+
+def receipt(uow, gateway_id, reference, status, answer):
+    """The gateway's receipt applied; a message given up by it is told as
+    failed. Returns the message's row, or None if no sent message matches."""
+    row = messages.receipt(uow, gateway_id, reference, status, answer)
+    if row is not None and status == "dead":
+        uow.publish(contract.MESSAGE_FAILED, str(row["id"]), _outcome(row, reason=answer))
+    return row

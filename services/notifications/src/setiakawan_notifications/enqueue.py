@@ -3,6 +3,7 @@ delivery log in the same transaction as the event's inbox entry, so a
 redelivered event queues nothing more (the log's unique key: event,
 recipient, route). Rendered now, sent by ``dispatch``."""
 import json
+import logging
 import uuid
 from datetime import datetime, timezone
 
@@ -12,6 +13,8 @@ from .storage import contacts as contact_storage, households, messages, routing 
     subscriptions as subscription_storage
 
 HOUSEHOLD_EVENTS = routing.CONSUMED["registry"]
+
+log = logging.getLogger(__name__)
 
 
 def from_events(uow, events, quiet, now=None):
@@ -45,6 +48,16 @@ def _keep_households(uow, events):
     households.replace(uow, sorted(latest.values()))
 
 
+def _rendered(template, data, language, event):
+    """The message, or None (logged) if this template cannot be rendered
+    from this event: the other rules' messages and the webhooks still go."""
+    try:
+        return templates.render(template, data, language)
+    except Exception:  # noqa: BLE001 - a template's fault is not the event's
+        log.exception("template %s (%s) does not render from event %s", template, language, event.id)
+        return None
+
+
 def _messages(event, rules, staff, subscriptions, quiet, now):
     data, regions = event.data, routing.regions_of(event.type, event.data)
     village = regions[0] if len(regions) == 1 else None
@@ -56,7 +69,9 @@ def _messages(event, rules, staff, subscriptions, quiet, now):
                 else routing.person_of(event.type, data)
             if recipient is None:
                 continue
-            text = templates.render(rule["template"], data, rule["language"])
+            text = _rendered(rule["template"], data, rule["language"], event)
+            if text is None:
+                continue
             due = send_at(now, village, rule["urgent"], quiet) if village else now
             yield dict(base, id=str(uuid.uuid4()), recipient_kind="household" if rule["recipient"] == "head"
                        else "person", recipient_id=recipient, route=rule["recipient"], channels=rule["channels"],
@@ -68,7 +83,9 @@ def _messages(event, rules, staff, subscriptions, quiet, now):
                 if contact["agency"] in concerned and contact["channel"] in rule["channels"] \
                         and (not contact["event_types"] or event.type in contact["event_types"]) \
                         and routing.in_regions(regions, contact["region_codes"]):
-                    text = templates.render(rule["template"], data, contact["language"])
+                    text = _rendered(rule["template"], data, contact["language"], event)
+                    if text is None:
+                        continue
                     yield dict(base, id=str(uuid.uuid4()), recipient_kind="staff", recipient_id=str(contact["id"]),
                                route="agency_staff", channels=[contact["channel"]], channel=contact["channel"],
                                language=contact["language"], urgent=True, subject=text.subject, body=text.body,

@@ -4,6 +4,7 @@ forwards a STOP reply, known only by the number it came from."""
 from setiakawan_kit.errors import NotFound
 
 from .rules import addresses
+from .rules.addresses import PHONE_CHANNELS
 from .storage import opt_outs as storage
 
 STOP_WORDS = ("STOP", "BERHENTI", "UNSUBSCRIBE", "UNREG")
@@ -20,7 +21,7 @@ def of_person(uow, person_ref):
 
 
 def withdraw(uow, identity, person_ref, channel):
-    if not storage.remove(uow, channel, person_ref):
+    if channel not in PHONE_CHANNELS or not storage.remove(uow, channel, person_ref):
         raise NotFound(f"{person_ref} has not opted out of {channel}.")
     return of_person(uow, person_ref)
 

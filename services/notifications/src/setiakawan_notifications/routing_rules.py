@@ -18,7 +18,7 @@ def save(uow, identity, event_type, recipient, body):
         raise OutOfScope("Only an admin of the provincial social office edits the routing rules.")
     if recipient not in routing.RECIPIENTS:
         raise RuleBroken(f"Recipients are {', '.join(routing.RECIPIENTS)}.", field="recipient")
-    if event_type not in routing.SUBSCRIBABLE:
+    if event_type not in routing.ROUTABLE:
         raise RuleBroken(f"The service does not receive {event_type} events.", field="event_type")
     why = routing.check_channels(recipient, body["channels"])
     if why:

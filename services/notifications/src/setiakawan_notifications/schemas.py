@@ -52,7 +52,7 @@ class ContactIn(Schema):
     language = LANGUAGE
     region_codes = fields.List(fields.String(validate=region), load_default=list, validate=validate.Length(max=50),
                                metadata={"description": "Only events in these regions (empty: all)"})
-    event_types = fields.List(fields.String(validate=validate.OneOf(routing.SUBSCRIBABLE)), load_default=list,
+    event_types = fields.List(fields.String(validate=validate.OneOf(routing.ROUTABLE)), load_default=list,
                               validate=validate.Length(max=50), metadata={"description": "Only these (empty: all)"})
 
     @validates_schema
@@ -165,4 +165,5 @@ class MessagePage(Schema):
 
 
 class InboundOut(Schema):
-    outcome = fields.String(metadata={"enum": ["recorded", "unknown message", "opted out", "ignored"]})
+    outcome = fields.String(metadata={"enum": ["recorded", "already recorded", "unknown message", "opted out",
+                                               "ignored"]})

@@ -185,7 +185,9 @@ class NotificationsService(DiagnosticsMixin, KitService):
 
     # -- the gateway's callbacks -----------------------------------------------------------
     @api("POST", "/gateway/callbacks", body="application/json", response=schemas.InboundOut, public=True,
-         problems={401: "The signature (Standard Webhooks, the gateway's secret) does not verify", 422: RULE},
+         problems={401: "The signature (Standard Webhooks, the gateway's secret) does not verify",
+                   409: "A receipt for a message whose sending is not written down yet: send it again later",
+                   422: RULE},
          tags=["gateway"], summary="Delivery receipts and replies (STOP opts the number out) from the gateway")
     def gateway_callback(self, call):
         body = inbound.verified(self.sending.settings.gateway_inbound_secret,

@@ -64,7 +64,8 @@ def test_a_rules_channels_are_checked():
     (503, {"error": "unavailable"}, answers.RETRY),
     (500, "not json", answers.RETRY),
     (400, {"error": "invalid_number"}, answers.REFUSED),
-    (401, {"error": "unauthorized"}, answers.REFUSED),
+    (401, {"error": "unauthorized"}, answers.RETRY),  # our token, not the message: tried again
+    (404, "", answers.RETRY),
 ])
 def test_what_the_gateways_answer_means(status, body, kind):
     outcome = answers.from_gateway(status, body)
@@ -121,3 +122,15 @@ def test_an_operators_quiet_window_holds_messages_to_its_end_and_an_empty_one_ho
     assert send_at(now, "62.13.01.2003", quiet=(time(12, 30), time(13, 30))) == \
         datetime(2026, 12, 4, 13, 30, tzinfo=WIB)
     assert send_at(now + timedelta(hours=9), "63.11.01.2001") == datetime(2026, 12, 5, 6, 0, tzinfo=WITA)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::a9fe:a9fe", "64:ff9b:1::a00:1", "2002:a9fe:a9fe::1", "::a9fe:a9fe",
+                                     "::ffff:10.0.0.1", "2001:0:4136:e378:8000:63bf:3fff:fdd2"])
+def test_an_ipv6_address_carrying_a_private_ipv4_one_is_refused_in_production(address):
+    from setiakawan_notifications.rules.destinations import refused
+    assert "not public" in refused("https://hooks.example.org/x", [address], production=True)
+
+
+def test_plain_http_to_loopback_works_in_development_over_ipv4_and_ipv6():
+    from setiakawan_notifications.rules.destinations import refused
+    assert refused("http://localhost:8080/x", ["127.0.0.1", "::1"], production=False) is None

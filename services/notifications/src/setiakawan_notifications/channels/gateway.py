@@ -1,7 +1,9 @@
 """SMS and WhatsApp through the HTTP gateway: ``POST <url>/messages`` with
 ``{"channel", "to", "text", "reference"}``, a bearer token, and the
-message's id as ``Idempotency-Key``, so a request sent again after a crash
-is taken once by a gateway that honours the key."""
+message's id and channel as ``Idempotency-Key`` (``<id>:sms``), so a
+request sent again after a crash is taken once by a gateway that honours
+the key, and the SMS that follows a refused WhatsApp message is a request
+of its own."""
 import json
 
 import urllib3
@@ -26,7 +28,7 @@ class GatewayChannel:
         try:
             response = self.pool.request("POST", self.url + "/messages", body=body, timeout=self.timeout,
                                          redirect=False, retries=False,
-                                         headers={"Content-Type": "application/json", "Idempotency-Key": message.id,
+                                         headers={"Content-Type": "application/json", "Idempotency-Key": f"{message.id}:{self.name}",
                                                   "Authorization": f"Bearer {self.token}"})
         except urllib3.exceptions.HTTPError as exc:
             return answers.unreachable(type(exc).__name__)

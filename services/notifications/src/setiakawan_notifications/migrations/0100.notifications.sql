@@ -109,6 +109,7 @@ CREATE TABLE messages (
     attempts        integer     NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL,        -- quiet hours and backoff both move it
     leased_until    timestamptz,                 -- a sender holds it until then (a killed one lets go)
+    lease_id        uuid,                        -- which taking holds it: only that one writes its outcome
     masked_address  text,
     address_hash    text,                        -- keyed hash of the address last used (opt-out by reply)
     answer          text,                        -- the gateway's (or SMTP server's, or partner's) last answer

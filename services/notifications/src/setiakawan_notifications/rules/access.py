@@ -9,7 +9,8 @@ ANY = ("admin", "operator", "field_officer", "viewer")
 
 
 def edits_rules(identity):
-    return identity.role == "admin" and identity.kind in RULE_EDITORS
+    """An admin of a provincial office whose token covers a whole province."""
+    return identity.role == "admin" and identity.kind in RULE_EDITORS and any(len(r) == 2 for r in identity.regions)
 
 
 def sees_message(identity, row):

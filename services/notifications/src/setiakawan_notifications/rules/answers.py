@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 SENT, NEXT_CHANNEL, RETRY, REFUSED = "sent", "next_channel", "retry", "refused"
 NOT_ON_WHATSAPP = "not_on_whatsapp"
+#: answers about our account or address at the gateway, not about the message
+GATEWAY_SETUP = (401, 403, 404, 408)
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,9 @@ def from_gateway(status, body):
         return Outcome(NEXT_CHANNEL, answer)
     if status == 429:
         return Outcome(RETRY, answer, retry_after_s=_seconds(body.get("retry_after")))
-    if status >= 500 or 200 <= status < 300:  # a 2xx without an id is not a taken message
+    if status >= 500 or 200 <= status < 300 or status in GATEWAY_SETUP:
+        # a 2xx without an id is not a taken message; a refused token or a wrong URL is ours to fix,
+        # not the recipient's fault: tried again meanwhile
         return Outcome(RETRY, answer)
     return Outcome(REFUSED, answer)
 

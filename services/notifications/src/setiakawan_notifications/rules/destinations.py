@@ -25,8 +25,8 @@ def refused(url, addresses, production):
         return "The URL's port is not valid."
     if not addresses:
         return f"{parts.hostname} does not resolve."
-    ips = [ipaddress.ip_address(a) for a in addresses]
-    ips = [getattr(ip, "ipv4_mapped", None) or ip for ip in ips]  # ::ffff:10.0.0.1 is 10.0.0.1
+    reached = [_reached(ipaddress.ip_address(a)) for a in addresses]
+    ips = [ip for each in reached for ip in each]
     if production:
         if parts.scheme != "https":
             return "Webhooks go over HTTPS only."
@@ -34,6 +34,21 @@ def refused(url, addresses, production):
         if inside:
             return f"{parts.hostname} resolves to an address that is not public ({', '.join(inside)})."
         return None
-    if parts.scheme == "http" and not all(ip.is_loopback for ip in ips):
+    if parts.scheme == "http" and not all(any(ip.is_loopback for ip in each) for each in reached):
         return "Plain HTTP only to loopback (development); use HTTPS."
     return None
+
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _reached(ip):
+    """The address and any IPv4 address it carries: ::ffff:10.0.0.1 (mapped),
+    6to4, Teredo and NAT64 addresses reach the IPv4 address inside."""
+    found = [ip]
+    if ip.version == 6:
+        inside = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+        if any(ip in net for net in _NAT64) or ip in ipaddress.ip_network("::/96"):
+            inside.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        found.extend(a for a in inside if a is not None)
+    return found

@@ -23,9 +23,10 @@ _RESULTS = ("participant.completed", "participant.not_completed")
 CONSUMED = {"registry": _HOUSEHOLD_EVENTS,
             "distribution": _ENTITLEMENT_EVENTS + _PROGRAMME_EVENTS + _STOCK_EVENTS,
             "training": _ENROLMENT_EVENTS + _COURSE_EVENTS + _RESULTS}
-#: and its own, which reach partners and staff too
-OWN = ("message.sent", "message.failed", "subscription.suspended")
-SUBSCRIBABLE = tuple(t for types in CONSUMED.values() for t in types) + ("subscription.suspended",)
+#: what a partner may subscribe to (a subscription suspended is told to its own agency's staff)
+SUBSCRIBABLE = tuple(t for types in CONSUMED.values() for t in types)
+#: what routing rules may name
+ROUTABLE = SUBSCRIBABLE + ("subscription.suspended",)
 
 
 def head_of(snapshot):
@@ -100,8 +101,9 @@ def agencies_of(event_type, data, source_agency=None):
 
 def in_regions(codes, regions):
     """Whether an event in ``codes`` lies in (or, for a course or programme
-    over a wider area, overlaps) one of ``regions``; empty ``regions``: everywhere."""
-    if not regions:
+    over a wider area, overlaps) one of ``regions``; empty ``regions``:
+    everywhere; an event about no place (a subscription suspended) passes."""
+    if not regions or not codes:
         return True
     return any(within(code, regions) or any(within(r, [code]) for r in regions) for code in codes)
 

@@ -23,3 +23,9 @@ def delete(uow, contact_id):
 def of_agencies(uow, agencies):
     return uow.fetchall("SELECT * FROM staff_contacts WHERE agency = ANY(%s) ORDER BY created_at, id",
                         (list(agencies),))
+
+
+def some(uow, contact_ids):
+    if not contact_ids:
+        return []
+    return uow.fetchall("SELECT * FROM staff_contacts WHERE id = ANY(%s::uuid[])", (list(contact_ids),))

@@ -24,9 +24,9 @@ def insert(uow, rows):
 CLAIM = (
     "WITH due AS (SELECT id FROM messages WHERE status IN ('queued', 'failed') AND next_attempt_at <= now()"
     "  AND (leased_until IS NULL OR leased_until < now()) ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)"
-    " UPDATE messages m SET leased_until = now() + make_interval(secs => %s), attempts = m.attempts + 1,"
-    "  updated_at = now() FROM due WHERE m.id = due.id"
-    " RETURNING m.id, m.event_id, m.event_type, m.recipient_kind, m.recipient_id, m.route, m.channels, m.channel,"
+    " UPDATE messages m SET leased_until = now() + make_interval(secs => %s), lease_id = gen_random_uuid(),"
+    "  attempts = m.attempts + 1, updated_at = now() FROM due WHERE m.id = due.id"
+    " RETURNING m.id, m.lease_id, m.event_id, m.event_type, m.recipient_kind, m.recipient_id, m.route, m.channels, m.channel,"
     "  m.language, m.urgent, m.agency, m.village_code, m.subject, m.body, m.attempts, m.status, m.created_at,"
     "  (SELECT h.head_ref FROM households h WHERE m.recipient_kind = 'household'"
     "   AND h.household_id = m.recipient_id) AS head_ref,"
@@ -41,38 +41,55 @@ def claim(uow, limit, lease_s):
 
 
 def record(uow, outcomes):
-    """Write each attempt's outcome: dicts with id, status, channel,
-    next_attempt_at, answer, gateway_id, masked_address, address_hash,
-    sent_at, and uncounted (an attempt our own outage stopped: not counted)."""
+    """Write each attempt's outcome: dicts with id, lease_id, status,
+    channel, next_attempt_at, answer, gateway_id, masked_address,
+    address_hash, sent_at, and uncounted (an attempt our own outage or a
+    hold stopped: not counted). Only a message still held under the lease
+    it was taken with is written (a sender slower than its lease has lost
+    it to another); returns the ids written."""
     if not outcomes:
-        return
-    execute_values(
+        return set()
+    rows = execute_values(
         uow.cursor,
         "UPDATE messages m SET status = CASE WHEN m.status = 'delivered' THEN m.status ELSE v.status END,"
         " channel = v.channel, next_attempt_at = coalesce(v.next_attempt_at, m.next_attempt_at), answer = v.answer,"
         " gateway_id = coalesce(v.gateway_id, m.gateway_id), masked_address = coalesce(v.masked_address,"
         " m.masked_address), address_hash = coalesce(v.address_hash, m.address_hash),"
-        " sent_at = coalesce(v.sent_at, m.sent_at), leased_until = NULL, updated_at = now(),"
+        " sent_at = coalesce(v.sent_at, m.sent_at), leased_until = NULL, lease_id = NULL, updated_at = now(),"
         " attempts = m.attempts - CASE WHEN v.uncounted THEN 1 ELSE 0 END"
         " FROM (VALUES %s) AS v(id, status, channel, next_attempt_at, answer, gateway_id, masked_address,"
-        " address_hash, sent_at, uncounted) WHERE m.id = v.id",
+        " address_hash, sent_at, uncounted, lease_id) WHERE m.id = v.id AND m.lease_id = v.lease_id"
+        " RETURNING m.id",
         [(o["id"], o["status"], o["channel"], o.get("next_attempt_at"), o.get("answer"), o.get("gateway_id"),
-          o.get("masked_address"), o.get("address_hash"), o.get("sent_at"), bool(o.get("uncounted")))
+          o.get("masked_address"), o.get("address_hash"), o.get("sent_at"), bool(o.get("uncounted")), o["lease_id"])
          for o in outcomes],
-        template="(%s::uuid, %s, %s, %s::timestamptz, %s, %s, %s, %s, %s::timestamptz, %s)", page_size=len(outcomes))
+        template="(%s::uuid, %s, %s, %s::timestamptz, %s, %s, %s, %s, %s::timestamptz, %s, %s::uuid)",
+        page_size=len(outcomes), fetch=True)
+    return {str(r["id"]) for r in rows}
 
 
-def receipt(uow, gateway_id, status, answer):
-    """The gateway's delivery receipt: sent becomes delivered (or dead)."""
-    return uow.fetchone("UPDATE messages SET status = %s, answer = %s, updated_at = now()"
-                        " WHERE gateway_id = %s AND status IN ('sent', 'delivered') RETURNING id, status",
-                        (status, answer, gateway_id))
+def receipt(uow, gateway_id, reference, status, answer):
+    """The gateway's delivery receipt for a sent message (found by the
+    gateway's id, or by ours, which it was sent with): it becomes delivered
+    or dead. A delivered one stays delivered. None if no sent message matches."""
+    return uow.fetchone(
+        "UPDATE messages SET status = %s, answer = %s, updated_at = now()"
+        " WHERE (gateway_id = %s OR id = %s::uuid) AND status = 'sent'"
+        " RETURNING id, event_id, event_type, recipient_kind, recipient_id, channel, agency, attempts",
+        (status, answer, gateway_id, reference))
+
+
+def status_of(uow, gateway_id, reference):
+    row = uow.fetchone("SELECT status FROM messages WHERE gateway_id = %s OR id = %s::uuid LIMIT 1",
+                       (gateway_id, reference))
+    return row and row["status"]
 
 
 def give_up_for(uow, recipient_kind, recipient_id, answer):
     """Every message still waiting for a recipient given up (a suspended subscription's)."""
-    return uow.fetchall("UPDATE messages SET status = 'dead', answer = %s, leased_until = NULL, updated_at = now()"
+    return uow.fetchall("UPDATE messages SET status = 'dead', answer = %s, updated_at = now()"
                         " WHERE recipient_kind = %s AND recipient_id = %s AND status IN ('queued', 'failed')"
+                        " AND (leased_until IS NULL OR leased_until < now())"
                         " RETURNING id, event_id, event_type, recipient_kind, recipient_id, channel, agency, attempts",
                         (answer, recipient_kind, str(recipient_id)))
 

@@ -45,3 +45,11 @@ def failed(uow, subscription_id, suspend_after):
         " suspended_at = CASE WHEN failures + 1 >= %s THEN now() ELSE suspended_at END"
         f" WHERE id = %s AND status = 'active' RETURNING {PUBLIC}, status = 'suspended' AS suspended",
         (suspend_after, suspend_after, str(subscription_id)))
+
+
+def for_sending(uow, subscription_ids):
+    """The URL, secret and status of each (the secret is read only to sign)."""
+    if not subscription_ids:
+        return []
+    return uow.fetchall("SELECT id, url, secret, status FROM subscriptions WHERE id = ANY(%s::uuid[])",
+                        (list(subscription_ids),))
