@@ -43,6 +43,8 @@ def test_a_verified_household_gets_one_sms_to_its_head_in_bahasa_indonesia(regis
     assert len(verified) == 1, taken
     assert "Desa Pulau Patai" in verified[0]["text"] and BARITO_TIMUR in verified[0]["text"]
     assert "6213014107850003" not in verified[0]["text"] and "Siti Aminah" not in verified[0]["text"]
+    wait_for(lambda: [r["status"] for r in log_rows(db, notifications)] == ["sent", "sent"],
+             what="both written down as sent")
     rows = log_rows(db, notifications, event_type="household.verified")
     assert [(r["status"], r["channel"], r["recipient_kind"], str(r["recipient_id"]), r["masked_address"])
             for r in rows] == [("sent", "sms", "household", house["id"], "0812****7890")]
@@ -77,6 +79,7 @@ def test_a_sembako_entitlement_tells_the_head_what_where_and_when_once(registry,
     assert "Bantuan Pangan Desa Pulau Patai" in gateway.wait_for(4)[3]["text"]
     distribution.applied(event, other)
     assert sum("Sembako Desember Barito Timur" in m["text"] for m in gateway.taken) == 1
+    wait_for(lambda: log_rows(db, notifications, event_id=event.id)[0]["status"] == "sent", what="written down")
     row, = log_rows(db, notifications, event_id=event.id)
     assert (row["status"], row["channel"], row["channels"], row["attempts"]) == ("sent", "sms", ["whatsapp", "sms"], 1)
     assert row["answer"].startswith("200")

@@ -37,6 +37,9 @@ CLAIM = (
 def claim(uow, limit, lease_s):
     """Take up to ``limit`` due messages for ``lease_s`` seconds (a sender
     killed meanwhile lets them go when the lease ends), counting the attempt."""
+    # without statistics (a log filled faster than autovacuum looks) PostgreSQL reads every due row
+    # by bitmap and sorts them, 20 ms with 50,000 queued; the index read in order stops at the limit
+    uow.later("SET LOCAL enable_bitmapscan = off")
     return uow.fetchall(CLAIM, (limit, lease_s))
 
 
