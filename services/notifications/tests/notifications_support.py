@@ -4,9 +4,9 @@ and a look into the delivery log."""
 import copy
 import uuid
 
-import requests
 
 from setiakawan_contract import event_types
+from setiakawan_kit.testing import ApiClient
 
 BARITO_TIMUR = "Dinas Sosial Kabupaten Barito Timur"
 PROVINCE = "Dinas Sosial Provinsi Kalimantan Tengah"
@@ -16,22 +16,7 @@ MUARA_NINIAN = "63.11.01.2001"     # Balangan, Kalimantan Selatan (WITA)
 EXAMPLES = {t.name: t.example for t in event_types}
 
 
-class Client:
-    def __init__(self, url, token):
-        self.url = url
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def post(self, path, body=None, **kw):
-        return requests.post(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
-
-    def put(self, path, body, **kw):
-        return requests.put(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
-
-    def get(self, path, **kw):
-        return requests.get(self.url + path, headers=self.headers, timeout=60, **kw)
-
-    def delete(self, path, **kw):
-        return requests.delete(self.url + path, headers=self.headers, timeout=60, **kw)
+Client = ApiClient  # the services' tests' name for it
 
 
 def sending(**overrides):

@@ -11,30 +11,12 @@ import requests
 
 from setiakawan_kit.rpc import RpcClient
 from setiakawan_kit.service import KitService
-from setiakawan_kit.testing import wait_for
+from setiakawan_kit.testing import ApiClient, wait_for
 
 from registry_samples import household_body  # noqa: F401 - the tests import it from here
 
 
-class Client:
-    def __init__(self, url, token):
-        self.url = url
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def _headers(self, extra):
-        return dict(self.headers, **(extra or {}))
-
-    def post(self, path, body=None, headers=None, **kw):
-        return requests.post(self.url + path, json=body, headers=self._headers(headers), timeout=60, **kw)
-
-    def put(self, path, body, headers=None, **kw):
-        return requests.put(self.url + path, json=body, headers=self._headers(headers), timeout=60, **kw)
-
-    def patch(self, path, body, headers=None, **kw):
-        return requests.patch(self.url + path, json=body, headers=self._headers(headers), timeout=60, **kw)
-
-    def get(self, path, headers=None, **kw):
-        return requests.get(self.url + path, headers=self._headers(headers), timeout=60, **kw)
+Client = ApiClient  # the services' tests' name for it
 
 
 def assert_no_identifiers(messages, numbers):

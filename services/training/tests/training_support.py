@@ -3,24 +3,13 @@ every service's tests have a conftest, so ``from conftest import`` finds
 whichever was loaded last)."""
 import uuid
 
-import requests
+from setiakawan_kit.testing import ApiClient
+
 
 PROVIDER = "Dinas Sosial Kabupaten Balangan"
 
 
-class Client:
-    def __init__(self, url, token):
-        self.url = url
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def post(self, path, body=None, **kw):
-        return requests.post(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
-
-    def put(self, path, body, **kw):
-        return requests.put(self.url + path, json=body, headers=self.headers, timeout=60, **kw)
-
-    def get(self, path, **kw):
-        return requests.get(self.url + path, headers=self.headers, timeout=60, **kw)
+Client = ApiClient  # the services' tests' name for it
 
 
 def open_course(client, body):
