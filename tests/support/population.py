@@ -55,9 +55,12 @@ class Population:
 
     def birth_date(self, min_age, max_age):
         days = self.random.randint(min_age * 365, max_age * 365)
-        born = self.today - timedelta(days=days)
-        # a two-digit NIK year above this year's reads as the 1900s
-        return born
+        # Never born on ``today`` itself: the caller's today may be a day ahead
+        # of the importer's (the benches count days in WIB, the registry in the
+        # server's local time), and a birth after the importer's today is
+        # refused as in the future. The draw is kept, so every other date is
+        # the same as before.
+        return self.today - timedelta(days=max(days, 1))
 
     def household(self, village=None, size=None):
         r = self.random

@@ -3,14 +3,14 @@ takes a unit of work and plain values, applies the rules, stores, records
 the history and publishes the event, all in the caller's transaction."""
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from setiakawan_kit.auth import require_region
 from setiakawan_contract import registry as contract
 from setiakawan_kit.problems import Problem, conflict, forbidden, not_found
 
 from . import personal_data, storage
-from .rules import duplicates, households as hh
+from .rules import calendar, duplicates, households as hh
 from .rules.access import MATCH_RATE_PER_HOUR
 from .rules.identity import normalize_name
 from .rules.welfare import WelfareModel
@@ -59,7 +59,7 @@ def _answer(uow, identity, audit, row):
 def publish_household(uow, event_type, row, members=None, **extra):
     members = storage.members_of(uow, row["id"]) if members is None else members
     return uow.publish(event_type, str(row["id"]),
-                       {"household": hh.snapshot(row, members, date.today()), **extra})
+                       {"household": hh.snapshot(row, members, calendar.today()), **extra})
 
 
 # -- registering ----------------------------------------------------------------
@@ -313,4 +313,4 @@ def _search_regions(identity, region):
 def due_for_reverification(uow, identity, query):
     regions = _search_regions(identity, query.get("region"))
     return paged(query, lambda limit, offset: storage.households_due(
-        uow, regions, query["before"] or date.today(), limit, offset))
+        uow, regions, query["before"] or calendar.today(), limit, offset))

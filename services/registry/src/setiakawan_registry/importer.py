@@ -42,7 +42,6 @@ import threading
 import time
 from collections import deque
 from itertools import chain
-from datetime import date
 
 import psycopg2
 import psycopg2.errors
@@ -56,7 +55,7 @@ from . import storage
 from .households import record_candidates
 from .import_chunks import TABLES, id_range, init_worker, process_chunk
 from .imports import hold_key
-from .rules import duplicates
+from .rules import calendar, duplicates
 from .rules.rows import HeaderError, column_order
 
 log = logging.getLogger(__name__)
@@ -106,7 +105,7 @@ class Importer:
         self.scope = Identity(identity["agency"], identity.get("kind", ""), identity["role"],
                               tuple(identity["regions"]))
         self.workers = workers or max(2, os.cpu_count() or 2)
-        self.today = today or date.today()
+        self.today = today or calendar.today()
         self.conn = None
         self.stats = {"total_rows": 0, "processed_rows": 0, "accepted_rows": 0, "already_registered": 0,
                       "rejected_rows": 0, "households_created": 0}

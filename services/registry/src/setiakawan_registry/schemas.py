@@ -1,14 +1,14 @@
 """HTTP bodies of the registry, validated with the registry's rules so that
 bad input comes back as field-level 422 errors, and its answers (which the
 OpenAPI document describes from these schemas)."""
-from datetime import date, timezone
+from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
 from setiakawan_kit.auth import REGION_CODE
 from setiakawan_contract.registry import GROUP_KINDS, STATUSES
 
-from .rules import access, disclosure, households as hh
+from .rules import access, calendar, disclosure, households as hh
 from .rules import forms, identity, regions, welfare
 
 REGION = validate.Regexp(REGION_CODE, error="Not a Kemendagri region code.")
@@ -74,7 +74,7 @@ class VillageCode(fields.String):
 
 
 def _not_future(value):
-    if value > date.today():
+    if value > calendar.today():
         raise ValidationError("The date is in the future.")
 
 
@@ -110,7 +110,7 @@ class MemberIn(MemberFields):
         except identity.InvalidIdentity as exc:
             raise ValidationError({"nik": [exc.message]}) from None
         try:
-            hh.check_birth_date(data["birth_date"], date.today()) if "birth_date" in data else None
+            hh.check_birth_date(data["birth_date"], calendar.today()) if "birth_date" in data else None
             identity.check_nik_matches(nik, data.get("birth_date"), data.get("sex"))
         except (identity.InvalidIdentity, hh.RuleViolation) as exc:
             raise ValidationError({exc.field or "nik": [str(exc)]}) from None
@@ -169,7 +169,7 @@ class HouseholdIn(Schema):
         errors = {}
         try:
             hh.check_legal_basis(data.get("legal_basis"), data.get("consent_date"),
-                                 data.get("consent_recorded_by"), date.today())
+                                 data.get("consent_recorded_by"), calendar.today())
         except hh.RuleViolation as exc:
             errors[exc.field] = [str(exc)]
         members = data.get("members") or []

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from marshmallow import ValidationError
 
+from setiakawan_registry.rules import calendar
 from setiakawan_registry.schemas import AccessLogQuery, HouseholdIn, MemberIn, PurposeHeader, VerificationIn
 
 from registry_samples import household_body
@@ -57,10 +58,19 @@ def test_an_invalid_nik_is_reported_on_that_members_nik(nik, fragment):
 
 
 def test_a_birth_date_in_the_future_is_reported_on_birth_date_though_the_nik_could_be_a_century_earlier():
-    soon = date.today() + timedelta(days=1)
+    soon = calendar.today() + timedelta(days=1)
     nik = f"621301{soon.day:02d}{soon.month:02d}{soon.year % 100:02d}0001"
     messages = errors(body(lambda b: b["members"][1].update(nik=nik, birth_date=soon.isoformat())))
     assert messages["members"][1] == {"birth_date": ["The birth date is in the future."]}
+
+
+def test_a_baby_born_today_anywhere_in_indonesia_is_not_in_the_future_whatever_the_servers_zone():
+    # today in Papua (WIT, UTC+9), the country's latest date: on a UTC server before 09:00 that is tomorrow
+    born = datetime.now(timezone(timedelta(hours=9))).date()
+    assert calendar.today() == born
+    nik = f"621301{born.day:02d}{born.month:02d}{born.year % 100:02d}0001"
+    loaded = HouseholdIn().load(body(lambda b: b["members"][1].update(nik=nik, birth_date=born.isoformat())))
+    assert loaded["members"][1]["birth_date"] == born
 
 
 @pytest.mark.parametrize("born", ["1900-01-01", "1920-06-15", "1926-12-31", "2025-01-01"])
@@ -115,7 +125,7 @@ def test_consent_without_a_date_is_reported_on_consent_date():
 
 
 def test_consent_dated_in_the_future_is_reported_on_consent_date():
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (calendar.today() + timedelta(days=1)).isoformat()
     messages = errors(body(lambda b: b.update(legal_basis="consent", consent_date=tomorrow,
                                               consent_recorded_by="Pak Lurah")))
     assert list(messages) == ["consent_date"]

@@ -18,6 +18,7 @@ from datetime import date
 
 from lokal.phone import parse_phone
 
+from . import calendar
 from .regions import district_exists
 
 
@@ -60,7 +61,7 @@ def parse_nik(value, today=None, field="nik"):
     day, sex = int(value[6:8]), "M"
     if day > 40:
         day, sex = day - 40, "F"
-    today = today or date.today()
+    today = today or calendar.today()
     born = _birth_date(day, int(value[8:10]), int(value[10:12]), today) if day >= 1 else None
     if born is None:
         raise InvalidIdentity(field, "The NIK's birth date part (DDMMYY, women's day + 40) is not a real date.")
@@ -90,7 +91,7 @@ def check_kk(value, field="kk_number", today=None):
     district = f"{value[0:2]}.{value[2:4]}.{value[4:6]}"
     if not district_exists(district):
         raise InvalidIdentity(field, f"The KK number's region part {district} is not a district on the Kemendagri list.")
-    if _birth_date(int(value[6:8]), int(value[8:10]), int(value[10:12]), today or date.today()) is None:
+    if _birth_date(int(value[6:8]), int(value[8:10]), int(value[10:12]), today or calendar.today()) is None:
         raise InvalidIdentity(field, "The KK number's issue date part (DDMMYY) is not a real date.")
     return value
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import NamedTuple
 
 from . import households as hh
-from . import forms, identity, regions, welfare
+from . import calendar, forms, identity, regions, welfare
 
 COLUMNS = ("kk_number", "street", "rt", "rw", "village_code", "monthly_income", "floor", "wall", "roof",
            "electricity", "water", "sanitation", "assets", "legal_basis", "consent_date", "consent_recorded_by",
@@ -103,7 +103,7 @@ class Member(NamedTuple):
 
 class RowValidator:
     def __init__(self, today=None):
-        self.today = today or date.today()
+        self.today = today or calendar.today()
         self.oldest = hh.oldest_birth_date(self.today)
         self._last = (None, None)  # a household's rows repeat its columns: check them once
         # A million rows hold a few tens of thousands of distinct NIK region and
