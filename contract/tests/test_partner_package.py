@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-DEPENDENCIES = ("marshmallow", "fastjsonschema", "apispec", "packaging")
+DEPENDENCIES = ("marshmallow", "fastjsonschema", "apispec", "packaging", "yaml")
 
 PARTNER_MODULE = '''
 from marshmallow import Schema, fields
@@ -95,4 +95,4 @@ def test_a_partner_registers_its_own_event_types_without_nameko(contract_only):
 def test_the_contract_declares_no_dependency_on_the_kit_or_nameko():
     requires = importlib.metadata.requires("setiakawan-contract")
     assert sorted(r.split(">")[0].split("<")[0].split("=")[0].strip().lower() for r in requires) == \
-        ["apispec", "fastjsonschema", "marshmallow"]
+        ["apispec", "fastjsonschema", "marshmallow", "pyyaml"]
