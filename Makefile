@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 SERVICES := registry distribution training notifications
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test unit install bench migrate clean wheelhouse base-image images
+.PHONY: run test unit install bench migrate clean wheelhouse base-image images asyncapi
 
 run: install
 	$(BIN)/setiakawan run
@@ -21,33 +21,44 @@ unit: install
 bench: install
 	$(BIN)/python bench/events.py
 
+# the published contract, contracts/asyncapi.yaml, made again from the contract package
+# (the contract's tests fail while the file and the schemas disagree)
+asyncapi: install
+	$(BIN)/python -m setiakawan_contract --asyncapi contracts/asyncapi.yaml
+
 migrate: install
 	$(BIN)/setiakawan migrate
 
 install: $(STAMP)
 
 # the registry's C module (setup.py) is compiled in place: a change to it reinstalls
+# Offline (a district office with a poor connection): `make run WHEELHOUSE=wheelhouse` (or
+# install, test) installs from a folder `make wheelhouse` wrote, with --no-index: nothing is downloaded.
+WHEELHOUSE ?=
+PIP_SOURCE := $(if $(WHEELHOUSE),--no-index --find-links $(abspath $(WHEELHOUSE)) -c $(abspath $(WHEELHOUSE))/constraints.txt)
+
 $(STAMP): contract/pyproject.toml kit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) requirements-dev.txt \
           services/registry/setup.py services/registry/src/setiakawan_registry/_bulktext.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e contract -e kit $(foreach s,$(SERVICES),-e services/$(s)) -r requirements-dev.txt
+	$(if $(WHEELHOUSE),,$(BIN)/python -m pip install --quiet --upgrade pip)
+	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) -e contract -e kit $(foreach s,$(SERVICES),-e services/$(s)) -r requirements-dev.txt
 	touch $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# Docker images (README: Docker). A build cannot reach PyPI, so the images install
-# from wheelhouse/: every third-party dependency, at the versions this venv runs
-# (and was tested) with, plus setuptools to build ours, which the images build
-# from source (the registry's C module included). The images run Debian's
-# Python 3.11, so the wheels come from a Python 3.11 venv.
+# wheelhouse/: every wheel the platform needs, for an offline install (`make install
+# WHEELHOUSE=wheelhouse`) and for the Docker images, whose builds cannot reach PyPI:
+# every third-party dependency of the services and of the tests, at the versions this
+# venv runs (and was tested) with (constraints.txt), plus setuptools to build ours,
+# which are installed from source (the registry's C module included). Wheels are
+# per Python version: the images run Debian's Python 3.11 (`make images` checks).
 wheelhouse: install
-	$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "wheelhouse: the images run Python 3.11; use a Python 3.11 venv")'
 	rm -rf wheelhouse && mkdir wheelhouse
 	$(BIN)/python -m pip freeze --exclude-editable > wheelhouse/constraints.txt
-	$(BIN)/python -m pip wheel --quiet -w wheelhouse -c wheelhouse/constraints.txt ./contract ./kit $(foreach s,$(SERVICES),./services/$(s)) "setuptools>=77"
+	$(BIN)/python -m pip wheel --quiet -w wheelhouse -c wheelhouse/constraints.txt ./contract ./kit $(foreach s,$(SERVICES),./services/$(s)) -r requirements-dev.txt "setuptools>=77"
 	rm -rf wheelhouse/setiakawan_*.whl contract/build kit/build $(foreach s,$(SERVICES),services/$(s)/build)
+	@echo "wheelhouse/: $$(ls wheelhouse/*.whl | wc -l) wheels for Python $$($(BIN)/python -c 'import sys; print(*sys.version_info[:2], sep=".")'); offline: make run WHEELHOUSE=wheelhouse"
 
 # the base image setiakawan/python:3.11, made with debootstrap (once; --force makes it again)
 base-image:
@@ -55,4 +66,5 @@ base-image:
 
 # setiakawan/<service>:latest for each service, FROM the base image
 images: base-image wheelhouse
+	$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "images: they run Python 3.11; make the wheelhouse with a Python 3.11 venv")'
 	$(foreach s,$(SERVICES),docker build --network host -f services/$(s)/Dockerfile -t setiakawan/$(s) . &&) true

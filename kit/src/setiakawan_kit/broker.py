@@ -379,6 +379,22 @@ class BrokerAdmin:
             else:
                 self._rabbitmqctl("delete_queue", "-p", vhost, name, check=False)
 
+    def queues(self, vhost):
+        """Every queue of ``vhost``: {name, ready, unacked, consumers}, by name."""
+        if self.api_available():
+            found = json.loads(self._api(
+                "GET", f"queues/{_q(vhost)}?columns=name,messages_ready,messages_unacknowledged,consumers"))
+            rows = [(q["name"], q.get("messages_ready"), q.get("messages_unacknowledged"), q.get("consumers"))
+                    for q in found]
+        else:
+            result = self._rabbitmqctl("list_queues", "--silent", "-p", vhost, "name", "messages_ready",
+                                       "messages_unacknowledged", "consumers", "--formatter", "json")
+            rows = [(q["name"], q.get("messages_ready"), q.get("messages_unacknowledged"), q.get("consumers"))
+                    for q in json.loads(result.stdout or "[]")]
+        return sorted(({"name": name, "ready": int(ready or 0), "unacked": int(unacked or 0),
+                        "consumers": int(consumers or 0)} for name, ready, unacked, consumers in rows),
+                      key=lambda q: q["name"])
+
     def user_exists(self, name):
         if self.api_available():
             try:

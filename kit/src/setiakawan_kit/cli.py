@@ -529,6 +529,11 @@ def _healthy(address):
         return False
 
 
+from . import cli_platform  # noqa: E402 - its commands use this module's helpers
+
+for _command in (cli_platform.status, cli_platform.queues, cli_platform.outbox, cli_platform.dead_group):
+    main.add_command(_command)
+
 for _entry in entry_points(group="setiakawan.commands"):  # subcommands added by installed services
     main.add_command(_entry.load(), _entry.name)
 
