@@ -24,11 +24,12 @@ def test_a_gateway_outage_is_retried_until_the_message_is_sent(registry, notific
     gateway.mode = "ok"
     taken = gateway.wait_for(2)
     assert {m["to"] for m in taken} == {HEAD_PHONE}
-    row, = log_rows(db, notifications, event_type="household.verified")
     wait_for(lambda: log_rows(db, notifications, event_type="household.verified")[0]["status"] == "sent",
              what="the message sent")
     row, = log_rows(db, notifications, event_type="household.verified")
-    assert row["attempts"] >= 3 and str(row["recipient_id"]) == house["id"]
+    # at least one attempt failed before one was taken (the attempt in flight when the gateway came back
+    # may be the one that succeeds)
+    assert row["attempts"] >= 2 and str(row["recipient_id"]) == house["id"]
 
 
 def test_the_service_killed_mid_send_sends_each_message_once_after_a_restart(registry, start_notifications, gateway,

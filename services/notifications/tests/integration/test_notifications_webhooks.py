@@ -144,9 +144,8 @@ def test_staff_learn_of_low_stock_and_of_a_benefit_another_agency_blocked(notifi
         ("linjamsos@dinsos.kalteng.go.id", "Bantuan tertahan: Sembako Desember Barito Timur"),
     ]
     assert all(m["message"]["Message-ID"].endswith("@setiakawan>") for m in mails)
-    rows = log_rows(db, notifications, channel="email")
-    wait_for(lambda: all(r["status"] == "sent" for r in log_rows(db, notifications, channel="email")),
-             what="the log")
+    rows = wait_for(lambda: (found := log_rows(db, notifications, channel="email")) and
+                    all(r["status"] == "sent" for r in found) and found, what="the log written")
     assert sorted(r["masked_address"][0] for r in rows) == ["g", "g", "l"]
     assert all("*" in r["masked_address"] and "gudang@" not in r["masked_address"] for r in rows)
     assert BALANGAN not in {r["agency"] for r in rows}
