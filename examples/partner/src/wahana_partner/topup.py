@@ -32,9 +32,9 @@ def remember_entitlement(uow, entitlement, blocked_by=None):
 
 
 def start_top_up(db, distribution, identity, month, packages, decile_at_most, district, warehouse_village):
-    """Receive the month's packages into the NGO's warehouse (a distribution
-    point in Setiakawan, made the first time), then create and activate the
-    top-up: every verified household of the district at or under the decile
+    """Create the top-up (a draft), receive its packages into the NGO's warehouse (a distribution
+    point in Setiakawan, made the first time) and activate it (a refusal frees the month again):
+    every verified household of the district at or under the decile
     is owed a package, unless another agency already gives it food that
     month (the ledger blocks it, and tells both)."""
     if identity.role != "admin":
@@ -52,10 +52,6 @@ def start_top_up(db, distribution, identity, month, packages, decile_at_most, di
             storage.add_warehouse(uow, point["id"], warehouse_village)
         store = {"point_id": point["id"]}
     name = f"Tambahan Pangan Wahana Peduli {MONTHS[first.month - 1]} {first.year}"
-    for item in PACKAGE:
-        distribution.move_stock(store["point_id"], {
-            "move": "received", "item": item["item"], "unit": item["unit"],
-            "quantity": str(int(item["quantity"]) * packages), "reference": name})
     programme = distribution.create_programme({
         "name": name, "funding_source": "ngo", "kind": "in_kind", "category": "food", "items": PACKAGE,
         "period": {"starts_on": first.isoformat(), "ends_on": last.isoformat()}, "region_codes": [district],
@@ -63,7 +59,17 @@ def start_top_up(db, distribution, identity, month, packages, decile_at_most, di
         "quota": packages, "point_id": str(store["point_id"])})
     with db.transaction() as uow:  # known before its entitlements' events can arrive
         storage.add_top_up(uow, programme["id"], month, name, packages)
-    active = distribution.activate(programme["id"])
+    try:
+        for item in PACKAGE:
+            distribution.move_stock(store["point_id"], {
+                "move": "received", "item": item["item"], "unit": item["unit"],
+                "quantity": str(int(item["quantity"]) * packages), "reference": name})
+        active = distribution.activate(programme["id"])
+    except errors.Conflict:
+        # refused: the month is free again (the draft stays a draft in Setiakawan, owed to nobody)
+        with db.transaction() as uow:
+            storage.forget_top_up(uow, programme["id"])
+        raise
     with db.transaction() as uow:
         storage.record_activation(uow, programme["id"], active["issued"], active["blocked"])
     return {"programme_id": programme["id"], "month": month, "name": name, "packages": packages,
