@@ -6,10 +6,14 @@ BIN     := $(VENV)/bin
 SERVICES := registry distribution training notifications
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test unit install bench migrate clean wheelhouse base-image images asyncapi
+.PHONY: run demo test unit install bench migrate clean wheelhouse base-image images asyncapi
 
 run: install
 	$(BIN)/setiakawan run
+
+# the seed reports' programmes, loaded through the APIs of the platform `make run` started (another terminal)
+demo: install
+	$(BIN)/python -m demo
 
 test: install
 	$(BIN)/python -m pytest

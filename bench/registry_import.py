@@ -55,7 +55,7 @@ from setiakawan_registry import SERVICE, storage
 from setiakawan_registry.imports import XLSX
 from setiakawan_registry.rules import duplicates, mappings
 from setiakawan_registry.rules.rows import COLUMNS
-from tests.support.population import Population, write_csv
+from demo.population import Population, write_csv
 
 OUT = harness.ROOT / "bench" / "out"
 XLSX_ROWS = 100_000

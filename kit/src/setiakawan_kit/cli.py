@@ -1,4 +1,5 @@
 """``setiakawan``: the operator's command-line tool."""
+import base64
 import json
 import os
 import secrets
@@ -16,9 +17,21 @@ import click
 from . import auth, broker, envfile, keys, settings, supervise, topology
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-#: random secrets services keep, by environment variable: 'keys init --env-file' writes them,
-#: 'run' makes them in $SETIAKAWAN_HOME in development
-SERVICE_SECRETS = ("NOTIFICATIONS_ADDRESS_HASH_KEY",)
+
+
+def _webhook_secret():
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+#: random secrets services keep, by environment variable, and how each is made: 'keys init
+#: --env-file' writes them, 'run' makes them in $SETIAKAWAN_HOME in development. The gateway's
+#: token and callback secret are those of the sandbox (`setiakawan sandbox`) until an operator
+#: puts a real gateway's in their place.
+SERVICE_SECRETS = {"NOTIFICATIONS_ADDRESS_HASH_KEY": lambda: secrets.token_urlsafe(32),
+                   "NOTIFICATIONS_GATEWAY_TOKEN": lambda: secrets.token_urlsafe(32),
+                   "NOTIFICATIONS_GATEWAY_INBOUND_SECRET": _webhook_secret}
+#: where `setiakawan sandbox` serves by default (its HTTP side: the gateway, the logs; and SMTP)
+SANDBOX_HTTP_ADDRESS, SANDBOX_SMTP_ADDRESS = "127.0.0.1:8025", "127.0.0.1:1025"
 #: the broker as its administrator: where `broker setup` makes accounts (RabbitMQ's own default user)
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
 
@@ -120,7 +133,7 @@ def keys_init(directory, env_file):
     if env_file:
         # secrets a service keeps (not keys of a pair): made once, kept when the file has them
         known = envfile.read(env_file) if env_file.exists() else {}
-        values.update({name: known.get(name) or secrets.token_urlsafe(32) for name in SERVICE_SECRETS})
+        values.update({name: known.get(name) or make() for name, make in SERVICE_SECRETS.items()})
         envfile.update(env_file, values)
         click.echo(f"wrote {', '.join(values)} to {env_file}", err=True)
     else:
@@ -195,29 +208,47 @@ def run(services):
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     say = partial(click.echo, err=True)
-    supervisor = supervise.Supervisor(
-        {info.name: ([sys.executable, "-m", "setiakawan_kit.runner", "--config", str(info.config), info.module],
-                     dict(env, **{f"{info.name.upper()}_HTTP_ADDRESS": http_address(info)})) for info in selected},
-        say)
+    commands = {info.name: ([sys.executable, "-m", "setiakawan_kit.runner", "--config", str(info.config), info.module],
+                            dict(env, **{f"{info.name.upper()}_HTTP_ADDRESS": http_address(info)}))
+                for info in selected}
+    addresses = {info.name: http_address(info) for info in selected}
+    if not settings.production() and "notifications" in addresses and not os.environ.get("NOTIFICATIONS_GATEWAY_URL"):
+        commands, addresses = _with_sandbox(commands, addresses, env)
+    supervisor = supervise.Supervisor(commands, say)
     try:
         supervisor.start()
-        _serve(supervisor, {info.name: info for info in selected}, stopping, say)
+        _serve(supervisor, addresses, stopping, say)
     finally:
         say("stopping…")
         supervisor.stop()
         say("stopped.")
 
 
-def _serve(supervisor, services, stopping, say):
-    """Until Ctrl-C: restart services that exit, and say when each is (again) healthy."""
-    unhealthy = dict(services)
+def _with_sandbox(commands, addresses, env):
+    """In development without a gateway: the sandbox (``setiakawan sandbox``) as one more
+    supervised process, and the notifications service sending to it."""
+    sandbox = os.environ.get("SANDBOX_HTTP_ADDRESS", SANDBOX_HTTP_ADDRESS)
+    smtp = os.environ.get("SANDBOX_SMTP_ADDRESS", SANDBOX_SMTP_ADDRESS)
+    smtp_host, _, smtp_port = smtp.rpartition(":")
+    notifications = dict(commands["notifications"][1], NOTIFICATIONS_GATEWAY_URL=f"http://{sandbox}",
+                         NOTIFICATIONS_SMTP_HOST=smtp_host, NOTIFICATIONS_SMTP_PORT=smtp_port)
+    commands = dict(commands, notifications=(commands["notifications"][0], notifications))
+    commands["sandbox"] = ([sys.executable, "-m", "setiakawan_kit.cli", "sandbox"], dict(
+        env, SANDBOX_HTTP_ADDRESS=sandbox, SANDBOX_SMTP_ADDRESS=smtp, SANDBOX_FOLDER=str(home() / "sandbox"),
+        SANDBOX_CALLBACK_URL=f"http://{addresses['notifications']}/gateway/callbacks"))
+    return commands, dict(addresses, sandbox=sandbox)
+
+
+def _serve(supervisor, addresses, stopping, say):
+    """Until Ctrl-C: restart processes that exit, and say when each is (again) healthy."""
+    unhealthy = dict(addresses)
     say_running_by = time.monotonic() + 60
     while not stopping:
         for name in supervisor.tend():
-            unhealthy[name] = services[name]
-        for name, info in list(unhealthy.items()):
-            if _healthy(http_address(info)):
-                say(f"{name:<14} listening on http://{http_address(info)}")
+            unhealthy[name] = addresses[name]
+        for name, address in list(unhealthy.items()):
+            if _healthy(address):
+                say(f"{name:<14} listening on http://{address}")
                 del unhealthy[name]
         if say_running_by and (not unhealthy or time.monotonic() > say_running_by):
             if unhealthy:
@@ -338,7 +369,7 @@ def _development_settings(selected):
     missing = [name for name in SERVICE_SECRETS if not os.environ.get(name)]
     if missing:
         known = envfile.read(secrets_file) if secrets_file.exists() else {}
-        made = {name: known.get(name) or secrets.token_urlsafe(32) for name in missing}
+        made = {name: known.get(name) or SERVICE_SECRETS[name]() for name in missing}
         envfile.update(secrets_file, made)
         values.update(made)
     needing = [info for info in selected if not os.environ.get(amqp_uri_variable(info))]
@@ -531,7 +562,8 @@ def _healthy(address):
 
 from . import cli_platform  # noqa: E402 - its commands use this module's helpers
 
-for _command in (cli_platform.status, cli_platform.queues, cli_platform.outbox, cli_platform.dead_group):
+for _command in (cli_platform.status, cli_platform.queues, cli_platform.outbox, cli_platform.dead_group,
+                 cli_platform.sandbox):
     main.add_command(_command)
 
 for _entry in entry_points(group="setiakawan.commands"):  # subcommands added by installed services

@@ -216,3 +216,42 @@ def dead_replay(queue, event_ids, replay_all):
     click.echo(f"replayed {len(replayed)} message(s) to {operate.handler_queue_of(queue)[0]}")
     if missing:
         raise click.ClickException(f"not in {queue}: {', '.join(missing)}")
+
+
+@click.command()
+@click.option("--http", "http_address", envvar="SANDBOX_HTTP_ADDRESS", default="127.0.0.1:8025", show_default=True,
+              help="Where the gateway (POST /messages) and the logs (GET /messages, /emails, /) listen.")
+@click.option("--smtp", "smtp_address", envvar="SANDBOX_SMTP_ADDRESS", default="127.0.0.1:1025", show_default=True,
+              help="Where the mail catcher takes email (SMTP).")
+@click.option("--token", envvar="NOTIFICATIONS_GATEWAY_TOKEN", required=True,
+              help="The bearer token the gateway requires (NOTIFICATIONS_GATEWAY_TOKEN, as the service sends it).")
+@click.option("--callback-url", envvar="SANDBOX_CALLBACK_URL",
+              help="The notifications service's /gateway/callbacks: each message taken gets a delivery receipt.")
+@click.option("--inbound-secret", envvar="NOTIFICATIONS_GATEWAY_INBOUND_SECRET",
+              help="The secret receipts are signed with (NOTIFICATIONS_GATEWAY_INBOUND_SECRET).")
+@click.option("--folder", envvar="SANDBOX_FOLDER", type=click.Path(file_okay=False),
+              help="Also append every message and email to messages.jsonl and emails.jsonl here.")
+def sandbox(http_address, smtp_address, token, callback_url, inbound_secret, folder):
+    """Serve a pretend SMS/WhatsApp gateway and a mail catcher, for development,
+    demos and the compose stack: nothing reaches a real person.
+
+    The gateway takes what the notifications service sends (bearer token,
+    Idempotency-Key honoured) and writes it down; every email is caught.
+    Read them at http://HTTP/ (a page), /messages and /emails (JSON).
+    `setiakawan run` starts it in development when NOTIFICATIONS_GATEWAY_URL is not set."""
+    import signal
+    import threading
+
+    from .sandbox import Sandbox
+
+    try:
+        served = Sandbox(http_address, smtp_address, token, folder, callback_url, inbound_secret).start()
+    except (OSError, RuntimeError) as exc:
+        raise click.ClickException(f"the sandbox cannot listen: {exc}") from None
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    click.echo(f"sandbox: gateway and logs on http://{http_address}/ , mail catcher on smtp {smtp_address}"
+               + (f", receipts to {callback_url}" if served.receipts else ""), err=True)
+    stopped.wait()
+    served.stop()

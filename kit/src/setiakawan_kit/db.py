@@ -17,6 +17,10 @@ from . import context, outages, outbox
 
 log = logging.getLogger(__name__)
 
+# uuid columns read as text; uuid[] columns as lists of that text (not as the array's literal "{…}")
+UUID_ARRAY_OID = 2951
+psycopg2.extensions.register_type(psycopg2.extensions.new_array_type((UUID_ARRAY_OID,), "UUID[]", psycopg2.STRING))
+
 # eventlet's select yields to the hub even when told not to wait; a look
 # that never blocks needs no green version (and poll takes any descriptor)
 _poll = original("select").poll

@@ -53,6 +53,15 @@ def test_a_kube_group_grant_goes_to_the_group(client, registry_events, events):
     issued = [d["entitlement"] for t, d in events.wait_for(2) if t == "entitlement.issued"]
     assert [(e["beneficiary_kind"], e["beneficiary_id"], e["amount"]) for e in issued] == \
         [("group", kube["group_id"], 20_000_000)]
+    # January's grant to the KUBE of a ceremony, named by its id: only that one, though the first is a KUBE too
+    other = group(member_refs=[member()["person_ref"]])
+    registry_events.group(other)
+    named = activated(office, programme_body(
+        name="Bantuan usaha KUBE Sanggam Jaya", kind="group_grant", category="productive_assets",
+        regions=BALANGAN_REGIONS, rule=None, group_kind="kube", group_ids=[other["group_id"]],
+        period=("2027-01-01", "2027-01-31"),
+        cash={"basis": "per_beneficiary", "amount": 20_000_000}, funding_source="apbd_district"))
+    assert (named["issued"], named["group_ids"]) == (1, [other["group_id"]])
     refused = office.post("/programmes", programme_body(kind="group_grant", regions=BALANGAN_REGIONS,
                                                         group_kind="kube", rule="household.verified",
                                                         cash={"basis": "per_beneficiary", "amount": 1}))

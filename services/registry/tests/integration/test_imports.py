@@ -10,7 +10,7 @@ import requests
 
 from registry_support import assert_no_identifiers, count_rows, finished_import
 from setiakawan_kit.testing import wait_for
-from tests.support.population import Population, write_csv
+from demo.population import Population, write_csv
 
 
 def upload(registry, token, path_or_bytes, content_type="text/csv", regions=("62",)):

@@ -8,7 +8,7 @@ import requests
 
 from registry_support import Client, household_body
 from tests.support import conformance
-from tests.support.population import Population, write_csv
+from demo.population import Population, write_csv
 
 REGIONS = ("62",)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.population import Population, write_csv
+from demo.population import Population, write_csv
 
 from setiakawan_kit.processes import alive
 from setiakawan_kit.testing import wait_for

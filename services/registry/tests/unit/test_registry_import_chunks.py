@@ -13,7 +13,7 @@ from setiakawan_registry import import_chunks
 from setiakawan_registry.import_chunks import (BuilderMismatch, ChunkBuilder, _records, id_range, row_id)
 from setiakawan_registry.rules.identity import normalize_phone
 from setiakawan_registry.rules.rows import COLUMNS, RowValidator, column_order
-from tests.support.population import Population, write_csv
+from demo.population import Population, write_csv
 
 TODAY = date(2026, 11, 24)
 IMPORT_ID = "01a2102c-4b51-766f-a1fb-3d8a6686a149"

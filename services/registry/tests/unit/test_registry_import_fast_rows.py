@@ -23,7 +23,7 @@ from setiakawan_registry import import_chunks
 from setiakawan_registry.import_chunks import ChunkBuilder
 from setiakawan_registry.rules import identity
 from setiakawan_registry.rules.rows import COLUMNS, HOUSEHOLD_COLUMNS, SEXES, column_order
-from tests.support.population import Population, spoil, villages, write_csv
+from demo.population import Population, spoil, villages, write_csv
 
 pytestmark = pytest.mark.skipif(import_chunks.Writer is None, reason="setiakawan_registry._bulktext was not built")
 

@@ -13,15 +13,20 @@ def _value(column, value):
     return Json(value) if column == "items" else value
 
 
+def _placeholder(column):
+    # a list of UUID strings is a text[] to psycopg2: the column takes it cast
+    return sql.SQL("%s::uuid[]") if column == "group_ids" else sql.Placeholder()
+
+
 def insert(uow, row):
     uow.execute(sql.SQL("INSERT INTO programmes ({}) VALUES ({})").format(
-        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), sql.SQL(", ").join([sql.Placeholder()] * len(COLUMNS))),
+        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), sql.SQL(", ").join(map(_placeholder, COLUMNS))),
         [_value(c, row[c]) for c in COLUMNS])
 
 
 def update(uow, programme_id, stamp=None, **fields):
     """Set ``fields`` (``stamp``: a column set to now), bump the version; returns the row."""
-    assignments = [sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder()) for name in fields]
+    assignments = [sql.SQL("{} = {}").format(sql.Identifier(name), _placeholder(name)) for name in fields]
     if stamp:
         assignments.append(sql.SQL("{} = now()").format(sql.Identifier(stamp)))
     assignments.append(sql.SQL("version = version + 1"))

@@ -1,5 +1,5 @@
-"""Realistic registry data for tests and benchmarks: households in real
-Kalimantan villages, valid NIKs and KK numbers for their districts,
+"""Realistic registry data for the demo, tests and benchmarks: households in
+real Kalimantan villages, valid NIKs and KK numbers for their districts,
 Indonesian names, phone numbers; optionally a share of bad rows and of
 repeated people."""
 import csv
