@@ -15,16 +15,7 @@ import requests
 from setiakawan_kit import migrate
 from setiakawan_kit.testing import free_port, wait_until_healthy
 from setiakawan_registry import SERVICE
-
-SECRET_SETTINGS = ("SETIAKAWAN_TOKEN_ISSUERS", "SETIAKAWAN_SIGNING_KEY", "AMQP_URI", "REGISTRY_AMQP_URI",
-                   "DISTRIBUTION_AMQP_URI", "TRAINING_AMQP_URI", "NOTIFICATIONS_AMQP_URI")
-
-
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if k not in SECRET_SETTINGS and k != "SETIAKAWAN_ENV"}
-    env.setdefault("PYTHONPATH", os.pathsep.join(sys.path))
-    env.update(extra)
-    return env
+from tests.support.supervised import clean_env, service_pids
 
 
 def setiakawan(*args, env, timeout=120):
@@ -96,22 +87,6 @@ def test_development_run_makes_its_keys_and_accounts_once(tmp_path, amqp_uri, in
         migrate.drop_database(infrastructure.database_url, database)
 
 
-def _service_pids(parent):
-    """{service package: pid} of the runner processes ``parent`` started."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as stat_file:
-                ppid = int(stat_file.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline_file:
-                argv = cmdline_file.read().decode().split("\0")
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent and "setiakawan_kit.runner" in argv:
-            found[argv[-2].split(".")[0]] = int(entry)
-    return found
-
-
 def _running(pid):
     try:
         with open(f"/proc/{pid}/stat") as stat_file:
@@ -136,7 +111,8 @@ def test_a_killed_service_is_restarted_while_the_others_keep_answering(tmp_path,
     env = clean_env(SETIAKAWAN_HOME=str(tmp_path / "home"), AMQP_URI=amqp_uri, SETIAKAWAN_BROKER_USER_PREFIX=prefix,
                     DATABASE_URL=infrastructure.database_url,
                     **{f"{n.upper()}_DATABASE": f"setiakawan_sup_{n}_{tag}" for n in names},
-                    **{f"{n.upper()}_HTTP_ADDRESS": url.removeprefix("http://") for n, url in urls.items()})
+                    **{f"{n.upper()}_HTTP_ADDRESS": url.removeprefix("http://") for n, url in urls.items()},
+                    SANDBOX_HTTP_ADDRESS=f"127.0.0.1:{free_port()}", SANDBOX_SMTP_ADDRESS=f"127.0.0.1:{free_port()}")
     log = tmp_path / "run.log"
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, "-m", "setiakawan_kit.cli", "run"], env=env, stdout=out,
@@ -144,7 +120,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_answering(tmp_path,
     try:
         for url in urls.values():
             wait_until_healthy(url, process, log.read_text, timeout=120)
-        killed = _service_pids(process.pid)["setiakawan_registry"]
+        killed = service_pids(process.pid)["setiakawan_registry"]
         others = [urls[n] for n in names if n != "registry"]
         unanswered, polls = [], 0
         os.kill(killed, signal.SIGKILL)
@@ -154,7 +130,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_answering(tmp_path,
                 polls += 1
                 if not _answers(url):
                     unanswered.append((round(time.monotonic() - killed_at, 1), url))
-            if _service_pids(process.pid).get("setiakawan_registry") not in (None, killed) and \
+            if service_pids(process.pid).get("setiakawan_registry") not in (None, killed) and \
                     _answers(urls["registry"]):
                 break
             time.sleep(0.1)
@@ -165,7 +141,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_answering(tmp_path,
         assert polls >= 3 * len(others) and unanswered == [], (unanswered, said)
         print(f"registry healthy again {back_after:.1f} s after SIGKILL; the others answered {polls} polls")
 
-        services = _service_pids(process.pid).values()
+        services = service_pids(process.pid).values()
         stopping_at = time.monotonic()
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole process group
         assert process.wait(timeout=30) == 0

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from setiakawan_kit import operate, outbox
-from setiakawan_kit.testing import wait_for
+from setiakawan_kit.testing import free_port, wait_for
 from setiakawan_registry import SERVICE as REGISTRY
 
 from tests.test_event_flow import applied_rows, publish
@@ -83,7 +83,10 @@ def test_outbox_backlog_and_status_of_the_installed_services(make_database, db, 
     registry_db = make_database(REGISTRY.migrations, prefix="registry")
     env = {"REGISTRY_DATABASE": registry_db, "DISTRIBUTION_DATABASE": "setiakawan_no_such_database",
            "TRAINING_DATABASE": "setiakawan_no_such_database",
-           "NOTIFICATIONS_DATABASE": "setiakawan_no_such_database"}
+           "NOTIFICATIONS_DATABASE": "setiakawan_no_such_database",
+           # nothing listens there (a platform started by `make run` on the default ports is not theirs)
+           **{f"{name}_HTTP_ADDRESS": f"127.0.0.1:{free_port()}" for name in ("DISTRIBUTION", "TRAINING",
+                                                                             "NOTIFICATIONS")}}
     with db(registry_db).cursor() as cur:  # two events committed while the relay is away
         for n in range(2):
             cur.execute("INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type,"
@@ -112,3 +115,11 @@ def test_outbox_backlog_and_status_of_the_installed_services(make_database, db, 
     text = setiakawan("status", amqp_uri=amqp_uri, database_url=infrastructure.database_url, check=False,
                       REGISTRY_HTTP_ADDRESS=registry.url.removeprefix("http://"), **env).stdout
     assert any(line.split()[:2] == ["registry", "ok"] for line in text.splitlines())
+
+    # the images' health check: one service's /health, and a failure where one does not answer
+    healthy = setiakawan("health", "registry", amqp_uri=amqp_uri, check=False,
+                         REGISTRY_HTTP_ADDRESS=registry.url.removeprefix("http://"), **env)
+    assert healthy.returncode == 0 and healthy.stdout.startswith("registry: ok"), healthy.stdout + healthy.stderr
+    down = setiakawan("health", amqp_uri=amqp_uri, check=False,
+                      REGISTRY_HTTP_ADDRESS=registry.url.removeprefix("http://"), **env)
+    assert down.returncode == 1 and "training: unreachable" in down.stdout, down.stdout + down.stderr

@@ -88,18 +88,23 @@ def token(agency, kind, role, regions, hours, key_path, issuer, audience):
             raise click.BadParameter(str(exc), param_hint="--regions") from None
         if get_wilayah(code) is None:
             raise click.BadParameter(f"{code} is not a Kemendagri region", param_hint="--regions")
+    key_path, signing_key = signing_key_at(key_path)
+    click.echo(auth.issue_token(signing_key, agency, kind, role, codes, ttl=timedelta(hours=hours),
+                                issuer=issuer, audience=audience))
+    click.echo(f"signed by issuer {issuer!r} with key {signing_key.kid} ({key_path})", err=True)
+
+
+def signing_key_at(key_path):
+    """The issuer's signing key at ``key_path`` (default: the development key), and its path."""
     key_path = key_path or keys.KeyFiles(home() / "keys").signing_key
     if not key_path.exists():
         raise click.ClickException(
             f"no signing key at {key_path}: make one with 'setiakawan keys init' (or 'make run' in "
             "development), or name it with --key / SETIAKAWAN_SIGNING_KEY")
     try:
-        signing_key = keys.load_signing_key(key_path)
+        return key_path, keys.load_signing_key(key_path)
     except keys.KeyFileError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(auth.issue_token(signing_key, agency, kind, role, codes, ttl=timedelta(hours=hours),
-                                issuer=issuer, audience=audience))
-    click.echo(f"signed by issuer {issuer!r} with key {signing_key.kid} ({key_path})", err=True)
 
 
 @main.group("keys")
@@ -563,7 +568,7 @@ def _healthy(address):
 from . import cli_platform  # noqa: E402 - its commands use this module's helpers
 
 for _command in (cli_platform.status, cli_platform.queues, cli_platform.outbox, cli_platform.dead_group,
-                 cli_platform.sandbox):
+                 cli_platform.sandbox, cli_platform.ping, cli_platform.health):
     main.add_command(_command)
 
 for _entry in entry_points(group="setiakawan.commands"):  # subcommands added by installed services

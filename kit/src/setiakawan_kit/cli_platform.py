@@ -1,5 +1,6 @@
-"""``setiakawan status``, ``queues``, ``outbox`` and ``dead``: the running
-platform at a glance, and dead-lettered messages listed and replayed.
+"""``setiakawan status``, ``queues``, ``outbox``, ``dead`` and ``ping``: the
+running platform at a glance, dead-lettered messages listed and replayed, and
+a diagnostic ping through every service.
 
 The broker is read as its administrator (``AMQP_URI``, the account
 ``broker setup`` uses) through the management API or, where the plugin is
@@ -9,6 +10,8 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from datetime import timedelta
+from pathlib import Path
 
 import click
 
@@ -231,7 +234,10 @@ def dead_replay(queue, event_ids, replay_all):
               help="The secret receipts are signed with (NOTIFICATIONS_GATEWAY_INBOUND_SECRET).")
 @click.option("--folder", envvar="SANDBOX_FOLDER", type=click.Path(file_okay=False),
               help="Also append every message and email to messages.jsonl and emails.jsonl here.")
-def sandbox(http_address, smtp_address, token, callback_url, inbound_secret, folder):
+@click.option("--not-on-whatsapp", "not_on_whatsapp", envvar="SANDBOX_NOT_ON_WHATSAPP", multiple=True,
+              help="A number (E.164) the gateway says is not on WhatsApp (422), as a real one does; repeatable, "
+                   "or space-separated in SANDBOX_NOT_ON_WHATSAPP.")
+def sandbox(http_address, smtp_address, token, callback_url, inbound_secret, folder, not_on_whatsapp):
     """Serve a pretend SMS/WhatsApp gateway and a mail catcher, for development,
     demos and the compose stack: nothing reaches a real person.
 
@@ -245,7 +251,8 @@ def sandbox(http_address, smtp_address, token, callback_url, inbound_secret, fol
     from .sandbox import Sandbox
 
     try:
-        served = Sandbox(http_address, smtp_address, token, folder, callback_url, inbound_secret).start()
+        served = Sandbox(http_address, smtp_address, token, folder, callback_url, inbound_secret,
+                         not_on_whatsapp).start()
     except (OSError, RuntimeError) as exc:
         raise click.ClickException(f"the sandbox cannot listen: {exc}") from None
     stopped = threading.Event()
@@ -255,3 +262,99 @@ def sandbox(http_address, smtp_address, token, callback_url, inbound_secret, fol
                + (f", receipts to {callback_url}" if served.receipts else ""), err=True)
     stopped.wait()
     served.stop()
+
+
+@click.command()
+@click.argument("services", nargs=-1)
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds to wait for every ping to arrive everywhere.")
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), envvar="SETIAKAWAN_SIGNING_KEY",
+              help="The issuer's private key the ping's admin token is signed with (as 'setiakawan token').")
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
+def ping(services, timeout, key_path, as_json):
+    """A diagnostic ping through SERVICES (default: all installed): each
+    publishes a diagnostic.ping event through its outbox and the broker, and
+    each must receive every one's ping. Proves, service by service, HTTP,
+    token checking, the database, the outbox relay, the broker account's
+    permissions and the consumers.
+
+    Exits 1 when a service cannot be reached or a ping has not arrived after --timeout."""
+    import time
+
+    import requests
+
+    from . import auth
+
+    selected = _cli()._select(services)
+    _, signing_key = _cli().signing_key_at(key_path)
+    # the diagnostics endpoints check the role only; a token needs some region
+    token = auth.issue_token(signing_key, "setiakawan ping", "province", "admin", ["62"],
+                             ttl=timedelta(seconds=timeout + 60))
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    addresses = {info.name: _cli().http_address(info) for info in selected}
+    problems, sent = {}, {}
+    started = time.monotonic()
+    for name, address in addresses.items():
+        try:
+            answer = session.post(f"http://{address}/diagnostics/ping", json={"message": "setiakawan ping"},
+                                  timeout=10)
+        except requests.RequestException as exc:
+            problems[name] = f"unreachable at {address}: {exc.__class__.__name__}"
+            continue
+        try:
+            sent[name] = answer.json()["event_id"] if answer.status_code == 202 else None
+        except (ValueError, KeyError, TypeError):
+            sent[name] = None
+        if sent[name] is None:
+            del sent[name]
+            problems[name] = f"refused the ping: {answer.status_code} {answer.text[:200]}"
+    received, waited = {}, {}
+    listening = [name for name in addresses if name not in problems]
+    deadline = started + timeout
+    while listening and time.monotonic() < deadline:
+        for name in list(listening):
+            try:
+                rows = session.get(f"http://{addresses[name]}/diagnostics/pings", timeout=10).json()
+            except (requests.RequestException, ValueError):
+                continue
+            ids = {row["event_id"] for row in rows}
+            received[name] = sorted(sender for sender, event_id in sent.items() if event_id in ids)
+            if len(received[name]) == len(sent):
+                waited[name] = time.monotonic() - started
+                listening.remove(name)
+        if listening:
+            time.sleep(0.2)
+    report = [{"service": name, "address": address, "sent": sent.get(name), "problem": problems.get(name),
+               "received_from": received.get(name, []), "seconds": waited.get(name)}
+              for name, address in addresses.items()]
+    failed = bool(problems) or bool(listening)
+    if as_json:
+        _echo_json({"services": report, "ok": not failed})
+    else:
+        for row in report:
+            if row["problem"]:
+                click.echo(f"{row['service']:<14} {row['problem']}")
+            elif row["seconds"] is not None:
+                click.echo(f"{row['service']:<14} received all {len(sent)} pings in {row['seconds']:.1f} s")
+            else:
+                missing = sorted(set(sent) - set(row["received_from"]))
+                click.echo(f"{row['service']:<14} missing the pings of {', '.join(missing)} after {timeout:g} s")
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("services", nargs=-1)
+def health(services):
+    """GET /health of SERVICES (default: all installed) at their HTTP
+    addresses (<SERVICE>_HTTP_ADDRESS): the images' and docker-compose.yml's
+    health check. Exits 1 unless every one answers ok."""
+    failing = []
+    for info in _cli()._select(services):
+        state, document = operate.health(_cli().http_address(info))
+        click.echo(f"{info.name}: {state} {json.dumps(document, ensure_ascii=False) if document else ''}".rstrip())
+        if state != "ok":
+            failing.append(info.name)
+    if failing:
+        sys.exit(1)

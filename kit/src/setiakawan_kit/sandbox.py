@@ -153,6 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
             valid = False
         if not valid:
             return self._answer(400, {"error": "bad_request"})
+        if message["channel"] == "whatsapp" and message["to"] in sandbox.not_on_whatsapp:
+            return self._answer(422, {"error": "not_on_whatsapp"})
         answer, new = sandbox.records.take_message(self.headers.get("Idempotency-Key"), message)
         if new and sandbox.receipts:
             sandbox.receipts.delivered(answer["id"], message["reference"])
@@ -179,8 +181,10 @@ class _SmtpHandler:
 class Sandbox:
     """The gateway and the mail catcher; ``start()`` serves both in threads, ``stop()`` ends them."""
 
-    def __init__(self, http_address, smtp_address, token, folder=None, callback_url=None, inbound_secret=None):
+    def __init__(self, http_address, smtp_address, token, folder=None, callback_url=None, inbound_secret=None,
+                 not_on_whatsapp=()):
         self.http_address, self.smtp_address, self.token = http_address, smtp_address, token
+        self.not_on_whatsapp = frozenset(not_on_whatsapp)
         self.records = Records(folder)
         self.receipts = Receipts(callback_url, inbound_secret) if callback_url and inbound_secret else None
         self._http = self._smtp = None

@@ -261,13 +261,13 @@ def infrastructure(request):
         environment.setenv("RABBITMQ_MANAGEMENT_URL", broker.management_url)
         return Infrastructure(database_url, broker)
     # Ports of our own, so a RabbitMQ or PostgreSQL already on this machine does not collide.
-    for var in ("SETIAKAWAN_PG_PORT", "SETIAKAWAN_AMQP_PORT", "SETIAKAWAN_AMQP_MGMT_PORT"):
+    for var in ("SETIAKAWAN_PG_PORT", "SETIAKAWAN_AMQP_PORT", "SETIAKAWAN_AMQP_MGMT_PORT", "SETIAKAWAN_AMQP_DIST_PORT"):
         os.environ.setdefault(var, str(free_port()))
     services = request.getfixturevalue("docker_services")
     compose = request.getfixturevalue("docker_compose_command").split()
-    pg_port = services.port_for("postgres", 5432)
-    amqp_port = services.port_for("rabbitmq", 5672)
-    mgmt_port = services.port_for("rabbitmq", 15672)
+    # host networking: the containers listen on these ports themselves (nothing to look up)
+    pg_port, amqp_port, mgmt_port = (int(os.environ[var]) for var in
+                                     ("SETIAKAWAN_PG_PORT", "SETIAKAWAN_AMQP_PORT", "SETIAKAWAN_AMQP_MGMT_PORT"))
     database_url = f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
 
     def ready():

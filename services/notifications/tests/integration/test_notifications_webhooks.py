@@ -55,7 +55,9 @@ def test_a_partner_receives_signed_events_of_its_types_and_regions_once(notifica
     assert receiver.post(receiver.url, raw, stale).status_code == 401
     receiver.post(receiver.url, raw, headers)
     assert receiver.replays == 1 and len(receiver.accepted) == 1
-    row, = log_rows(db, notifications, recipient_kind="partner")
+    # the outcome is written after the receiver's answer: read the row once it is
+    row, = wait_for(lambda: [r for r in log_rows(db, notifications, recipient_kind="partner")
+                             if r["status"] == "sent"], what="the webhook's row written")
     assert (row["event_type"], row["channel"], row["masked_address"]) == ("household.verified", "webhook",
                                                                            "127.0.0.1")
 
