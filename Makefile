@@ -57,12 +57,17 @@ clean:
 # venv runs (and was tested) with (constraints.txt), plus setuptools to build ours,
 # which are installed from source (the registry's C module included). Wheels are
 # per Python version: the images run Debian's Python 3.11 (`make images` checks).
-wheelhouse: install
+# Made again only when the venv's dependencies changed (its install stamp is newer).
+wheelhouse: wheelhouse/constraints.txt
+
+wheelhouse/constraints.txt: $(STAMP)
 	rm -rf wheelhouse && mkdir wheelhouse
-	$(BIN)/python -m pip freeze --exclude-editable > wheelhouse/constraints.txt
-	$(BIN)/python -m pip wheel --quiet -w wheelhouse -c wheelhouse/constraints.txt ./contract ./kit $(foreach s,$(SERVICES),./services/$(s)) -r requirements-dev.txt "setuptools>=77"
+	$(BIN)/python -m pip freeze --exclude-editable > wheelhouse/pinned.txt
+	$(BIN)/python -m pip wheel --quiet -w wheelhouse -c wheelhouse/pinned.txt ./contract ./kit $(foreach s,$(SERVICES),./services/$(s)) -r requirements-dev.txt "setuptools>=77"
 	rm -rf wheelhouse/setiakawan_*.whl contract/build kit/build $(foreach s,$(SERVICES),services/$(s)/build)
-	@echo "wheelhouse/: $$(ls wheelhouse/*.whl | wc -l) wheels for Python $$($(BIN)/python -c 'import sys; print(*sys.version_info[:2], sep=".")'); offline: make run WHEELHOUSE=wheelhouse"
+	$(BIN)/python -c 'import sys; print(*sys.version_info[:2], sep=".")' > wheelhouse/python-version
+	mv wheelhouse/pinned.txt wheelhouse/constraints.txt
+	@echo "wheelhouse/: $$(ls wheelhouse/*.whl | wc -l) wheels for Python $$(cat wheelhouse/python-version); offline: make run WHEELHOUSE=wheelhouse"
 
 # the base image setiakawan/python:3.11, made with debootstrap (once; --force makes it again)
 base-image:
@@ -70,5 +75,5 @@ base-image:
 
 # setiakawan/<service>:latest for each service, FROM the base image
 images: base-image wheelhouse
-	$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "images: they run Python 3.11; make the wheelhouse with a Python 3.11 venv")'
+	@grep -qx 3.11 wheelhouse/python-version || { echo "images: they run Python 3.11; make the wheelhouse with a Python 3.11 venv"; exit 1; }
 	$(foreach s,$(SERVICES),docker build --network host -f services/$(s)/Dockerfile -t setiakawan/$(s) . &&) true
