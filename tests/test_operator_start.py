@@ -42,6 +42,11 @@ def test_setiakawan_run_in_production_makes_nothing_and_names_what_is_missing(tm
                  "NOTIFICATIONS_AMQP_URI"):
         assert name in line
     assert not (tmp_path / "home").exists()
+    served = setiakawan("serve", "registry", env=clean_env(SETIAKAWAN_ENV="production"))  # a container's command
+    assert served.returncode == 1
+    (line,) = served.stderr.strip().splitlines()
+    assert line.startswith("Error: registry cannot start: ")
+    assert "REGISTRY_AMQP_URI" in line and "SETIAKAWAN_TOKEN_ISSUERS" in line
     guest = setiakawan("run", "registry", env=clean_env(
         SETIAKAWAN_ENV="production", SETIAKAWAN_TOKEN_ISSUERS=str(tmp_path / "jwks.json"),
         REGISTRY_AMQP_URI="pyamqp://guest:guest@127.0.0.1:5672/"))

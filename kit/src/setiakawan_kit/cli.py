@@ -229,6 +229,25 @@ def run(services):
         say("stopped.")
 
 
+@main.command()
+@click.argument("service")
+def serve(service):
+    """Migrate SERVICE and run it as this very process: a container's command
+    (docker-compose.yml), where the engine restarts what exits and `run`'s
+    supervisor would only stand in the way. Its settings come from the
+    environment, as `run`'s do in production."""
+    (info,) = _select([service])
+    if settings.production():
+        refusals = _refusals([info], dict(os.environ))
+        if refusals:
+            raise click.ClickException(f"{info.name} cannot start: " + "; ".join(refusals))
+    _preflight(amqp_uri=None)
+    _migrate(info)
+    os.environ[f"{info.name.upper()}_HTTP_ADDRESS"] = http_address(info)
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "setiakawan_kit.runner", "--config", str(info.config), info.module])
+
+
 def _with_sandbox(commands, addresses, env):
     """In development without a gateway: the sandbox (``setiakawan sandbox``) as one more
     supervised process, and the notifications service sending to it."""

@@ -512,10 +512,17 @@ class ServiceProcess:
             self.process.wait(timeout=30)
 
     def stop(self):
+        self.ask_to_stop()
+        self.wait_stopped()
+
+    def ask_to_stop(self):
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, timeout=20):
+        if self.process and self.process.poll() is None:
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
 
@@ -571,8 +578,10 @@ def run_service(infrastructure, amqp_uri, tmp_path, token_keys, broker_accounts,
         return proc.start(wait=wait)
 
     yield run
+    for proc in started:  # all at once: each takes a few seconds to stop gracefully
+        proc.ask_to_stop()
     for proc in started:
-        proc.stop()
+        proc.wait_stopped()
 
 
 @pytest.fixture

@@ -79,6 +79,8 @@ OTHER = os.getpid() + 1  # some other process of this host
     ({"status": "running", "pid": 5, "host": None}, OTHER, alive_only(5), False),
     # another host's importer: not ours to judge
     ({"status": "running", "pid": 5, "host": "elsewhere"}, OTHER, alive_only(), False),
-])
+], ids=["unrecorded-receiver-alive", "unrecorded-receiver-gone", "unrecorded-pid-reused", "completed", "failed",
+        "running-importer-alive", "running-importer-gone", "queued-receiver-alive", "queued-receiver-gone",
+        "running-no-host", "running-elsewhere"])  # no pid in an id: every process collects the same tests
 def test_which_uploads_are_left_over(state, receiver, alive, left_over):
     assert leftover(state, receiver, "here", alive) is left_over
