@@ -3,7 +3,7 @@
 PYTHON  ?= python3
 VENV    ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 BIN     := $(VENV)/bin
-SERVICES := registry distribution training notifications
+SERVICES := registry distribution training notifications coordination
 STAMP   := $(VENV)/.installed
 
 .PHONY: run demo test unit install bench migrate clean wheelhouse base-image images asyncapi

@@ -49,6 +49,8 @@ A token to read the reports with (any agency, any region):
   curl -s -H "Authorization: Bearer $TOKEN" "{where['notifications']}/messages?event_type=entitlement.blocked"
   KUKAR=$(.venv/bin/setiakawan token --agency "{scenario.KUKAR.name}" --kind district --role viewer --regions 64.02)
   curl -s -H "Authorization: Bearer $KUKAR" "{where['training']}/reports/participation?by=region&level=district"
+Who does what where in Kalimantan Tengah this month, and the poor households nobody reached:
+  SETIAKAWAN_TOKEN=$TOKEN .venv/bin/setiakawan report coordination --region 62 --url {where['coordination']}
 Messages to people wait for 06:00 in their own time zone when the demo runs at night.""")
 
 

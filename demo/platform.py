@@ -10,7 +10,7 @@ from setiakawan_kit import auth
 
 DEFAULT_URLS = {"registry": "http://127.0.0.1:8001", "distribution": "http://127.0.0.1:8002",
                 "training": "http://127.0.0.1:8003", "notifications": "http://127.0.0.1:8004",
-                "sandbox": "http://127.0.0.1:8025"}
+                "coordination": "http://127.0.0.1:8005", "sandbox": "http://127.0.0.1:8025"}
 
 
 class Refused(Exception):

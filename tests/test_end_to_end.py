@@ -150,9 +150,10 @@ def play(platform, run_service, make_database, after_registration=lambda: None, 
     head_sms = wait_for(lambda: len(sms_to(platform)) >= len(EXPECTED_SMS) and sms_to(platform), timeout=120,
                         what="the head's SMS", state=lambda: sms_to(platform))
     settled(platform)
+    coverage = district.get("coordination", "/coverage", region=PULAU_PATAI, period="2026-12")
     return {"benefits": {p["name"]: benefits()[p["id"]]["status"] for p in (sembako, machines)},
             "top_up": top_up.json(), "told": told[0], "head_messages": sandbox(platform, "messages"),
-            "head_sms": head_sms, "emails": sandbox(platform, "emails")}
+            "head_sms": head_sms, "emails": sandbox(platform, "emails"), "coverage": coverage}
 
 
 def check(outcome, platform):
@@ -169,6 +170,13 @@ def check(outcome, platform):
     assert all("Desa Pulau Patai" in text for text in texts if "berhak menerima" in text)
     blocked = [e for e in outcome["emails"] if "pangan@wahanapeduli.or.id" in e["to"]]
     assert len(blocked) == 1 and "tidak mendapat" in blocked[0]["text"] and PROV_KALTENG.name in blocked[0]["text"]
+    # the coordination service saw it all from the events: who reached the household, what the ledger prevented
+    coverage = outcome["coverage"]
+    assert (coverage["totals"]["households_reached"], coverage["totals"]["households_delivered"]) == (1, 1), coverage
+    assert {c["category"]: (c["planned"], c["delivered"], c["blocked"]) for c in coverage["programmes_by_category"]
+            } == {"food": (1, 1, 1), "productive_assets": (1, 0, 0)}, coverage
+    assert coverage["overlaps_prevented"] == [{"agencies": sorted([NGO.name, PROV_KALTENG.name]),
+                                               "categories": ["food"], "households": 1}], coverage
 
 
 def ngo_get(wahana, ngo, path):

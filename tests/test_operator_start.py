@@ -39,7 +39,7 @@ def test_setiakawan_run_in_production_makes_nothing_and_names_what_is_missing(tm
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("Error: cannot start in production: ")
     for name in ("SETIAKAWAN_TOKEN_ISSUERS", "REGISTRY_AMQP_URI", "DISTRIBUTION_AMQP_URI", "TRAINING_AMQP_URI",
-                 "NOTIFICATIONS_AMQP_URI"):
+                 "NOTIFICATIONS_AMQP_URI", "COORDINATION_AMQP_URI"):
         assert name in line
     assert not (tmp_path / "home").exists()
     served = setiakawan("serve", "registry", env=clean_env(SETIAKAWAN_ENV="production"))  # a container's command
@@ -109,7 +109,7 @@ def _answers(url):
 
 def test_a_killed_service_is_restarted_while_the_others_keep_answering(tmp_path, amqp_uri, infrastructure,
                                                                         broker_accounts):
-    names = ("registry", "distribution", "training", "notifications")
+    names = ("registry", "distribution", "training", "notifications", "coordination")
     prefix = broker_accounts.prefix + "sup-"
     tag = f"{os.getpid()}_{time.monotonic_ns() % 10**8}"
     urls = {name: f"http://127.0.0.1:{free_port()}" for name in names}

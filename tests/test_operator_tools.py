@@ -84,9 +84,10 @@ def test_outbox_backlog_and_status_of_the_installed_services(make_database, db, 
     env = {"REGISTRY_DATABASE": registry_db, "DISTRIBUTION_DATABASE": "setiakawan_no_such_database",
            "TRAINING_DATABASE": "setiakawan_no_such_database",
            "NOTIFICATIONS_DATABASE": "setiakawan_no_such_database",
+           "COORDINATION_DATABASE": "setiakawan_no_such_database",
            # nothing listens there (a platform started by `make run` on the default ports is not theirs)
            **{f"{name}_HTTP_ADDRESS": f"127.0.0.1:{free_port()}" for name in ("DISTRIBUTION", "TRAINING",
-                                                                             "NOTIFICATIONS")}}
+                                                                             "NOTIFICATIONS", "COORDINATION")}}
     with db(registry_db).cursor() as cur:  # two events committed while the relay is away
         for n in range(2):
             cur.execute("INSERT INTO kit_outbox (event_id, exchange, routing_key, subject, headers, content_type,"

@@ -16,7 +16,7 @@ def platform(make_database, run_service):
 
 
 def test_four_services_exchange_events_end_to_end(platform, token):
-    assert set(platform) == {"registry", "distribution", "training", "notifications"}
+    assert set(platform) == {"registry", "distribution", "training", "notifications", "coordination"}
     auth = {"Authorization": f"Bearer {token(role='operator')}"}
     sent = {}
     for name, service in platform.items():

@@ -1,5 +1,5 @@
 """The platform as an operator runs it, for end-to-end tests: ``setiakawan
-run`` (the supervisor ``make run`` calls) with the four services and the
+run`` (the supervisor ``make run`` calls) with the five services and the
 sandbox as processes of their own, on a test's vhost, with databases, broker
 users and ports of its own, trusting the test session's token issuer."""
 import os
@@ -11,9 +11,10 @@ import time
 from setiakawan_kit import migrate
 from setiakawan_kit.testing import free_port, wait_for, wait_until_healthy
 
-SERVICES = ("registry", "distribution", "training", "notifications")
+SERVICES = ("registry", "distribution", "training", "notifications", "coordination")
 SECRET_SETTINGS = ("SETIAKAWAN_TOKEN_ISSUERS", "SETIAKAWAN_SIGNING_KEY", "AMQP_URI", "REGISTRY_AMQP_URI",
-                   "DISTRIBUTION_AMQP_URI", "TRAINING_AMQP_URI", "NOTIFICATIONS_AMQP_URI")
+                   "DISTRIBUTION_AMQP_URI", "TRAINING_AMQP_URI", "NOTIFICATIONS_AMQP_URI",
+                   "COORDINATION_AMQP_URI")
 
 
 def clean_env(**extra):

@@ -3,32 +3,19 @@ progress (a subcommand the registry adds to the operator's tool)."""
 import json
 import os
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import click
 
+from setiakawan_kit import api_client
+
 
 def _request(method, url, token, data=None, headers=None):
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Authorization": f"Bearer {token}", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=600) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        try:
-            problem = json.loads(exc.read())
-            detail = problem.get("detail") or problem.get("title")
-        except ValueError:
-            detail = exc.reason
-        raise click.ClickException(f"{exc.code}: {detail}") from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, (BrokenPipeError, ConnectionResetError)):
-            raise click.ClickException("the registry closed the connection during the upload "
-                                       "(is the file larger than its IMPORT_MAX_BYTES?)") from None
-        raise click.ClickException(f"the registry at {url} is not reachable ({exc.reason})") from None
+    return api_client.call(method, url, token, service="registry", data=data, headers=headers,
+                           closed_means="the registry closed the connection during the upload "
+                                        "(is the file larger than its IMPORT_MAX_BYTES?)")
 
 
 def _check_token(url, token):

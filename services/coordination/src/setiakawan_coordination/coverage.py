@@ -1,0 +1,104 @@
+"""Use cases of the coordination figures: who does what where in a region
+and period, and the poor households nobody reached (rules/coverage.py
+defines each figure), for the agencies whose token covers the region."""
+import csv
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from setiakawan_kit.auth import require_region
+
+from .rules import coverage as rules, regions
+from .storage import coverage as storage
+
+
+def _params(region, period, gap_decile, child_length):
+    return {"region": region, "region_like": region + ".%", "starts_on": period.starts_on,
+            "ends_on": period.ends_on, "gap_decile": gap_decile, "child_length": child_length}
+
+
+def overview(uow, identity, region, period, gap_decile):
+    """The region's figures in ``period``, with a line per region one level
+    below (none below a village)."""
+    require_region(identity, region)
+    child_length = regions.child_length(region)
+    totals = _lines(uow, _params(region, period, gap_decile, len(region)))
+    areas = _lines(uow, _params(region, period, gap_decile, child_length)) if child_length else {}
+    params = _params(region, period, gap_decile, len(region))
+    return {
+        "region": {"code": region, "name": regions.name(region), "level": regions.level(region),
+                   "parents": [{"code": c, "name": regions.name(c)} for c in regions.ancestors(region)[:-1]]},
+        "period": period.as_dict(),
+        "gap_decile": gap_decile,
+        "totals": rules.area_line(region, regions.name(region), totals.get(region, {})),
+        "areas": sorted((rules.area_line(code, regions.name(code), counts) for code, counts in areas.items()),
+                        key=lambda line: (-line["gaps"], line["code"])),
+        "agencies": rules.agencies(storage.agency_lines(uow, params)),
+        "programmes_by_category": [dict(r) for r in storage.programme_categories(uow, params)],
+        "courses_by_skill_area": [dict(r) for r in storage.course_skill_areas(uow, params)],
+        "overlaps_prevented": rules.overlaps(storage.blocked_pairs(uow, params)),
+    }
+
+
+def _lines(uow, params):
+    counts = {}
+    for source in (storage.household_counts(uow, params), storage.reach_counts(uow, params)):
+        for code, row in source.items():
+            counts.setdefault(code, {}).update({k: v for k, v in row.items() if k != "code"})
+    return counts
+
+
+AREA_COLUMNS = ("code", "name", *rules.AREA_COUNTS, "gap_share", "agencies")
+
+
+def areas_csv(report):
+    """The region's line and its areas' as CSV (what agencies pass around)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(AREA_COLUMNS)
+    for line in [report["totals"], *report["areas"]]:
+        writer.writerow(["" if line[c] is None else line[c] for c in AREA_COLUMNS])
+    return "\ufeff" + out.getvalue()  # the mark that makes Excel read UTF-8
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_HIGH = PatternFill("solid", fgColor="F4CCCC")
+
+
+def workbook(report):
+    """The report as an Excel workbook: a sheet of regions (gaps marked in
+    red where high), one of agencies, one of categories and skill areas,
+    one of overlaps prevented."""
+    book = Workbook()
+    regions_sheet = book.active
+    regions_sheet.title = "Wilayah"
+    title = (f"{report['region']['name']} ({report['region']['code']}), {report['period']['label']}; "
+             f"miskin: terverifikasi, desil ≤ {report['gap_decile']}")
+    regions_sheet.append([title])
+    regions_sheet["A1"].font = Font(bold=True)
+    regions_sheet.append(list(AREA_COLUMNS))
+    for line in [report["totals"], *report["areas"]]:
+        regions_sheet.append([line[c] for c in AREA_COLUMNS])
+        if line["gap_level"] == "high":
+            for cell in regions_sheet[regions_sheet.max_row]:
+                cell.fill = _HIGH
+    _sheet(book, "Lembaga", ("agency", "kind", "programmes", "courses", "households_reached"), report["agencies"])
+    _sheet(book, "Bantuan", ("category", "programmes", "planned", "delivered", "blocked"),
+           report["programmes_by_category"])
+    _sheet(book, "Pelatihan", ("skill_area", "courses", "enrolled", "completed"), report["courses_by_skill_area"])
+    _sheet(book, "Tumpang tindih", ("agencies", "categories", "households"), [
+        {**o, "agencies": " / ".join(o["agencies"]), "categories": ", ".join(o["categories"])}
+        for o in report["overlaps_prevented"]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _sheet(book, title, columns, lines):
+    sheet = book.create_sheet(title)
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for line in lines:
+        sheet.append([line[c] for c in columns])

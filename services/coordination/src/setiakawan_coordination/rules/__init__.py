@@ -1,0 +1,1 @@
+"""The coordination service's rules: pure functions, no I/O."""

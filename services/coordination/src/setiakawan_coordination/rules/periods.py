@@ -1,0 +1,46 @@
+"""Periods the coordination figures are asked for: a month (``2026-12``),
+a quarter (``2026-Q4``) or a year (``2026``), each a closed range of days."""
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    starts_on: date
+    ends_on: date
+
+    def as_dict(self):
+        return {"label": self.label, "starts_on": self.starts_on.isoformat(), "ends_on": self.ends_on.isoformat()}
+
+
+def parse(text):
+    """The period ``text`` names; ValueError (saying what is accepted) otherwise."""
+    text = (text or "").strip()
+    if found := _MONTH.match(text):
+        year, month = int(found[1]), int(found[2])
+        if not 1 <= month <= 12 or year < 1900:
+            raise ValueError(f"{text} is not a month (like 2026-12)")
+        return Period(text, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+    if found := _QUARTER.match(text):
+        year, quarter = int(found[1]), int(found[2])
+        first = 3 * quarter - 2
+        return Period(text, date(year, first, 1), date(year, first + 2, calendar.monthrange(year, first + 2)[1]))
+    if (found := _YEAR.match(text)) and int(found[1]) >= 1900:
+        return Period(text, date(int(found[1]), 1, 1), date(int(found[1]), 12, 31))
+    raise ValueError(f"{text!r} is not a period: a month (2026-12), a quarter (2026-Q4) or a year (2026)")
+
+
+def current(today):
+    """The month ``today`` falls in."""
+    return parse(f"{today.year:04d}-{today.month:02d}")
+
+
+def overlaps(period, starts_on, ends_on):
+    return starts_on <= period.ends_on and ends_on >= period.starts_on

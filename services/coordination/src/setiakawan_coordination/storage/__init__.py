@@ -1,0 +1,1 @@
+"""All the coordination service's SQL."""
