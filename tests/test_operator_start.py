@@ -151,7 +151,8 @@ def test_a_killed_service_is_restarted_while_the_others_keep_answering(tmp_path,
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole process group
         assert process.wait(timeout=30) == 0
         stopped_after = time.monotonic() - stopping_at
-        assert stopped_after < 10 and not any(_running(pid) for pid in services), log.read_text()
+        # each service gets 8 s to stop before it is killed; a machine this busy takes some more to say so
+        assert stopped_after < 20 and not any(_running(pid) for pid in services), log.read_text()
         print(f"Ctrl-C stopped everything in {stopped_after:.1f} s")
     finally:
         if process.poll() is None:

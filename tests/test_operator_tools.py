@@ -124,3 +124,12 @@ def test_outbox_backlog_and_status_of_the_installed_services(make_database, db, 
     down = setiakawan("health", amqp_uri=amqp_uri, check=False,
                       REGISTRY_HTTP_ADDRESS=registry.url.removeprefix("http://"), **env)
     assert down.returncode == 1 and "training: unreachable" in down.stdout, down.stdout + down.stderr
+
+    # the containers' health check: the same question, the standard library only
+    def container_check(address):
+        return subprocess.run([sys.executable, "-m", "setiakawan_kit.healthcheck", "registry"], capture_output=True,
+                              text=True, timeout=60, env=dict(os.environ, REGISTRY_HTTP_ADDRESS=address))
+
+    port = registry.url.rsplit(":", 1)[1]
+    assert container_check(f"0.0.0.0:{port}").returncode == 0  # listening everywhere: asked on this host
+    assert container_check(f"127.0.0.1:{free_port()}").returncode == 1

@@ -10,8 +10,6 @@ import click
 
 from setiakawan_kit import api_client
 
-from . import coverage
-
 COLUMNS = (("name", "region", 28), ("households", "households", 10), ("poor_households", "poor", 8),
            ("households_reached", "reached", 8), ("households_delivered", "delivered", 9), ("gaps", "gaps", 7),
            ("gap_share", "gap %", 6), ("persons_trained", "trained", 8), ("agencies", "agencies", 8))
@@ -84,6 +82,8 @@ def coordination(region, period, gap_decile, as_json, as_csv, url, token):
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
     elif as_csv:
-        sys.stdout.write(coverage.areas_csv(found).lstrip("\ufeff"))
+        from .coverage import areas_csv  # here: every `setiakawan` command loads this module
+
+        sys.stdout.write(areas_csv(found).lstrip("\ufeff"))
     else:
         click.echo("\n".join(table(found)))

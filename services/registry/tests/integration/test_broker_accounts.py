@@ -226,7 +226,7 @@ def test_broker_setup_makes_every_service_account_once(amqp_uri, broker_accounts
         assert oct(env_file.stat().st_mode & 0o777) == "0o600"
         uris = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
         assert set(uris) == {"REGISTRY_AMQP_URI", "DISTRIBUTION_AMQP_URI", "TRAINING_AMQP_URI",
-                             "NOTIFICATIONS_AMQP_URI"}
+                             "NOTIFICATIONS_AMQP_URI", "COORDINATION_AMQP_URI"}
         again = runner.invoke(main, ["broker", "setup", "--env-file", str(env_file)])
         assert again.exit_code == 0 and "new:" not in again.output
         assert dict(line.split("=", 1) for line in env_file.read_text().splitlines()) == uris
@@ -237,4 +237,4 @@ def test_broker_setup_makes_every_service_account_once(amqp_uri, broker_accounts
         refused(uris["DISTRIBUTION_AMQP_URI"], publish("registry.events", "household.verified"))
     finally:
         infrastructure.broker.admin.delete_users(prefix + s for s in ("registry", "distribution", "training",
-                                                                      "notifications"))
+                                                                      "notifications", "coordination"))
