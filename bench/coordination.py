@@ -44,6 +44,8 @@ SKILLS = ("farming", "fisheries", "crafts", "sewing", "culinary", "it", "entrepr
 FUNDING = ("apbd_province", "apbd_district", "village_funds", "csr", "ngo")
 CATEGORIES = ("food", "cash", "productive_assets", "education")
 STALL_TIMEOUT = 120
+#: twelve agencies run the programmes and courses, each of one kind (its funding source)
+AGENCIES = [(f"Lembaga {k} ({FUNDING[k % len(FUNDING)]})", FUNDING[k % len(FUNDING)]) for k in range(12)]
 
 
 def villages(province):
@@ -124,10 +126,10 @@ class Plan:
             yield "training", "participant.completed", self._result(courses, n)
 
     def _programme(self, p):
-        funding = FUNDING[p % len(FUNDING)]
+        agency, funding = AGENCIES[p % len(AGENCIES)]
         regency = REGENCIES[p % len(REGENCIES)]
         return {"programme_id": str(uuid.UUID(int=(1 << 100) | p)), "version": 2,
-                "agency": f"Lembaga {p % 12} ({funding})", "partners": [], "funding_source": funding,
+                "agency": agency, "partners": [], "funding_source": funding,
                 "name": f"Program {p}", "kind": "in_kind", "category": CATEGORIES[p % len(CATEGORIES)],
                 "items": [{"item": "beras", "quantity": "10", "unit": "kg"}], "cash": None, "group_kind": None,
                 "group_ids": None, "period": DECEMBER, "region_codes": [regency],
@@ -159,7 +161,7 @@ class Plan:
         regency = REGENCIES[c % len(REGENCIES)]
         day = datetime(2026, 12, 1 + c % 28, 1, tzinfo=timezone.utc)
         return {"course_id": str(uuid.UUID(int=(3 << 100) | c)), "version": 2, "series_id": ref(),
-                "provider_agency": f"Lembaga {c % 12}", "partners": [], "title": f"Pelatihan {c}",
+                "provider_agency": AGENCIES[c % len(AGENCIES)][0], "partners": [], "title": f"Pelatihan {c}",
                 "skill_area": SKILLS[c % len(SKILLS)], "mode": "individual", "region_codes": [regency],
                 "sessions": [{"session_id": ref(), "starts_at": day.isoformat(),
                               "ends_at": (day + timedelta(hours=6)).isoformat(),
