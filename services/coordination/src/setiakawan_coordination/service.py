@@ -87,8 +87,7 @@ class CoordinationService(DiagnosticsMixin, KitService):
 
     def _overview(self, call):
         query = call.query
-        period = (periods.parse(query["period"]) if query["period"]
-                  else periods.current(datetime.now(INDONESIA).date()))
+        period = periods.asked(query["period"], datetime.now(INDONESIA).date())
         with self.db.transaction() as uow:
             return coverage.overview(uow, call.identity, query["region"], period,
                                      query["gap_decile"] or self.gap_decile)

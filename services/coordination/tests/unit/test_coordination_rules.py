@@ -33,6 +33,12 @@ def test_this_month_and_overlaps():
     assert not periods.overlaps(december, date(2026, 11, 1), date(2026, 11, 30))
 
 
+def test_a_request_naming_no_period_asks_for_this_month():
+    assert periods.asked(None, date(2026, 12, 6)) == periods.parse("2026-12")
+    assert periods.asked("", date(2027, 1, 31)).label == "2027-01"
+    assert periods.asked("2026-Q4", date(2027, 1, 31)) == periods.parse("2026-Q4")
+
+
 def test_regions_walk_down_by_level():
     assert [regions.level(c) for c in ("62", "62.13", "62.13.01", "62.13.01.2003")] == [
         "province", "regency", "district", "village"]

@@ -42,5 +42,10 @@ def current(today):
     return parse(f"{today.year:04d}-{today.month:02d}")
 
 
+def asked(text, today):
+    """The period a request names, or the month ``today`` falls in when it names none."""
+    return parse(text) if text else current(today)
+
+
 def overlaps(period, starts_on, ends_on):
     return starts_on <= period.ends_on and ends_on >= period.starts_on
