@@ -78,8 +78,13 @@ class ProblemWsgiApp(WsgiApp):
             request.path_values = values
             response = provider.handle_request(request)
         except HTTPException as exc:  # unknown route or method
-            response = _http_problem(exc).response(
-                headers=exc.get_headers() and [h for h in exc.get_headers() if h[0] == "Allow"])
+            allow = exc.get_headers() and [h for h in exc.get_headers() if h[0] == "Allow"]
+            if request.path.startswith("/console/"):  # a person's browser: a page, not a problem document
+                response = Response(f'<!doctype html><html lang="en"><title>{exc.code} {exc.name}</title>'
+                                    f'<h1>{exc.code} {exc.name}</h1><p><a href="/console/">Setiakawan</a></p>',
+                                    status=exc.code, headers=allow, content_type="text/html; charset=utf-8")
+            else:
+                response = _http_problem(exc).response(headers=allow)
         return response(environ, start_response)
 
 

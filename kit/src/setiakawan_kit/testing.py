@@ -23,8 +23,10 @@ and restart them. ``wait_for`` is the one way tests wait for something.
 """
 import atexit
 import functools
+import http.cookies
 import importlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -766,3 +768,60 @@ def database_state(conn, tables):
         cur.execute("SELECT count(*) FROM kit_outbox")
         out["kit_outbox"] = cur.fetchone()[0]
     return out
+
+
+class ConsoleBrowser:
+    """A console's visitor as a browser on this machine is one: it keeps
+    the cookies pages set (Secure ones too, as browsers do for localhost)
+    and sends them back, and reads a page's CSRF field to send its forms."""
+
+    CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+
+    def __init__(self, url):
+        self.url = url
+        self.cookies = {}
+        #: the Set-Cookie headers of the last answer, by cookie name (their attributes, lower-case)
+        self.set_cookies = {}
+
+    def _keep(self, answer):
+        self.set_cookies = {}
+        for header in answer.raw.headers.getlist("Set-Cookie"):
+            jar = http.cookies.SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                self.set_cookies[name] = {"value": morsel.value, "header": header.lower()}
+                if morsel["max-age"] == "0" or (morsel["expires"] and "1970" in morsel["expires"]):
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return answer
+
+    def _headers(self, extra):
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return {**({"Cookie": cookie} if cookie else {}), **(extra or {})}
+
+    def get(self, path, headers=None):
+        return self._keep(requests.get(self.url + path, headers=self._headers(headers), allow_redirects=False,
+                                       timeout=60))
+
+    def post(self, path, form, headers=None, csrf=True):
+        """``csrf=True``: the field as the last page gave it; a string: that value; False: none."""
+        if csrf is True:
+            csrf = self.csrf
+        data = dict(form, **({"csrf": csrf} if csrf else {}))
+        return self._keep(requests.post(self.url + path, data=data, headers=self._headers(headers),
+                                        allow_redirects=False, timeout=60))
+
+    def sign_in(self, token, next_path=""):
+        page = self.get("/console/sign-in")
+        self.csrf = self.CSRF.search(page.text)[1]
+        return self.post("/console/sign-in", {"token": token, "next": next_path})
+
+    def page(self, path, status=200):
+        """A page's HTML, asserting its status; remembers the CSRF field it carries."""
+        answer = self.get(path)
+        assert answer.status_code == status, (answer.status_code, answer.headers.get("Location"), answer.text[:2000])
+        found = self.CSRF.search(answer.text)
+        if found:
+            self.csrf = found[1]
+        return answer.text

@@ -38,6 +38,8 @@ def overview(uow, identity, region, period, gap_decile):
         "programmes_by_category": [dict(r) for r in storage.programme_categories(uow, params)],
         "courses_by_skill_area": [dict(r) for r in storage.course_skill_areas(uow, params)],
         "overlaps_prevented": rules.overlaps(storage.blocked_pairs(uow, params)),
+        "programmes": [dict(r) for r in storage.programme_lines(uow, params)],
+        "courses": [dict(r) for r in storage.course_lines(uow, params)],
     }
 
 
@@ -102,3 +104,28 @@ def _sheet(book, title, columns, lines):
         cell.font = Font(bold=True)
     for line in lines:
         sheet.append([line[c] for c in columns])
+
+
+def covered_areas(uow, identity, region, period, gap_decile):
+    """Above the agency's own regions (a district office looking at its
+    province): only the regions one level below that lead to its own,
+    with figures where its token covers the whole of one, so that it can
+    drill down to them and sees nothing of the regions it does not cover."""
+    child_length = regions.child_length(region)
+    under = [r for r in identity.regions if r.startswith(region + ".")]
+    if not under or child_length is None:
+        require_region(identity, region)  # neither covered nor above a covered region: refused
+    lines = []
+    for code in sorted({r[:child_length] for r in under}):
+        if identity.covers(code):
+            lines.append(_lines_of(uow, code, period, gap_decile))
+        else:
+            lines.append({"code": code, "name": regions.name(code), "covered": False})
+    return {"region": {"code": region, "name": regions.name(region), "level": regions.level(region),
+                       "parents": [{"code": c, "name": regions.name(c)} for c in regions.ancestors(region)[:-1]]},
+            "period": period.as_dict(), "gap_decile": gap_decile, "areas": lines}
+
+
+def _lines_of(uow, code, period, gap_decile):
+    counts = _lines(uow, _params(code, period, gap_decile, len(code)))
+    return dict(rules.area_line(code, regions.name(code), counts.get(code, {})), covered=True)

@@ -89,6 +89,36 @@ class OverlapLine(Schema):
     households = fields.Integer()
 
 
+class ProgrammeLine(Schema):
+    programme_id = fields.UUID()
+    name = fields.String()
+    agency = fields.String()
+    kind = fields.String()
+    category = fields.String()
+    status = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    budget = fields.Integer(allow_none=True)
+    planned = fields.Integer(metadata={"description": "Households (or groups) issued or delivered a benefit in the region"})
+    delivered = fields.Integer()
+    blocked = fields.Integer(metadata={"description": "Kept from a second benefit of its category by the ledger"})
+    amount_planned = fields.Integer(metadata={"description": "Rupiah of the issued and delivered entitlements there"})
+
+
+class CourseLine(Schema):
+    course_id = fields.UUID()
+    title = fields.String()
+    provider_agency = fields.String()
+    skill_area = fields.String()
+    status = fields.String()
+    capacity = fields.Integer()
+    first_session_at = fields.DateTime(allow_none=True)
+    last_session_at = fields.DateTime(allow_none=True)
+    enrolled = fields.Integer(metadata={"description": "Persons of the region seated"})
+    waitlisted = fields.Integer()
+    completed = fields.Integer()
+
+
 class CoverageOut(Schema):
     region = fields.Nested(RegionOut)
     period = fields.Nested(PeriodOut)
@@ -99,6 +129,8 @@ class CoverageOut(Schema):
     programmes_by_category = fields.List(fields.Nested(CategoryLine))
     courses_by_skill_area = fields.List(fields.Nested(SkillAreaLine))
     overlaps_prevented = fields.List(fields.Nested(OverlapLine))
+    programmes = fields.List(fields.Nested(ProgrammeLine), metadata={"description": "Each programme at work there"})
+    courses = fields.List(fields.Nested(CourseLine), metadata={"description": "Each course at work there"})
 
 
 class RebuildOut(Schema):

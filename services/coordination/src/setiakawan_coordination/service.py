@@ -2,7 +2,6 @@
 the other services' events to the read model, and from HTTP to the
 coordination figures."""
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
@@ -13,11 +12,10 @@ from setiakawan_kit.http import api
 from setiakawan_kit.service import KitService
 
 from . import coverage, read_model, schemas
+from .console import CoordinationConsole
 from .rules import periods
 
 ANY = ("admin", "operator", "field_officer", "viewer")
-#: the month "this month" is, where the agencies are
-INDONESIA = ZoneInfo("Asia/Jakarta")
 
 
 class GapDecile(DependencyProvider):
@@ -47,7 +45,7 @@ def _handler(source, event_type):
     return handler
 
 
-class CoordinationService(DiagnosticsMixin, KitService):
+class CoordinationService(CoordinationConsole, DiagnosticsMixin, KitService):
     """Who does what where (3W): the agencies, programmes and courses at
     work in each region, the households they reached, and the poor
     households nobody reached; kept only from the other services' events."""
@@ -87,7 +85,7 @@ class CoordinationService(DiagnosticsMixin, KitService):
 
     def _overview(self, call):
         query = call.query
-        period = periods.asked(query["period"], datetime.now(INDONESIA).date())
+        period = periods.asked(query["period"], datetime.now(periods.INDONESIA).date())
         with self.db.transaction() as uow:
             return coverage.overview(uow, call.identity, query["region"], period,
                                      query["gap_decile"] or self.gap_decile)

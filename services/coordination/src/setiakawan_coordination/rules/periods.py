@@ -4,7 +4,10 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
+#: the month "this month" is, where the agencies are
+INDONESIA = ZoneInfo("Asia/Jakarta")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -49,3 +52,18 @@ def asked(text, today):
 
 def overlaps(period, starts_on, ends_on):
     return starts_on <= period.ends_on and ends_on >= period.starts_on
+
+
+def recent(today, months=12):
+    """Periods to choose from: the last ``months`` months, newest first,
+    then this quarter and the last, this year and the last."""
+    labels = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        labels.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    quarter = (today.month - 1) // 3 + 1
+    labels.append(f"{today.year:04d}-Q{quarter}")
+    labels.append(f"{today.year - 1:04d}-Q4" if quarter == 1 else f"{today.year:04d}-Q{quarter - 1}")
+    labels += [f"{today.year:04d}", f"{today.year - 1:04d}"]
+    return labels

@@ -156,3 +156,43 @@ def blocked_pairs(uow, params):
          WHERE status = 'blocked' AND starts_on <= %(ends_on)s AND ends_on >= %(starts_on)s
            AND {IN_REGION.format(col="village_code")}
          GROUP BY agency, blocked_by_agency, category""", params)
+
+
+def programme_lines(uow, params):
+    """Each programme at work in the region in the period: households planned
+    (issued or delivered), delivered and blocked there, Rupiah planned."""
+    return uow.fetchall(f"""
+        SELECT p.programme_id, p.name, p.agency, p.kind, p.category, p.status, p.starts_on, p.ends_on,
+               p.budget,
+               count(DISTINCT e.beneficiary_id) FILTER (WHERE e.status IN ('issued', 'delivered')) AS planned,
+               count(DISTINCT e.beneficiary_id) FILTER (WHERE e.status = 'delivered') AS delivered,
+               count(DISTINCT e.beneficiary_id) FILTER (WHERE e.status = 'blocked') AS blocked,
+               coalesce(sum(e.amount) FILTER (WHERE e.status IN ('issued', 'delivered')), 0) AS amount_planned
+          FROM programmes p
+          LEFT JOIN entitlements e ON e.programme_id = p.programme_id AND {IN_REGION.format(col="e.village_code")}
+         WHERE p.status IN ('active', 'closed') AND p.starts_on <= %(ends_on)s AND p.ends_on >= %(starts_on)s
+           AND {TARGETS_REGION.format(col="p.region_codes")}
+         GROUP BY p.programme_id
+         ORDER BY planned DESC, p.name""", params)
+
+
+def course_lines(uow, params):
+    """Each course at work in the region in the period: persons seated,
+    waitlisted and completed there."""
+    return uow.fetchall(f"""
+        SELECT c.course_id, c.title, c.provider_agency, c.skill_area, c.status, c.capacity,
+               c.first_session_at, c.last_session_at,
+               (SELECT count(DISTINCT person_ref) FROM enrolments n
+                 WHERE n.course_id = c.course_id AND n.status IN {SEATS}
+                   AND {IN_REGION.format(col="n.village_code")}) AS enrolled,
+               (SELECT count(DISTINCT person_ref) FROM enrolments n
+                 WHERE n.course_id = c.course_id AND n.status = 'waitlisted'
+                   AND {IN_REGION.format(col="n.village_code")}) AS waitlisted,
+               (SELECT count(DISTINCT person_ref) FROM results r
+                 WHERE r.course_id = c.course_id AND r.completed
+                   AND {IN_REGION.format(col="r.village_code")}) AS completed
+          FROM courses c
+         WHERE c.status IN ('open', 'running', 'finished')
+           AND c.first_session_at::date <= %(ends_on)s AND c.last_session_at::date >= %(starts_on)s
+           AND {TARGETS_REGION.format(col="c.region_codes")}
+         ORDER BY enrolled DESC, c.title""", params)
