@@ -101,6 +101,18 @@ def test_rolling_back_to_a_savepoint_drops_the_events_that_waited_after_it(scrat
     assert rows(db(name), "SELECT subject FROM kit_outbox") == [("kept",)]
 
 
+def test_a_set_based_write_waits_for_the_commit_and_takes_its_rows_quoted(scratch, db):
+    database, name = scratch
+    with database.transaction() as uow:
+        trips = count_round_trips(uow)
+        uow.later_values("INSERT INTO t (id, v) VALUES %s ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v",
+                         "(%(id)s, %(v)s)", [{"id": 1, "v": "Pulau Patai"}, {"id": 2, "v": "it's; DROP TABLE t"}])
+        uow.later_values("INSERT INTO t (id, v) VALUES %s", "(%(id)s, %(v)s)", [])  # nothing to write: no statement
+        assert trips == []
+    assert len(trips) == 1 and trips[0].startswith("BEGIN;\nINSERT INTO t") and trips[0].endswith("COMMIT")
+    assert rows(db(name), "SELECT id, v FROM t ORDER BY id") == [(1, "Pulau Patai"), (2, "it's; DROP TABLE t")]
+
+
 def test_the_cursor_handed_to_psycopg2_helpers_sends_what_waits_first(scratch, db):
     database, name = scratch
     with database.transaction() as uow:

@@ -228,6 +228,15 @@ class UnitOfWork:
         if not self.owns_transaction:
             self._cursor.execute(self._joined())
 
+    def later_values(self, sql, template, rows):
+        """``sql``, whose one ``VALUES %s`` takes ``rows`` (each through
+        ``template``, as psycopg2's ``execute_values``), sent as ``later``:
+        a set-based write nobody reads the result of, in no round trip of
+        its own. ``sql`` holds no other ``%``."""
+        if rows:
+            values = b",".join(self._cursor.mogrify(template, row) for row in rows)
+            self.later(sql.encode().replace(b"VALUES %s", b"VALUES " + values, 1))
+
     def execute(self, sql, params=None):
         self._cursor.execute(self._joined(self._cursor.mogrify(sql, params)))
         return self._cursor

@@ -8,13 +8,16 @@ from setiakawan_kit.testing import free_port
 
 
 @pytest.fixture
-def coordination(make_database, run_service):
+def coordination(make_database, run_service, amqp_uri, infrastructure):
     database = make_database(SERVICE.migrations, prefix="coordination")
     # the console's links to the other services: none of them runs here (free ports nobody listens on)
     port = free_port()
     services = {name: f"http://127.0.0.1:{free_port()}" for name in ("registry", "distribution", "training")}
     service = run_service("coordination", SERVICE.module, database, port=port,
                           CONSOLE_SERVICES=dict(services, coordination=f"http://127.0.0.1:{port}"),
+                          # the operations page acts as the test's broker administrator, on its vhost
+                          CONSOLE_OPERATOR_AMQP_URI=amqp_uri,
+                          CONSOLE_RABBITMQ_MANAGEMENT_URL=infrastructure.broker.management_url,
                           **SERVICE.test_config)
     service.database = database
     return service

@@ -284,7 +284,10 @@ def _error_of(exc, service, method, url):
     if isinstance(exc, errors.DomainError):
         exc = errors.problem(exc)
     if isinstance(exc, Problem):
-        return exc.status, exc.title, exc.detail, exc.errors or {}
+        fields = {}
+        for error in exc.errors or []:  # the problem document's [{field, message}]
+            fields.setdefault(error.get("field", "_"), []).append(error.get("message", ""))
+        return exc.status, exc.title, exc.detail, fields
     if isinstance(exc, ValidationError):
         messages = exc.normalized_messages()
         return 400, "Bad request", None, messages if isinstance(messages, dict) else {"_": messages}

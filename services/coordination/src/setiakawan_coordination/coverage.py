@@ -20,21 +20,39 @@ def _params(region, period, gap_decile, child_length):
 
 def overview(uow, identity, region, period, gap_decile):
     """The region's figures in ``period``, with a line per region one level
-    below (none below a village)."""
+    below (none below a village). Counted once for each state of the read
+    model: asked again before another event is applied, the same figures
+    come from the figures kept (a province's count takes seconds)."""
     require_region(identity, region)
+    key = f"{region}|{period.label}|{gap_decile}"
+    changes = storage.changes(uow)
+    report = storage.kept_figures(uow, key, changes)
+    if report is None:
+        report = _count(uow, region, period, gap_decile)
+        storage.keep_figures(uow, key, changes, report)
+    return report
+
+
+def _count(uow, region, period, gap_decile):
     child_length = regions.child_length(region)
-    totals = _lines(uow, _params(region, period, gap_decile, len(region)))
-    areas = _lines(uow, _params(region, period, gap_decile, child_length)) if child_length else {}
     params = _params(region, period, gap_decile, len(region))
+    agencies = rules.agencies(storage.agency_lines(uow, params))
+    if child_length:
+        # each household, person and group lies in one area below: the region's counts are their sums
+        areas = _lines(uow, _params(region, period, gap_decile, child_length))
+        totals = {key: sum(int(counts.get(key) or 0) for counts in areas.values()) for key in rules.AREA_COUNTS}
+        totals["agencies"] = sum(1 for line in agencies if line["households_reached"])
+    else:
+        areas, totals = {}, _lines(uow, params).get(region, {})
     return {
         "region": {"code": region, "name": regions.name(region), "level": regions.level(region),
                    "parents": [{"code": c, "name": regions.name(c)} for c in regions.ancestors(region)[:-1]]},
         "period": period.as_dict(),
         "gap_decile": gap_decile,
-        "totals": rules.area_line(region, regions.name(region), totals.get(region, {})),
+        "totals": rules.area_line(region, regions.name(region), totals),
         "areas": sorted((rules.area_line(code, regions.name(code), counts) for code, counts in areas.items()),
                         key=lambda line: (-line["gaps"], line["code"])),
-        "agencies": rules.agencies(storage.agency_lines(uow, params)),
+        "agencies": agencies,
         "programmes_by_category": [dict(r) for r in storage.programme_categories(uow, params)],
         "courses_by_skill_area": [dict(r) for r in storage.course_skill_areas(uow, params)],
         "overlaps_prevented": rules.overlaps(storage.blocked_pairs(uow, params)),

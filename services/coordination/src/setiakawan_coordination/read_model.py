@@ -6,6 +6,7 @@ changes nothing; a participant's result is final and kept once. So the
 logged events, applied again from the first (``rebuild``), build the same
 read model."""
 from collections import namedtuple
+from itertools import groupby
 
 from setiakawan_kit.auth import require_role
 
@@ -16,55 +17,56 @@ Logged = namedtuple("Logged", "type data")
 REBUILD_BATCH = 2000
 
 
-def _household(uow, event):
-    snapshot = event.data["household"]
-    storage.replace_household(uow, snapshot)
-    if event.type == "household.merged":
-        storage.mark_merged(uow, event.data["merged_household_id"], snapshot)
+def _households(uow, events):
+    storage.replace_households(uow, [e.data["household"] for e in events])
+    storage.mark_merged(uow, [(e.data["merged_household_id"], e.data["household"])
+                              for e in events if e.type == "household.merged"])
 
 
-def _programme(uow, event):
-    storage.replace_programme(uow, event.data["programme"])
+def _programmes(uow, events):
+    storage.replace_programmes(uow, [e.data["programme"] for e in events])
 
 
-def _entitlement(uow, event):
-    delivered_at = event.data["delivery"]["delivered_at"] if event.type == "aid.delivered" else None
-    storage.replace_entitlement(uow, event.data["entitlement"], delivered_at=delivered_at,
-                                blocked_by=event.data.get("blocked_by"))
+def _entitlements(uow, events):
+    storage.replace_entitlements(uow, [
+        (e.data["entitlement"], e.data["delivery"]["delivered_at"] if e.type == "aid.delivered" else None,
+         e.data.get("blocked_by")) for e in events])
 
 
-def _course(uow, event):
-    storage.replace_course(uow, event.data["course"])
+def _courses(uow, events):
+    storage.replace_courses(uow, [e.data["course"] for e in events])
 
 
-def _enrolment(uow, event):
-    storage.replace_enrolment(uow, event.data["enrolment"])
+def _enrolments(uow, events):
+    storage.replace_enrolments(uow, [e.data["enrolment"] for e in events])
 
 
-def _result(uow, event):
-    storage.add_result(uow, event.data, completed=event.type == "participant.completed")
+def _results(uow, events):
+    storage.add_results(uow, [(e.data, e.type == "participant.completed") for e in events])
 
 
-#: source service -> event type -> how it changes the read model
+#: source service -> event type -> how a batch of its events changes the read model
 APPLY = {
-    "registry": {event_type: _household for event_type in (
+    "registry": {event_type: _households for event_type in (
         "household.registered", "household.updated", "household.verified", "household.rejected",
         "household.status_changed", "member.added", "member.removed", "household.merged")},
-    "distribution": {"programme.activated": _programme, "programme.closed": _programme,
-                     "entitlement.issued": _entitlement, "entitlement.revoked": _entitlement,
-                     "entitlement.blocked": _entitlement, "aid.delivered": _entitlement},
-    "training": {"course.published": _course, "course.cancelled": _course, "course.finished": _course,
-                 "enrolment.confirmed": _enrolment, "enrolment.waitlisted": _enrolment,
-                 "enrolment.cancelled": _enrolment, "participant.completed": _result,
-                 "participant.not_completed": _result},
+    "distribution": {"programme.activated": _programmes, "programme.closed": _programmes,
+                     "entitlement.issued": _entitlements, "entitlement.revoked": _entitlements,
+                     "entitlement.blocked": _entitlements, "aid.delivered": _entitlements},
+    "training": {"course.published": _courses, "course.cancelled": _courses, "course.finished": _courses,
+                 "enrolment.confirmed": _enrolments, "enrolment.waitlisted": _enrolments,
+                 "enrolment.cancelled": _enrolments, "participant.completed": _results,
+                 "participant.not_completed": _results},
 }
 
 
-def apply(uow, source, event):
-    """An event from ``source`` applied and logged (the kit's inbox has
-    already made sure it is applied once)."""
-    storage.log_event(uow, source, event)
-    APPLY[source][event.type](uow, event)
+def apply(uow, source, events):
+    """A batch of events of one type from ``source``, applied and logged
+    (the kit's inbox has already made sure each is applied once); set-based,
+    so a batch costs a few statements, sent with the commit."""
+    storage.log_events(uow, source, events)
+    APPLY[source][events[0].type](uow, events)
+    storage.changed(uow)
 
 
 def rebuild(uow, identity):
@@ -73,9 +75,11 @@ def rebuild(uow, identity):
     applied); in one transaction, so the figures never show it half built."""
     require_role(identity, "admin")
     storage.clear(uow)
+    storage.changed(uow)
     seq = applied = 0
     while rows := storage.logged_after(uow, seq, REBUILD_BATCH):
-        for row in rows:
-            APPLY[row["source"]][row["type"]](uow, Logged(row["type"], row["data"]))
+        # in the order they came: each run of one type at once
+        for (source, event_type), run in groupby(rows, key=lambda row: (row["source"], row["type"])):
+            APPLY[source][event_type](uow, [Logged(event_type, row["data"]) for row in run])
         seq, applied = rows[-1]["seq"], applied + len(rows)
     return {"events": applied}

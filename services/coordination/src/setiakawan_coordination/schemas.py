@@ -90,14 +90,14 @@ class OverlapLine(Schema):
 
 
 class ProgrammeLine(Schema):
-    programme_id = fields.UUID()
+    programme_id = fields.String(metadata={"format": "uuid"})
     name = fields.String()
     agency = fields.String()
     kind = fields.String()
     category = fields.String()
     status = fields.String()
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = fields.String(metadata={"format": "date"})
+    ends_on = fields.String(metadata={"format": "date"})
     budget = fields.Integer(allow_none=True)
     planned = fields.Integer(metadata={"description": "Households (or groups) issued or delivered a benefit in the region"})
     delivered = fields.Integer()
@@ -106,14 +106,14 @@ class ProgrammeLine(Schema):
 
 
 class CourseLine(Schema):
-    course_id = fields.UUID()
+    course_id = fields.String(metadata={"format": "uuid"})
     title = fields.String()
     provider_agency = fields.String()
     skill_area = fields.String()
     status = fields.String()
     capacity = fields.Integer()
-    first_session_at = fields.DateTime(allow_none=True)
-    last_session_at = fields.DateTime(allow_none=True)
+    first_session_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    last_session_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     enrolled = fields.Integer(metadata={"description": "Persons of the region seated"})
     waitlisted = fields.Integer()
     completed = fields.Integer()

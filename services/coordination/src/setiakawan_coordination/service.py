@@ -37,9 +37,9 @@ class GapDecile(DependencyProvider):
 def _handler(source, event_type):
     name = f"{source}_{event_type.replace('.', '_')}"
 
-    @handles(source, event_type, name=name)
-    def handler(self, uow, event):
-        read_model.apply(uow, source, event)
+    @handles(source, event_type, name=name, batch=True)
+    def handler(self, uow, events):
+        read_model.apply(uow, source, events)
 
     handler.__name__ = f"on_{name}"
     return handler

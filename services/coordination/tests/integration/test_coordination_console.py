@@ -7,10 +7,12 @@ import csv
 import io
 import re
 
+import kombu
 import openpyxl
 
 from coordination_samples import BARITO_TIMUR, DISTRICT, DUSUN_TIMUR, KANDRIS, PULAU_PATAI
-from setiakawan_kit.testing import ConsoleBrowser
+from setiakawan_kit import operate, topology
+from setiakawan_kit.testing import ConsoleBrowser, wait_for
 
 
 def signed_in(coordination, token, role="operator", regions=(BARITO_TIMUR,)):
@@ -142,12 +144,36 @@ def test_a_page_whose_service_is_not_reachable_says_so(coordination, token):
     assert browser.get("/console/programmes/00000000-0000-4000-8000-000000000000").status_code == 503
 
 
-def test_the_operations_page_shows_each_service_to_admins(coordination, token):
+def test_the_operations_page_shows_each_service_and_replays_dead_letters_for_admins(coordination, token, amqp_uri):
+    # an unreadable message on the registry's exchange: the coordination service dead-letters it at once
+    with kombu.Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        conn.Producer().publish(b"{not json", exchange=topology.event_exchange("registry"),
+                                routing_key="household.registered", content_type="application/json",
+                                headers={"ce-id": "bad-1", "ce-source": "/setiakawan/registry",
+                                         "ce-type": "household.registered", "ce-specversion": "1.0"},
+                                declare=[topology.event_exchange("registry")])
+    dead_queue = topology.handler_queue_name("registry", "household.registered", "coordination",
+                                             "registry_household_registered") + ".dead"
+    wait_for(lambda: operate.peek_count(amqp_uri, dead_queue) == 1, what="the unreadable message dead-lettered",
+             services=[coordination])
     admin = signed_in(coordination, token, role="admin", regions=("62",))
     html = admin.page("/console/operations")
     services = dict(re.findall(r'<th scope="row">(\w+)</th><td class="(?:ok|error)">([^<]+)</td>', html))
     assert services["coordination"] == "ok"
     assert services["registry"] == "unreachable"
+    assert dead_queue in html, html[html.find("<main"):][:3000]
+    assert "bad-1" in html and "envelope does not match" in html
+    replayed = admin.post("/console/operations/replay", {"queue": dead_queue, "event_id": "bad-1"})
+    assert replayed.status_code == 303 and replayed.headers["Location"] == "/console/operations?replayed=1"
+    assert "1 message(s) sent back" in admin.page("/console/operations?replayed=1&lang=en")
+    # still unreadable: dead again, and a queue that is not a dead-letter queue is refused
+    wait_for(lambda: operate.peek_count(amqp_uri, dead_queue) == 1, what="the replayed message dead again",
+             services=[coordination])
+    refused = admin.post("/console/operations/replay", {"queue": dead_queue.removesuffix(".dead")})
+    assert refused.status_code == 422 and "is not a dead-letter queue" in refused.text
+    operator = signed_in(coordination, token, role="operator", regions=("62",))
+    operator.page("/console/coverage")
+    assert operator.post("/console/operations/replay", {"queue": dead_queue}).status_code == 403
 
 
 def test_above_its_own_regions_an_agency_sees_only_the_way_down_to_them(barito_timur, coordination, token):

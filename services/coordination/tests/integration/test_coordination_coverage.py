@@ -84,6 +84,7 @@ def test_the_read_model_is_rebuilt_from_its_log_of_events(barito_timur, coordina
         cur.execute("SELECT count(*) FROM event_log")
         (logged,) = cur.fetchone()
         cur.execute("DELETE FROM households WHERE decile <= 2")  # a read model gone wrong
+        cur.execute("UPDATE read_model_state SET changes = changes + 1")  # as every change does
     assert client(coordination, token).get(path).json() != before
     assert_problem(client(coordination, token).post("/read-model/rebuild"), 403)  # an operator may not
     admin = client(coordination, token, role="admin", agency=PROVINCE, kind="province", regions=("62",))
@@ -146,3 +147,26 @@ def test_the_figures_as_csv_excel_and_in_the_terminal(barito_timur, coordination
     refused = subprocess.run([*command[:6], "62", *command[7:]], capture_output=True, text=True, env=env,
                              timeout=60)
     assert refused.returncode == 1 and "403" in refused.stderr
+
+
+def test_figures_are_counted_once_per_state_of_the_read_model(barito_timur, coordination, token, db, publish):
+    path = f"/coverage?region={BARITO_TIMUR}&period=2026-12"
+
+    def kept():
+        with db(coordination.database).cursor() as cur:
+            cur.execute("SELECT f.changes, s.changes FROM figures_kept f, read_model_state s WHERE f.key = %s",
+                        (f"{BARITO_TIMUR}|2026-12|4",))
+            return cur.fetchall()
+
+    first = client(coordination, token).get(path).json()
+    [(counted_in, now)] = kept()
+    assert counted_in == now
+    with db(coordination.database).cursor() as cur:  # what is kept is what is answered while nothing changes
+        cur.execute("UPDATE figures_kept SET report = jsonb_set(report, '{gap_decile}', '9')")
+    assert client(coordination, token).get(path).json()["gap_decile"] == 9
+    publish("registry", "household.updated", {"household": dict(barito_timur["nobody"], version=3, decile=6),
+                                              "changes": ["welfare"]})
+    again = client(coordination, token).get(path).json()
+    assert again["gap_decile"] == 4 and again["totals"]["gaps"] == first["totals"]["gaps"] - 1
+    [(counted_in, now)] = kept()
+    assert counted_in == now

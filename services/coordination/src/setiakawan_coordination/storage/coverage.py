@@ -1,6 +1,9 @@
-"""The coordination figures, counted by PostgreSQL over the read model.
+"""The coordination figures, counted by PostgreSQL over the read model,
+and kept per state of the read model (``changes``).
 Every query takes ``region`` (a code), ``region_like`` (the code + ``.%``),
 ``starts_on``, ``ends_on``, ``gap_decile`` and ``child_length``."""
+
+from psycopg2.extras import Json
 
 IN_REGION = "({col} = %(region)s OR {col} LIKE %(region_like)s)"
 #: a programme's or course's target regions meet the region (one lies in the other)
@@ -30,15 +33,17 @@ reached AS (
 
 def household_counts(uow, params):
     """{area code: households, poor_households, gaps} (area: the region itself
-    when ``child_length`` is its own length)."""
+    when ``child_length`` is its own length). The households reached are
+    one hashed set the households are joined to: tried one by one against
+    the reached rows, a province of 250,000 households took 47 s."""
     rows = uow.fetchall(f"""
-        WITH {REACHED}
+        WITH {REACHED}, reached_ids AS (SELECT DISTINCT household_id FROM reached)
         SELECT left(h.village_code, %(child_length)s) AS code,
                count(*) FILTER (WHERE h.status <> 'inactive') AS households,
                count(*) FILTER (WHERE poor) AS poor_households,
-               count(*) FILTER (WHERE poor AND NOT EXISTS (SELECT 1 FROM reached r
-                                                          WHERE r.household_id = h.household_id)) AS gaps
+               count(*) FILTER (WHERE poor AND r.household_id IS NULL) AS gaps
           FROM households h
+          LEFT JOIN reached_ids r ON r.household_id = h.household_id
          CROSS JOIN LATERAL (SELECT h.status = 'verified' AND h.decile <= %(gap_decile)s AS poor) p
          WHERE h.merged_into IS NULL AND h.version > 0 AND {IN_REGION.format(col="h.village_code")}
          GROUP BY 1""", params)
@@ -162,12 +167,13 @@ def programme_lines(uow, params):
     """Each programme at work in the region in the period: households planned
     (issued or delivered), delivered and blocked there, Rupiah planned."""
     return uow.fetchall(f"""
-        SELECT p.programme_id, p.name, p.agency, p.kind, p.category, p.status, p.starts_on, p.ends_on,
+        SELECT p.programme_id::text, p.name, p.agency, p.kind, p.category, p.status, p.starts_on::text,
+               p.ends_on::text,
                p.budget,
                count(DISTINCT e.beneficiary_id) FILTER (WHERE e.status IN ('issued', 'delivered')) AS planned,
                count(DISTINCT e.beneficiary_id) FILTER (WHERE e.status = 'delivered') AS delivered,
                count(DISTINCT e.beneficiary_id) FILTER (WHERE e.status = 'blocked') AS blocked,
-               coalesce(sum(e.amount) FILTER (WHERE e.status IN ('issued', 'delivered')), 0) AS amount_planned
+               coalesce(sum(e.amount) FILTER (WHERE e.status IN ('issued', 'delivered')), 0)::bigint AS amount_planned
           FROM programmes p
           LEFT JOIN entitlements e ON e.programme_id = p.programme_id AND {IN_REGION.format(col="e.village_code")}
          WHERE p.status IN ('active', 'closed') AND p.starts_on <= %(ends_on)s AND p.ends_on >= %(starts_on)s
@@ -180,19 +186,43 @@ def course_lines(uow, params):
     """Each course at work in the region in the period: persons seated,
     waitlisted and completed there."""
     return uow.fetchall(f"""
-        SELECT c.course_id, c.title, c.provider_agency, c.skill_area, c.status, c.capacity,
-               c.first_session_at, c.last_session_at,
-               (SELECT count(DISTINCT person_ref) FROM enrolments n
-                 WHERE n.course_id = c.course_id AND n.status IN {SEATS}
-                   AND {IN_REGION.format(col="n.village_code")}) AS enrolled,
-               (SELECT count(DISTINCT person_ref) FROM enrolments n
-                 WHERE n.course_id = c.course_id AND n.status = 'waitlisted'
-                   AND {IN_REGION.format(col="n.village_code")}) AS waitlisted,
-               (SELECT count(DISTINCT person_ref) FROM results r
-                 WHERE r.course_id = c.course_id AND r.completed
-                   AND {IN_REGION.format(col="r.village_code")}) AS completed
-          FROM courses c
-         WHERE c.status IN ('open', 'running', 'finished')
-           AND c.first_session_at::date <= %(ends_on)s AND c.last_session_at::date >= %(starts_on)s
-           AND {TARGETS_REGION.format(col="c.region_codes")}
+        WITH c AS (
+            SELECT course_id, title, provider_agency, skill_area, status, capacity, first_session_at,
+                   last_session_at FROM courses
+             WHERE status IN ('open', 'running', 'finished')
+               AND first_session_at::date <= %(ends_on)s AND last_session_at::date >= %(starts_on)s
+               AND {TARGETS_REGION.format(col="region_codes")}),
+        n AS (
+            SELECT course_id, count(DISTINCT person_ref) FILTER (WHERE status IN {SEATS}) AS enrolled,
+                   count(DISTINCT person_ref) FILTER (WHERE status = 'waitlisted') AS waitlisted
+              FROM enrolments WHERE course_id IN (SELECT course_id FROM c) AND {IN_REGION.format(col="village_code")}
+             GROUP BY course_id),
+        r AS (
+            SELECT course_id, count(DISTINCT person_ref) AS completed
+              FROM results WHERE completed AND course_id IN (SELECT course_id FROM c)
+               AND {IN_REGION.format(col="village_code")}
+             GROUP BY course_id)
+        SELECT c.course_id::text, c.title, c.provider_agency, c.skill_area, c.status, c.capacity,
+               to_char(c.first_session_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS first_session_at,
+               to_char(c.last_session_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_session_at,
+               coalesce(n.enrolled, 0) AS enrolled, coalesce(n.waitlisted, 0) AS waitlisted,
+               coalesce(r.completed, 0) AS completed
+          FROM c LEFT JOIN n USING (course_id) LEFT JOIN r USING (course_id)
          ORDER BY enrolled DESC, c.title""", params)
+
+
+def changes(uow):
+    """How many batches of events the read model has taken (committed ones only)."""
+    return uow.fetchone("SELECT changes FROM read_model_state")["changes"]
+
+
+def kept_figures(uow, key, changes_now):
+    row = uow.fetchone("SELECT report FROM figures_kept WHERE key = %s AND changes = %s", (key, changes_now))
+    return row and row["report"]
+
+
+def keep_figures(uow, key, changes_now, report):
+    uow.later("INSERT INTO figures_kept (key, changes, report) VALUES (%s, %s, %s)"
+              " ON CONFLICT (key) DO UPDATE SET changes = EXCLUDED.changes, report = EXCLUDED.report,"
+              " counted_at = now() WHERE figures_kept.changes <= EXCLUDED.changes",
+              (key, changes_now, Json(report)))
