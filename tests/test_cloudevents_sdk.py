@@ -33,7 +33,7 @@ def captured(infrastructure, amqp_uri, make_database):
             for i, event_type in enumerate(types):
                 event = outbox.write(cur, event_type, f"subject-{i}", event_type.example,
                                      service=event_type.source_service, agency="Dinas Sosial Provinsi",
-                                     correlationid=f"corr-{i}", causationid=f"cause-{i}")
+                                     agencykind="province", correlationid=f"corr-{i}", causationid=f"cause-{i}")
                 originals[event.id] = event
         relay = outbox.Relay(dsn, amqp_uri, "producer")
         relay._ensure_connections()
@@ -73,8 +73,10 @@ def test_every_event_type_is_read_by_the_cloudevents_sdk(captured):
         assert event.get_extension("correlationid") == original.correlationid
         assert event.get_extension("causationid") == original.causationid
         assert event.get_extension("agency") == "Dinas Sosial Provinsi"
+        assert event.get_extension("agencykind") == "province"
         assert event.get_data() == original.data
         # and our own reader agrees
-        assert wire.from_message(message.headers, message.content_type, message.body).data == original.data
+        ours = wire.from_message(message.headers, message.content_type, message.body)
+        assert (ours.data, ours.agencykind) == (original.data, "province")
         seen.add(original.dataschema)
     assert seen == {t.dataschema for t in types}

@@ -2,6 +2,7 @@
 COMMIT share round trips without changing what a transaction means, and a
 prepared statement's plan follows its tables."""
 import uuid
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 
 import psycopg2
@@ -11,6 +12,7 @@ import pytest
 from tests.support.services import THING_HAPPENED
 from setiakawan_contract import wire
 from setiakawan_contract.types import InvalidEvent
+from setiakawan_kit import context
 from setiakawan_kit import db as kit_db
 from setiakawan_kit.db import Database, database_dsn
 
@@ -237,6 +239,27 @@ def test_events_published_from_a_select_are_the_messages_publish_makes(scratch, 
         assert before <= event.time <= after and event.time.utcoffset() == timedelta(0)
         written = event.time.isoformat(timespec="microseconds").replace("+00:00", "Z")
         assert message["headers"]["ce-time"] == written
+
+
+def test_events_carry_the_kind_of_the_agency_whose_token_acted_and_none_when_the_service_acts(scratch, db):
+    database, name = scratch
+    db(name).cursor().execute("INSERT INTO t VALUES (1, 'a')")
+    # what an HTTP call with a district's token sets (the kit's http entrypoint, from the token)
+    acting = context.set_current(context.Context(agency="Dinas Sosial Kabupaten Barito Timur", agency_kind="district"))
+    try:
+        with database.transaction() as uow:
+            uow.publish(THING_HAPPENED, "by-token", {"seq": 1})
+            uow.publish_select(THING_HAPPENED, SELECTED_THINGS, {"upto": 1})
+            # an event handled on the way acts for the service, with no kind
+            with context.caused_by(SimpleNamespace(id="cause", correlationid="corr"), "producer"):
+                uow.publish(THING_HAPPENED, "by-service", {"seq": 2})
+    finally:
+        context.reset(acting)
+    events = [wire.from_message(m["headers"], m["content_type"], m["body"]) for m in outbox_messages(db(name))]
+    assert [(e.subject, e.agency, e.agencykind) for e in events] == [
+        ("by-token", "Dinas Sosial Kabupaten Barito Timur", "district"),
+        ("thing-1", "Dinas Sosial Kabupaten Barito Timur", "district"),
+        ("by-service", "producer", None)]
 
 
 def test_a_select_whose_rows_do_not_match_the_schema_stores_nothing(scratch, db):

@@ -6,7 +6,7 @@ the CloudEvents RabbitMQ binding (binary mode). Generated, never edited:
 tests fail when the file and the schemas disagree."""
 import yaml
 
-from .envelope import SPECVERSION, source_of
+from .envelope import AGENCY_KINDS, SPECVERSION, source_of
 from .jsonschema import json_schema
 from .types import ANY, event_types, exchange_name
 
@@ -171,8 +171,11 @@ def _headers(event_type):
                            "description": "The event that caused this one, if any."},
         "ce-agency": {"type": "string", "minLength": 1, "maxLength": 200,
                       "description": "The agency on whose behalf the event was published."},
+        "ce-agencykind": {"enum": list(AGENCY_KINDS),
+                          "description": "The kind of that agency, as its token names it; absent when a "
+                                         "service acted on its own (an event handled, a timer)."},
     }
-    required = [name for name in properties if name != "ce-causationid"]
+    required = [name for name in properties if name not in ("ce-causationid", "ce-agencykind")]
     return {"type": "object", "properties": properties, "required": required}
 
 
@@ -188,4 +191,5 @@ def _example_headers(event_type):
         "ce-dataschema": event_type.dataschema_for(service),
         "ce-correlationid": "0b6f3c1e-6a43-4d39-9f7e-3f1d2a7c5e10",
         "ce-agency": "Dinas Sosial Kabupaten Barito Timur",
+        "ce-agencykind": "district",
     }

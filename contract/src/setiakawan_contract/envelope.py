@@ -1,5 +1,6 @@
 """The event envelope: CloudEvents 1.0 attributes plus Setiakawan's
-extensions (``correlationid``, ``causationid``, ``agency``)."""
+extensions (``correlationid``, ``causationid``, ``agency``, and
+``agencykind`` when the agency acted with a token that names its kind)."""
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -10,7 +11,9 @@ from .types import InvalidEvent, _instance
 
 SPECVERSION = "1.0"
 DATACONTENTTYPE = "application/json"
-EXTENSIONS = ("correlationid", "causationid", "agency")
+EXTENSIONS = ("correlationid", "causationid", "agency", "agencykind")
+#: the kinds of agency a token names
+AGENCY_KINDS = ("province", "district", "village", "ngo", "csr")
 
 
 class EnvelopeSchema(Schema):
@@ -25,6 +28,7 @@ class EnvelopeSchema(Schema):
     correlationid = fields.String(required=True, validate=validate.Length(1, 200))
     causationid = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
     agency = fields.String(required=True, validate=validate.Length(1, 200))
+    agencykind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AGENCY_KINDS))
 
 
 def new_id():
@@ -49,9 +53,12 @@ class Event:
     agency: str
     data: dict
     causationid: str = None
+    agencykind: str = None
     specversion: str = SPECVERSION
     datacontenttype: str = DATACONTENTTYPE
     extra: dict = field(default_factory=dict)
+    #: the data as it came on the wire (JSON text), for a consumer that stores it as it is
+    body: str = field(default=None, compare=False, repr=False)
 
     def attributes(self):
         return {
@@ -59,7 +66,7 @@ class Event:
             "specversion": self.specversion, "time": self.time, "subject": self.subject,
             "datacontenttype": self.datacontenttype, "dataschema": self.dataschema,
             "correlationid": self.correlationid, "causationid": self.causationid,
-            "agency": self.agency,
+            "agency": self.agency, "agencykind": self.agencykind,
         }
 
     def with_data(self, data):
@@ -72,7 +79,7 @@ def source_of(service):
 
 
 def make_event(event_type, subject, data, *, service, agency, correlationid=None,
-               causationid=None, event_id=None, time=None, plain=False):
+               causationid=None, event_id=None, time=None, plain=False, agencykind=None):
     """Build an event of ``event_type`` from ``service``; refuses data that
     fails the schema, and a type the service may not publish."""
     if not event_type.may_be_published_by(service):
@@ -83,7 +90,7 @@ def make_event(event_type, subject, data, *, service, agency, correlationid=None
         id=event_id, source=source_of(service), type=event_type.name,
         time=time or utcnow(), subject=str(subject), dataschema=event_type.dataschema_for(service),
         correlationid=correlationid or event_id, causationid=causationid,
-        agency=agency, data=checked,
+        agency=agency, agencykind=agencykind, data=checked,
     )
 
 

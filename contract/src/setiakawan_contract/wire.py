@@ -38,12 +38,14 @@ def from_message(headers, content_type, body, types=event_types):
     if event_type.name != envelope["type"]:
         raise InvalidEvent(f"type {envelope['type']!r} does not match dataschema {envelope['dataschema']!r}")
     try:
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            body = bytes(body).decode()
         data = json.loads(body, parse_constant=_not_json)
     except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidEvent(f"body is not valid JSON: {type(exc).__name__}: {exc}") from None
     event_type.validate(data)  # the JSON as received is what the handler gets
     extra = {k: v for k, v in attributes.items() if k not in envelope}
-    return Event(data=data, extra=extra, **envelope)
+    return Event(data=data, extra=extra, body=body, **envelope)
 
 
 def _not_json(name):

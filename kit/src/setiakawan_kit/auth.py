@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jwt
+from setiakawan_contract.envelope import AGENCY_KINDS
 
 from .problems import Problem, forbidden, unauthorized
 
@@ -25,7 +26,7 @@ DEFAULT_AUDIENCE = "setiakawan"
 MAX_TOKEN_HOURS = 720
 #: asymmetric only: an HS256 token "signed" with a public key, or alg none, is refused
 ALGORITHMS = ("EdDSA", "RS256", "ES256")
-KINDS = ("province", "district", "village", "ngo", "csr")
+KINDS = AGENCY_KINDS  # the contract names them: events carry the kind (ce-agencykind)
 ROLES = ("admin", "operator", "field_officer", "viewer")
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 

@@ -142,7 +142,10 @@ class RawQueueConsumer(ReconnectingQueueConsumer):
         return self._consumers.values()
 
     def handle_raw(self, provider, message):
-        self.handle_message(provider, None, message)
+        # in the consumer's own green thread, not one spawned per message (nameko's way): a
+        # provider's handle_message never waits (see there), and a thread per message was a
+        # tenth of a busy consumer's time
+        provider.handle_message(None, message)
 
     @property
     def prefetch_count(self):
@@ -193,21 +196,24 @@ class ReliableEventHandler(Entrypoint):
         super().stop()
 
     def handle_message(self, body, message):
+        """One delivery, in the queue consumer's thread: it must never wait,
+        so what waits (a worker to be free, a forward confirmed by the
+        broker, the linger for company) happens in threads of its own."""
         try:
             event = wire.from_message(message.headers, message.content_type, message.body)
         except InvalidEvent as exc:
             log.warning("dead-lettering unreadable message on %s: %s", self.queue.name, exc)
-            self._forward(message, dead=True, error=f"{exc} {exc.errors or ''}".strip())
+            self._forward_later(message, dead=True, error=f"{exc} {exc.errors or ''}".strip())
             return
         except Exception as exc:  # noqa: BLE001 - a message no parser can read must not stop the service
             log.exception("dead-lettering a message that could not be read on %s", self.queue.name)
-            self._forward(message, dead=True, error=f"unreadable: {type(exc).__name__}: {exc}")
+            self._forward_later(message, dead=True, error=f"unreadable: {type(exc).__name__}: {exc}")
             return
         exchange = self._published_to(message)
         if exchange and exchange.endswith(".events") and event.source != source_of(exchange[:-len(".events")]):
             # only the service itself may publish on its exchange: an event claiming another source is forged
             log.warning("dead-lettering event %s from %s published on %s", event.id, event.source, exchange)
-            self._forward(message, dead=True, error=f"an event from {event.source} published on {exchange}")
+            self._forward_later(message, dead=True, error=f"an event from {event.source} published on {exchange}")
             return
         if self._resumer is not None:  # a dependency is away: wait behind what is held
             self._hold([(message, event)])
@@ -215,16 +221,25 @@ class ReliableEventHandler(Entrypoint):
         self._pending.append((message, event))
         if len(self._pending) >= self.batch_size or not self.linger:
             self._flush()
-        elif not self._lingering:
+        elif not self._lingering:  # the first of a batch: it waits for company, at most the linger
             self._lingering = True
-            eventlet.sleep(self.linger)  # this green thread waits for company, then sends the batch
-            self._lingering = False
-            self._flush()
+            self.container.spawn_managed_thread(self._linger_then_flush, identifier=f"{self.queue.name}.linger")
+
+    def _linger_then_flush(self):
+        eventlet.sleep(self.linger)
+        self._lingering = False
+        self._flush()
 
     def _flush(self):
         batch, self._pending = self._pending, []
         if batch:
-            self._dispatch(batch, self.handle_result)
+            # in a thread of its own: spawn_worker waits while every worker is busy
+            self.container.spawn_managed_thread(partial(self._dispatch, batch, self.handle_result),
+                                                identifier=f"{self.queue.name}.dispatch")
+
+    def _forward_later(self, message, **kwargs):
+        self.container.spawn_managed_thread(partial(self._forward, message, **kwargs),
+                                            identifier=f"{self.queue.name}.forward")
 
     def _dispatch(self, batch, handle_result):
         context_data = {"correlation_id": batch[0][1].correlationid, "causation_id": batch[0][1].id,

@@ -13,6 +13,7 @@ class Context:
     correlation_id: str = None
     causation_id: str = None
     agency: str = None
+    agency_kind: str = None  # as the agency's token names it; None when the service acts on its own
 
 
 _current = contextvars.ContextVar("setiakawan_context", default=Context())
@@ -40,6 +41,7 @@ class WorkerContext(DependencyProvider):
             correlation_id=data.get("correlation_id"),
             causation_id=data.get("causation_id"),
             agency=data.get("agency"),
+            agency_kind=data.get("agency_kind"),
         ))
         worker_ctx.setiakawan_context_token = token
 
@@ -57,8 +59,10 @@ def caused_by(event, agency=None):
     """Act on behalf of ``event`` (its correlation id carried on, the event
     as the cause of what is published) while the block runs; ``agency``
     defaults to the current one."""
+    held = current()
     token = set_current(Context(correlation_id=event.correlationid, causation_id=event.id,
-                                agency=agency or current().agency))
+                                agency=agency or held.agency,
+                                agency_kind=None if agency else held.agency_kind))
     try:
         yield
     finally:

@@ -193,7 +193,8 @@ class UnitOfWork:
         ctx = context.current()
         events, statement = outbox.prepare_many(
             self._cursor, event_type, items, service=self.service, agency=ctx.agency or self.service,
-            correlationid=ctx.correlation_id, causationid=ctx.causation_id, notify=not self.published)
+            agencykind=ctx.agency_kind, correlationid=ctx.correlation_id, causationid=ctx.causation_id,
+            notify=not self.published)
         if statement:
             self.later(statement)
         self.published.extend(events)
@@ -213,8 +214,8 @@ class UnitOfWork:
             event_type.dump(row["data"], plain=True)
         ctx = context.current()
         statement = outbox.select_statement(self._cursor, event_type, select_sql, params, service=self.service,
-                                            agency=ctx.agency or self.service, correlationid=ctx.correlation_id,
-                                            causationid=ctx.causation_id)
+                                            agency=ctx.agency or self.service, agencykind=ctx.agency_kind,
+                                            correlationid=ctx.correlation_id, causationid=ctx.causation_id)
         stored = self.fetchone(statement)["stored"]
         if stored:
             self.later("SELECT pg_notify(%s, '')", (outbox.CHANNEL,))

@@ -200,7 +200,8 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def _run(self, call, request):
         context_data = {"correlation_id": call.correlation_id,
-                        "agency": call.identity.agency if call.identity else None}
+                        "agency": call.identity.agency if call.identity else None,
+                        "agency_kind": call.identity.kind if call.identity else None}
         args, kwargs = (call,), dict(request.path_values)
         self.check_signature(args, kwargs)
         for attempt in range(1, ATTEMPTS_ON_CONFLICT + 1):

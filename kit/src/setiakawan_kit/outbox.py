@@ -25,28 +25,32 @@ CHANNEL = "setiakawan_outbox"
 
 
 def write(cursor, event_type, subject, data, *, service, agency, correlationid=None,
-          causationid=None, notify=True):
+          causationid=None, notify=True, agencykind=None):
     return write_many(cursor, event_type, [(subject, data)], service=service, agency=agency,
-                      correlationid=correlationid, causationid=causationid, notify=notify)[0]
+                      correlationid=correlationid, causationid=causationid, notify=notify,
+                      agencykind=agencykind)[0]
 
 
-def write_many(cursor, event_type, items, *, service, agency, correlationid=None, causationid=None, notify=True):
+def write_many(cursor, event_type, items, *, service, agency, correlationid=None, causationid=None, notify=True,
+               agencykind=None):
     """Events of one type, ``items`` [(subject, data)], in one statement;
     returns them."""
     events, statement = prepare_many(cursor, event_type, items, service=service, agency=agency,
-                                     correlationid=correlationid, causationid=causationid, notify=notify)
+                                     correlationid=correlationid, causationid=causationid, notify=notify,
+                                     agencykind=agencykind)
     if statement:
         cursor.execute(statement)
     return events
 
 
-def prepare_many(cursor, event_type, items, *, service, agency, correlationid=None, causationid=None, notify=True):
+def prepare_many(cursor, event_type, items, *, service, agency, correlationid=None, causationid=None, notify=True,
+                 agencykind=None):
     """(events, the statement that stores them, as bytes for ``cursor``'s
     connection, or None when there are none): for a caller that sends it
     with other statements in one round trip. The relay's wake-up goes in
     the same statement as the rows."""
     events = [new_event(event_type, subject, data, service=service, agency=agency, correlationid=correlationid,
-                        causationid=causationid) for subject, data in items]
+                        causationid=causationid, agencykind=agencykind) for subject, data in items]
     rows = []
     for event in events:
         headers, content_type, body = wire.to_message(event)
@@ -61,7 +65,7 @@ def prepare_many(cursor, event_type, items, *, service, agency, correlationid=No
 
 
 def select_statement(cursor, event_type, select_sql, params, *, service, agency, correlationid=None,
-                     causationid=None):
+                     causationid=None, agencykind=None):
     """The statement (bytes) that stores one event of ``event_type`` for each
     row of ``select_sql`` (columns ``subject`` text and ``data`` jsonb), its
     envelope made in SQL as ``wire.to_message`` makes it: for a set-based
@@ -72,7 +76,8 @@ def select_statement(cursor, event_type, select_sql, params, *, service, agency,
         raise ValueError(f"{service} cannot publish {event_type.source_service}'s {event_type.name}")
     envelope = {"_ce_exchange": topology.exchange_name(service), "_ce_type": event_type.name,
                 "_ce_source": source_of(service), "_ce_dataschema": event_type.dataschema_for(service),
-                "_ce_agency": agency, "_ce_correlation": correlationid, "_ce_causation": causationid}
+                "_ce_agency": agency, "_ce_agencykind": agencykind, "_ce_correlation": correlationid,
+                "_ce_causation": causationid}
     clash = set(params) & set(envelope)
     if clash:
         raise ValueError(f"parameter names reserved for the envelope: {sorted(clash)}")
@@ -83,14 +88,15 @@ def select_statement(cursor, event_type, select_sql, params, *, service, agency,
         "  'ce-time', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
         "  'ce-subject', e.subject, 'ce-dataschema', %(_ce_dataschema)s,"
         "  'ce-correlationid', coalesce(%(_ce_correlation)s, e.id::text), 'ce-causationid', %(_ce_causation)s,"
-        "  'ce-agency', %(_ce_agency)s)), 'application/json', e.data::text"
+        "  'ce-agency', %(_ce_agency)s, 'ce-agencykind', %(_ce_agencykind)s)), 'application/json', e.data::text"
         f" FROM (SELECT gen_random_uuid() AS id, s.subject::text AS subject, s.data FROM ({select_sql}) s) e"
         " RETURNING 1) SELECT count(*) AS stored FROM stored", dict(params, **envelope))
 
 
-def new_event(event_type, subject, data, *, service, agency, correlationid=None, causationid=None, plain=False):
+def new_event(event_type, subject, data, *, service, agency, correlationid=None, causationid=None, plain=False,
+              agencykind=None):
     """An event for ``copy_line``, checked against its schema like ``write``."""
-    return make_event(event_type, subject, data, service=service, agency=agency,
+    return make_event(event_type, subject, data, service=service, agency=agency, agencykind=agencykind,
                       correlationid=correlationid, causationid=causationid, plain=plain)
 
 

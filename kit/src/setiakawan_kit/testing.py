@@ -674,12 +674,13 @@ class EventSender:
         self._conn = kombu.Connection(amqp_uri)
         self._producer = self._conn.Producer()
 
-    def send(self, event_type, data, subject, event_id=None, time=None):
+    def send(self, event_type, data, subject, event_id=None, time=None, agency=None, agencykind=None):
+        """``agency`` (default the sender's) and ``agencykind``: on whose behalf, as its token named it."""
         from setiakawan_contract import event_types, make_event, wire
 
         from . import topology
         event = make_event(event_types.get(self.source, event_type), subject, data, service=self.source,
-                           agency=self.agency, event_id=event_id, time=time)
+                           agency=agency or self.agency, agencykind=agencykind, event_id=event_id, time=time)
         headers, content_type, body = wire.to_message(event)
         self._producer.publish(body, exchange=topology.exchange_name(self.source), routing_key=event.type,
                                headers=headers, content_type=content_type, content_encoding="utf-8", delivery_mode=2)

@@ -36,8 +36,9 @@ def publish(send_events, coordination):
         return senders[source]
 
     class Publisher:
-        def unapplied(self, source, event_type, data, subject=None, event_id=None):
-            return sender(source).send(event_type, data, subject or "coordination-test", event_id=event_id)
+        def unapplied(self, source, event_type, data, subject=None, event_id=None, **envelope):
+            return sender(source).send(event_type, data, subject or "coordination-test", event_id=event_id,
+                                       **envelope)
 
         def applied(self, *events):
             for event in events:

@@ -202,7 +202,8 @@ class PageEntrypoint(HttpRequestHandler):
 
     def _respond(self, visit, csrf_secret):
         done = Event()
-        context_data = {"agency": visit.identity.agency if visit.identity else None}
+        context_data = {"agency": visit.identity.agency if visit.identity else None,
+                        "agency_kind": visit.identity.kind if visit.identity else None}
         args, kwargs = (visit,), dict(visit.request.path_values)
         self.check_signature(args, kwargs)
         self.container.spawn_worker(self, args, kwargs, context_data=context_data,

@@ -13,7 +13,7 @@ from setiakawan_kit.auth import require_role
 from .storage import read_model as storage
 
 #: what applying needs of an event, whether it came from the broker or the log
-Logged = namedtuple("Logged", "type data")
+Logged = namedtuple("Logged", "type data agency agencykind time")
 REBUILD_BATCH = 2000
 
 
@@ -65,8 +65,14 @@ def apply(uow, source, events):
     (the kit's inbox has already made sure each is applied once); set-based,
     so a batch costs a few statements, sent with the commit."""
     storage.log_events(uow, source, events)
-    APPLY[source][events[0].type](uow, events)
+    _apply(uow, source, events[0].type, events)
     storage.changed(uow)
+
+
+def _apply(uow, source, event_type, events):
+    APPLY[source][event_type](uow, events)
+    # an agency's kind, as its token named it, travels with what it did (absent when a service acted alone)
+    storage.note_agency_kinds(uow, [(e.agency, e.agencykind, e.time) for e in events if e.agencykind])
 
 
 def rebuild(uow, identity):
@@ -80,6 +86,7 @@ def rebuild(uow, identity):
     while rows := storage.logged_after(uow, seq, REBUILD_BATCH):
         # in the order they came: each run of one type at once
         for (source, event_type), run in groupby(rows, key=lambda row: (row["source"], row["type"])):
-            APPLY[source][event_type](uow, [Logged(event_type, row["data"]) for row in run])
+            _apply(uow, source, event_type, [Logged(event_type, row["data"], row["agency"], row["agency_kind"],
+                                                    row["time"]) for row in run])
         seq, applied = rows[-1]["seq"], applied + len(rows)
     return {"events": applied}

@@ -61,8 +61,10 @@ class AreaLine(Schema):
 
 class AgencyLine(Schema):
     agency = fields.String()
-    kind = fields.String(allow_none=True, metadata={"description": "As its programmes' funding shows; "
-                                                                   "null when it does not"})
+    kind = fields.String(allow_none=True, metadata={
+        "description": "province, district, village, ngo or csr, as the agency's token names it on the events it "
+                       "publishes (ce-agencykind); else as its programmes' funding sources agree; null when neither "
+                       "tells"})
     programmes = fields.Integer()
     courses = fields.Integer()
     households_reached = fields.Integer()

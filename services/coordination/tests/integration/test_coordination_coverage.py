@@ -10,7 +10,7 @@ import sys
 
 import openpyxl
 
-from coordination_samples import BANUA_LIMA, BARITO_TIMUR, DISTRICT, DUSUN_TIMUR, PROVINCE, PULAU_PATAI
+from coordination_samples import BANUA_LIMA, BARITO_TIMUR, DISTRICT, DUSUN_TIMUR, PROVINCE, PULAU_PATAI, programme
 from setiakawan_coordination.coverage import XLSX
 from setiakawan_kit.testing import ApiClient, assert_problem, wait_for
 
@@ -54,6 +54,26 @@ def test_who_does_what_where_and_whom_nobody_reached(barito_timur, coordination,
     # a wider notion of poor counts more gaps
     wider = client(coordination, token).get(f"/coverage?region={BARITO_TIMUR}&period=2026-12&gap_decile=7").json()
     assert wider["totals"]["poor_households"] == 6 and wider["totals"]["gaps"] == 3
+
+
+def test_an_agency_kind_is_the_one_its_token_named_and_a_rebuild_keeps_it(barito_timur, coordination, token,
+                                                                          publish):
+    # a village government's programme, paid from what the district passes on (funding alone would say
+    # "district"), activated with the village's token: its events carry ce-agencykind "village"
+    village = "Pemerintah Desa Pulau Patai"
+    own = programme(agency=village, funding_source="apbd_district", name="Sembako Desa Pulau Patai",
+                    region_codes=(PULAU_PATAI,))
+    publish("distribution", "programme.activated", {"programme": own, "issued": 0, "blocked": 0},
+            agency=village, agencykind="village")
+    # a CSR programme published on no agency's token (a service acting alone): funding tells its kind
+    csr = programme(agency="PT Adaro Indonesia", funding_source="csr", name="Sembako CSR Adaro")
+    publish("distribution", "programme.activated", {"programme": csr, "issued": 0, "blocked": 0})
+    path = f"/coverage?region={BARITO_TIMUR}&period=2026-12"
+    kinds = {a["agency"]: a["kind"] for a in client(coordination, token).get(path).json()["agencies"]}
+    assert kinds == {DISTRICT: "district", PROVINCE: "province", village: "village", "PT Adaro Indonesia": "csr"}
+    admin = client(coordination, token, role="admin", agency=PROVINCE, kind="province", regions=("62",))
+    assert admin.post("/read-model/rebuild").status_code == 200
+    assert {a["agency"]: a["kind"] for a in client(coordination, token).get(path).json()["agencies"]} == kinds
 
 
 def test_a_redelivered_event_and_an_older_snapshot_change_nothing(barito_timur, coordination, token, publish):

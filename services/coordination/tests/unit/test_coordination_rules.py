@@ -81,6 +81,16 @@ def test_an_agency_kind_is_what_its_funding_agrees_on():
         ("PT Adaro Indonesia", None, 0, 0)]
 
 
+def test_an_agency_kind_its_token_named_wins_over_its_funding():
+    lines = coverage.agencies([
+        {"agency": "Pemerintah Desa Pulau Patai", "declared_kind": None, "funding_source": "apbd_district",
+         "programmes": 1},
+        {"agency": "Pemerintah Desa Pulau Patai", "declared_kind": "village", "households_reached": 5},
+        {"agency": "Yayasan Wahana", "declared_kind": "ngo", "funding_source": "csr", "programmes": 1}])
+    assert [(a["agency"], a["kind"]) for a in lines] == [("Pemerintah Desa Pulau Patai", "village"),
+                                                          ("Yayasan Wahana", "ngo")]
+
+
 def test_overlaps_are_counted_per_pair_of_agencies_whichever_was_blocked():
     lines = coverage.overlaps([
         {"agency": "Provinsi", "blocked_by_agency": "Kabupaten", "category": "food", "households": 3},

@@ -13,7 +13,8 @@ counts. Definitions, for a region and a period:
   because the household already held one of the same category and period
   from another programme, counted per pair of agencies."""
 
-#: the kind of agency a programme's funding source shows (the events name agencies, not their kinds)
+#: the kind of agency a programme's funding source suggests, for an agency whose events never named its kind
+#: (the ce-agencykind extension is absent where a service acted alone, or a publisher does not send it)
 FUNDING_KINDS = {"apbd_province": "province", "apbd_district": "district", "village_funds": "village",
                  "csr": "csr", "ngo": "ngo"}
 #: a region whose share of poor households nobody reached is at least this is marked "high"
@@ -49,20 +50,23 @@ def area_line(code, name, counts):
 
 
 def agencies(rows):
-    """One line per agency from rows (agency, funding_source or None,
-    programmes, courses, households_reached), busiest first."""
+    """One line per agency from rows (agency, declared_kind or None,
+    funding_source or None, programmes, courses, households_reached),
+    busiest first. Its kind is the one its token named (declared_kind),
+    else what its programmes' funding sources agree on, else None."""
     merged = {}
     for row in rows:
-        line = merged.setdefault(row["agency"], {"agency": row["agency"], "sources": set(), "programmes": 0,
-                                                 "courses": 0, "households_reached": 0})
+        line = merged.setdefault(row["agency"], {"agency": row["agency"], "sources": set(), "declared": None,
+                                                 "programmes": 0, "courses": 0, "households_reached": 0})
         if row.get("funding_source"):
             line["sources"].add(row["funding_source"])
+        line["declared"] = line["declared"] or row.get("declared_kind")
         for key in ("programmes", "courses", "households_reached"):
             line[key] += int(row.get(key) or 0)
     lines = []
     for line in merged.values():
-        sources = line.pop("sources")
-        lines.append(dict(line, kind=agency_kind(sources)))
+        sources, declared = line.pop("sources"), line.pop("declared")
+        lines.append(dict(line, kind=declared or agency_kind(sources)))
     return sorted(lines, key=lambda a: (-a["households_reached"], -a["programmes"] - a["courses"], a["agency"]))
 
 

@@ -85,10 +85,12 @@ def reach_counts(uow, params):
 
 
 def agency_lines(uow, params):
-    """Rows (agency, funding_source, programmes, courses, households_reached)
-    of the agencies at work in the region in the period."""
+    """Rows (agency, declared_kind or None, funding_source, programmes,
+    courses, households_reached) of the agencies at work in the region in
+    the period."""
     return uow.fetchall(f"""
         WITH {REACHED}
+        SELECT l.*, k.kind AS declared_kind FROM (
         SELECT agency, funding_source, count(*) AS programmes, 0 AS courses, 0 AS households_reached
           FROM programmes
          WHERE status IN ('active', 'closed') AND starts_on <= %(ends_on)s AND ends_on >= %(starts_on)s
@@ -102,7 +104,8 @@ def agency_lines(uow, params):
            AND {TARGETS_REGION.format(col="region_codes")}
          GROUP BY provider_agency
         UNION ALL
-        SELECT agency, NULL, 0, 0, count(DISTINCT household_id) FROM reached GROUP BY agency""", params)
+        SELECT agency, NULL, 0, 0, count(DISTINCT household_id) FROM reached GROUP BY agency
+        ) l LEFT JOIN agency_kinds k USING (agency)""", params)
 
 
 def programme_categories(uow, params):

@@ -2,7 +2,7 @@
 statement each, sent with the commit): each record replaced only by a
 higher snapshot version, so a repeated or late event changes nothing; and
 the log of the events applied, from which it is rebuilt."""
-from psycopg2.extras import Json
+import json
 
 
 def newest(rows, key):
@@ -127,10 +127,26 @@ def add_results(uow, results):
 
 
 def log_events(uow, source, events):
+    """Each event's data as it came on the wire, so it is not encoded again
+    (the kit's inbox has made sure each is logged once)."""
     uow.later_values(
-        "INSERT INTO event_log (event_id, source, type, time, data) VALUES %s ON CONFLICT (event_id) DO NOTHING",
-        "(%s, %s, %s, %s::timestamptz, %s)",
-        [(event.id, source, event.type, event.time, Json(event.data)) for event in events])
+        "INSERT INTO event_log (event_id, source, type, time, data, agency, agency_kind) VALUES %s",
+        "(%s, %s, %s, %s::timestamptz, %s::jsonb, %s, %s)",
+        [(event.id, source, event.type, event.time,
+          event.body if event.body is not None else json.dumps(event.data), event.agency, event.agencykind)
+         for event in events])
+
+
+def note_agency_kinds(uow, kinds):
+    """``kinds`` [(agency, kind, seen at)]: the kind each agency's token named, the latest seen kept."""
+    latest = {}
+    for agency, kind, seen_at in kinds:
+        if agency not in latest or latest[agency][1] < seen_at:
+            latest[agency] = (kind, seen_at)
+    uow.later_values(
+        "INSERT INTO agency_kinds (agency, kind, seen_at) VALUES %s ON CONFLICT (agency) DO UPDATE"
+        " SET kind = EXCLUDED.kind, seen_at = EXCLUDED.seen_at WHERE agency_kinds.seen_at < EXCLUDED.seen_at",
+        "(%s, %s, %s::timestamptz)", [(agency, kind, seen_at) for agency, (kind, seen_at) in latest.items()])
 
 
 def changed(uow):
@@ -139,10 +155,11 @@ def changed(uow):
 
 
 def clear(uow):
-    uow.execute("TRUNCATE households, programmes, entitlements, courses, enrolments, results")
+    uow.execute("TRUNCATE households, programmes, entitlements, courses, enrolments, results, agency_kinds")
 
 
 def logged_after(uow, seq, limit):
     """The next ``limit`` logged events after ``seq``, oldest first."""
-    return uow.fetchall("SELECT seq, source, type, data FROM event_log WHERE seq > %s ORDER BY seq LIMIT %s",
+    return uow.fetchall("SELECT seq, source, type, data, agency, agency_kind, time FROM event_log"
+                        " WHERE seq > %s ORDER BY seq LIMIT %s",
                         (seq, limit))
