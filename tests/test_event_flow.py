@@ -43,6 +43,9 @@ def test_event_committed_in_producer_transaction_is_applied_once_by_consumer(pai
     with db(producer_db).cursor() as cur:
         cur.execute("SELECT count(*) FROM kit_outbox WHERE sent_at IS NULL")
         assert cur.fetchone()[0] == 0
+        # on whose behalf, as the caller's token names the agency and its kind
+        cur.execute("SELECT DISTINCT headers->>'ce-agency', headers->>'ce-agencykind' FROM kit_outbox")
+        assert cur.fetchall() == [("Dinas Sosial Kalimantan Tengah", "province")]
 
 
 def test_rolled_back_transaction_publishes_nothing(pair, token, db):

@@ -31,6 +31,14 @@ def reset(token):
     _current.reset(token)
 
 
+def acting_for(identity):
+    """The worker context data of a call made with ``identity`` (a token's
+    ``auth.Identity``, or None): the agency and its kind, which the events
+    the call publishes carry (``ce-agency``, ``ce-agencykind``)."""
+    return {"agency": identity.agency if identity else None,
+            "agency_kind": identity.kind if identity else None}
+
+
 class WorkerContext(DependencyProvider):
     """Copies nameko's worker context data into the context variable in the
     worker's own green thread, so logs and published events carry it."""

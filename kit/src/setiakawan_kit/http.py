@@ -37,6 +37,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from . import auth, errors, metrics, outages
+from .context import acting_for
 from .problems import (Problem, bad_request, content_too_large, invalid, problem_response, unavailable,
                        unsupported_media_type)
 
@@ -199,9 +200,7 @@ class ApiEntrypoint(HttpRequestHandler):
             raise invalid(exc.normalized_messages()) from None
 
     def _run(self, call, request):
-        context_data = {"correlation_id": call.correlation_id,
-                        "agency": call.identity.agency if call.identity else None,
-                        "agency_kind": call.identity.kind if call.identity else None}
+        context_data = {"correlation_id": call.correlation_id, **acting_for(call.identity)}
         args, kwargs = (call,), dict(request.path_values)
         self.check_signature(args, kwargs)
         for attempt in range(1, ATTEMPTS_ON_CONFLICT + 1):

@@ -32,6 +32,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from .. import auth, errors, metrics, outages
+from ..context import acting_for
 from ..http import ProblemWebServer, TokenVerification
 from ..problems import Problem
 from . import i18n, session, tables
@@ -202,8 +203,7 @@ class PageEntrypoint(HttpRequestHandler):
 
     def _respond(self, visit, csrf_secret):
         done = Event()
-        context_data = {"agency": visit.identity.agency if visit.identity else None,
-                        "agency_kind": visit.identity.kind if visit.identity else None}
+        context_data = acting_for(visit.identity)
         args, kwargs = (visit,), dict(visit.request.path_values)
         self.check_signature(args, kwargs)
         self.container.spawn_worker(self, args, kwargs, context_data=context_data,

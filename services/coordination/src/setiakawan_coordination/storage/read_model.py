@@ -5,13 +5,13 @@ the log of the events applied, from which it is rebuilt."""
 import json
 
 
-def newest(rows, key):
-    """One row per ``key``, the highest version (one statement may not
+def newest(rows, key, by="version"):
+    """One row per ``key``, the highest ``by`` (one statement may not
     change a row twice; a higher version wins anyway)."""
     kept = {}
     for row in rows:
         held = kept.get(row[key])
-        if held is None or held["version"] < row["version"]:
+        if held is None or held[by] < row[by]:
             kept[row[key]] = row
     return list(kept.values())
 
@@ -139,14 +139,11 @@ def log_events(uow, source, events):
 
 def note_agency_kinds(uow, kinds):
     """``kinds`` [(agency, kind, seen at)]: the kind each agency's token named, the latest seen kept."""
-    latest = {}
-    for agency, kind, seen_at in kinds:
-        if agency not in latest or latest[agency][1] < seen_at:
-            latest[agency] = (kind, seen_at)
     uow.later_values(
         "INSERT INTO agency_kinds (agency, kind, seen_at) VALUES %s ON CONFLICT (agency) DO UPDATE"
         " SET kind = EXCLUDED.kind, seen_at = EXCLUDED.seen_at WHERE agency_kinds.seen_at < EXCLUDED.seen_at",
-        "(%s, %s, %s::timestamptz)", [(agency, kind, seen_at) for agency, (kind, seen_at) in latest.items()])
+        "(%(agency)s, %(kind)s, %(seen_at)s::timestamptz)",
+        newest([{"agency": a, "kind": k, "seen_at": t} for a, k, t in kinds], "agency", by="seen_at"))
 
 
 def changed(uow):
