@@ -86,6 +86,7 @@ class Setup:
         self.token_keys = keys.KeyFiles(self.log_dir / "keys")  # the bench's own token issuer
         self.signing_key, _ = self.token_keys.init()
         self.accounts = BrokerAccounts(self.broker, f"bench-{self.run_id}-")  # services run as their own users
+        self._accounts = {}  # (vhost, account name): its AMQP URI
 
     def __enter__(self):
         return self
@@ -130,10 +131,15 @@ class Setup:
         self.connections.append(conn)
         return conn
 
-    def service(self, name, target, vhost, database, log_level="WARNING", **extra):
+    def service(self, name, target, vhost, database, log_level="WARNING", account=None, **extra):
         """Start ``target`` as service ``name`` under a broker account of its
-        own on ``vhost``; waits until it is up."""
-        account = self.accounts.for_service(vhost, name, service_class(target))
+        own on ``vhost`` (``account``: the name of that account, one for every
+        replica of a service, as in production; default ``name``); waits
+        until it is up."""
+        key = (vhost, account or name)
+        if key not in self._accounts:
+            self._accounts[key] = self.accounts.for_service(vhost, account or name, service_class(target))
+        account = self._accounts[key]
         config = service_config(name, account, self.database_url, database, self.token_keys.jwks,
                                 BROKER_USER_PREFIX=self.accounts.prefix, **extra)
         config["LOGGING"]["root"]["level"] = log_level

@@ -41,9 +41,9 @@ left in the queues or dead-lettered. The services are then watched idle for
 a few seconds (what the sender's polling costs with the log full) and
 stopped. The raw baseline of the same run: after ``POST /reset``, the same
 number of ``POST /messages`` to the same gateway from one process of its own
-with the client the service uses (``urllib3.PoolManager``, ``maxsize`` =
-``--concurrency``, eventlet monkey-patched, a GreenPool of ``--concurrency``
-green threads; the service's default is 50), bodies of the same size, its CPU
+with the client the service's gateway channel uses (its keep-alive
+``OriginPool`` of http.client connections, eventlet monkey-patched, a
+GreenPool of ``--concurrency`` green threads; the service's default is 50), bodies of the same size, its CPU
 measured from its first post (``raw_posts_per_s``; ``ratio_to_raw`` =
 messages_per_s / raw_posts_per_s: 1.0 would be the whole service as fast as
 one process that only posts).
@@ -88,28 +88,29 @@ STALL_TIMEOUT = 120.0  # seconds without progress before the bench gives up
 RATE = 100_000  # the service's per-second limits: the gateway answers at once
 CONCURRENCY = 50  # the service's default SENDING.concurrency, and the raw client's
 BATCH_SIZE = 200  # the service's default SENDING.batch_size
+INSTANCES = 1  # notifications processes sharing its queues and database (--instances)
 IDLE_SECONDS = 3.0  # the services' CPU watched, idle, after the run
 
 
 # -- the raw baseline's process -------------------------------------------------------
 def raw_client(url, token, n, text_bytes, concurrency):
     """``n`` POST /messages as the service's gateway channel sends them, from
-    a GreenPool of ``concurrency`` over a PoolManager of the service's kind;
-    prints one JSON line: start, end, statuses."""
+    a GreenPool of ``concurrency`` over the channel's own keep-alive pool
+    (``channels.origin.OriginPool``); prints one JSON line: start, end,
+    statuses."""
     import eventlet
-    import urllib3
+    from setiakawan_notifications.channels.origin import OriginPool
 
-    pool = urllib3.PoolManager(num_pools=50, maxsize=concurrency, block=False)
-    timeout = urllib3.Timeout(total=10)
+    pool = OriginPool(url, 10, concurrency)
     text = "x" * text_bytes
     references = [str(uuid.uuid4()) for _ in range(n)]
 
     def post(i):
         body = json.dumps({"channel": "sms", "to": f"+62812{i:08d}", "text": text,
                            "reference": references[i]}).encode()
-        response = pool.request("POST", url + "/messages", body=body, timeout=timeout, redirect=False, retries=False,
-                                headers={"Content-Type": "application/json", "Idempotency-Key": references[i],
-                                         "Authorization": f"Bearer {token}"})
+        response = pool.post("/messages", body, {"Content-Type": "application/json",
+                                                 "Idempotency-Key": references[i],
+                                                 "Authorization": f"Bearer {token}"})
         json.loads(response.data or b"{}")
         return response.status
 
@@ -436,7 +437,7 @@ def run_raw(setup, gateway, n, text_bytes, meter, concurrency):
         raise BenchFailure(f"after the raw client the gateway holds {stats}, expected {n} taken, once each")
     seconds = result["ended"] - result["started"]
     context(f"raw baseline: {n:,} POST /messages ({text_bytes} characters of text each) from one process, "
-            f"urllib3.PoolManager(maxsize={concurrency}) and an eventlet GreenPool({concurrency}), in {seconds:.2f}s")
+            f"the gateway channel's OriginPool and an eventlet GreenPool({concurrency}), in {seconds:.2f}s")
     return n / seconds, before, after
 
 
@@ -463,12 +464,14 @@ def parse_args(argv=None):
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY,
                         help=f"the service's SENDING.concurrency and the raw client's green threads (default "
                              f"{CONCURRENCY}, the service's own default)")
+    parser.add_argument("--instances", type=int, default=INSTANCES,
+                        help=f"notifications service processes sharing its queues and database (default {INSTANCES})")
     parser.add_argument("--seed", type=int, default=1, help="of the generated households")
     parser.add_argument("--keep-logs", action="store_true", help="keep the services' logs")
     args = parser.parse_args(argv)
     if args.events is None:
         args.events = 2_000 if args.quick else 50_000
-    if min(args.events, args.workers, args.batch_size, args.concurrency) < 1:
+    if min(args.events, args.workers, args.batch_size, args.concurrency, args.instances) < 1:
         parser.error("every count must be positive")
     return args
 
@@ -507,17 +510,17 @@ def main(argv=None):
                     f"{time.perf_counter() - started:.1f}s (before the clock starts)")
 
             secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-            service = setup.service(
-                "notifications", SERVICE.module, vhost, database, args.log_level, max_workers=args.workers,
-                **SERVICE.test_config,
+            instances = [setup.service(
+                "notifications" if args.instances == 1 else f"notifications-{i}", SERVICE.module, vhost, database,
+                args.log_level, account="notifications", max_workers=args.workers, **SERVICE.test_config,
                 GATEWAY={"url": gateway.url, "token": GATEWAY_TOKEN, "inbound_secret": secret,
                          "sms_per_second": RATE, "whatsapp_per_second": RATE},
                 SMTP={"host": "127.0.0.1", "port": 9, "sender": "setiakawan@dinsos.test", "per_second": 50},
                 SENDING={"quiet_from": "00:00", "quiet_until": "00:00", "concurrency": args.concurrency,
                          "batch_size": args.batch_size,
-                         "retry_base_s": 1, "retry_max_s": 5})
+                         "retry_base_s": 1, "retry_max_s": 5}) for i in range(args.instances)]
             conn = setup.connect(database, autocommit=True)
-            services = [service, registry]
+            services = [*instances, registry]
             queue = topology.handler_queue_name("registry", "household.verified", "notifications",
                                                 "household_verified")
             wait_declared_at(amqp_uri, queue, services)
@@ -590,7 +593,7 @@ def main(argv=None):
                 f"{part} {value / idle.seconds * 100:.0f}%" for part, value in idle.parts
                 if value / idle.seconds >= 0.01) + " of a core")
             harness.report_service_warnings(setup)
-            for process in (service, registry):  # the raw baseline has the machine to itself and the gateway
+            for process in services:  # the raw baseline has the machine to itself and the gateway
                 process.stop()
 
             del taken, events

@@ -18,7 +18,7 @@ from . import enqueue
 from .channels import Outgoing
 from .rules import addresses, answers, backoff
 from .rules.quiet_hours import send_at
-from .storage import contacts, messages, opt_outs, subscriptions
+from .storage import allowance, contacts, messages, opt_outs, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,13 @@ def dispatch_once(db, channels, contact_details, settings):
             log.warning("writing a batch's outcomes failed; trying again", exc_info=True)
             eventlet.sleep(0.5 * (attempt + 1))
     return len(taken)
+
+
+def take_sends(db, channel, count, per_second):
+    """Take ``count`` sends on ``channel`` from the rate every instance
+    shares; the seconds to wait before the last of them may go."""
+    with db.transaction() as uow:
+        return allowance.take(uow, channel, count, per_second)
 
 
 def _ids(taken, kind):

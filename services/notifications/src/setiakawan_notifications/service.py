@@ -10,6 +10,7 @@ from nameko.timer import timer
 
 from setiakawan_kit import outages
 from setiakawan_kit.consumer import handles
+from setiakawan_kit.db import DatabaseProvider
 from setiakawan_kit.diagnostics import DiagnosticsMixin
 from setiakawan_kit.http import MAX_BODY_BYTES, api, read_capped
 from setiakawan_kit.rpc import RpcClient
@@ -36,19 +37,26 @@ SENDERS = 2
 
 class Sending(DependencyProvider):
     """The settings and the channel adapters, made once per process (their
-    connection pools and rate limits are shared by every worker)."""
+    connection pools are shared by every worker, their rate limits by every
+    worker of every instance)."""
 
     def setup(self):
         self.settings = Settings.from_config(self.container.config)
         s = self.settings
         pool = urllib3.PoolManager(num_pools=50, maxsize=s.concurrency * SENDERS, block=False)
+        take = self._take_sends
+        connections = s.concurrency * SENDERS
         self.channels = {"sms": GatewayChannel("sms", s.gateway_url, s.gateway_token, s.sms_per_second, s.timeout_s,
-                                               pool),
+                                               connections, take),
                          "whatsapp": GatewayChannel("whatsapp", s.gateway_url, s.gateway_token,
-                                                    s.whatsapp_per_second, s.timeout_s, pool),
-                         "email": EmailChannel(s), "webhook": WebhookChannel(s, pool)}
+                                                    s.whatsapp_per_second, s.timeout_s, connections, take),
+                         "email": EmailChannel(s, take), "webhook": WebhookChannel(s, pool, take)}
 
         self.idle_since = None  # when a look found nothing due (monotonic)
+
+    def _take_sends(self, channel, count, per_second):
+        database = next(d for d in self.container.dependencies if isinstance(d, DatabaseProvider)).database
+        return dispatch.take_sends(database, channel, count, per_second)
 
     def get_dependency(self, worker_ctx):
         return self

@@ -5,7 +5,7 @@ answered (``rules.answers.Outcome``), behind one interface::
 
 SMS and WhatsApp go through an HTTP gateway, email over SMTP, partner
 webhooks over HTTP with Standard Webhooks signatures. Each holds its own
-rate limit."""
+rate limit, shared by every instance of the service (``limits``)."""
 from dataclasses import dataclass
 from datetime import datetime
 

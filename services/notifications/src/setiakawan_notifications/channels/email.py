@@ -13,9 +13,9 @@ from .limits import RateLimit
 class EmailChannel:
     name = "email"
 
-    def __init__(self, settings):
+    def __init__(self, settings, take=None):
         self.settings = settings
-        self.limit = RateLimit(settings.email_per_second)
+        self.limit = RateLimit(self.name, settings.email_per_second, take)
 
     def send(self, message):
         s = self.settings

@@ -4,20 +4,19 @@ message's id and channel as ``Idempotency-Key`` (``<id>:sms``), so a
 request sent again after a crash is taken once by a gateway that honours
 the key, and the SMS that follows a refused WhatsApp message is a request
 of its own."""
+import http.client
 import json
-
-import urllib3
 
 from ..rules import answers
 from .limits import RateLimit
+from .origin import OriginPool
 
 
 class GatewayChannel:
-    def __init__(self, name, url, token, per_second, timeout_s, pool):
+    def __init__(self, name, url, token, per_second, timeout_s, connections, take=None):
         self.name, self.url, self.token = name, url, token
-        self.limit = RateLimit(per_second)
-        self.timeout = urllib3.Timeout(total=timeout_s)
-        self.pool = pool
+        self.limit = RateLimit(name, per_second, take)
+        self.pool = OriginPool(url, timeout_s, connections) if url else None
 
     def send(self, message):
         if not self.url:
@@ -26,11 +25,10 @@ class GatewayChannel:
         body = json.dumps({"channel": self.name, "to": message.address, "text": message.body,
                            "reference": message.id}).encode()
         try:
-            response = self.pool.request("POST", self.url + "/messages", body=body, timeout=self.timeout,
-                                         redirect=False, retries=False,
-                                         headers={"Content-Type": "application/json", "Idempotency-Key": f"{message.id}:{self.name}",
-                                                  "Authorization": f"Bearer {self.token}"})
-        except urllib3.exceptions.HTTPError as exc:
+            response = self.pool.post("/messages", body, {
+                "Content-Type": "application/json", "Idempotency-Key": f"{message.id}:{self.name}",
+                "Authorization": f"Bearer {self.token}"})
+        except (OSError, http.client.HTTPException) as exc:
             return answers.unreachable(type(exc).__name__)
         try:
             said = json.loads(response.data or b"{}")

@@ -27,9 +27,9 @@ def resolve(url):
 class WebhookChannel:
     name = "webhook"
 
-    def __init__(self, settings, pool):
+    def __init__(self, settings, pool, take=None):
         self.production = settings.production
-        self.limit = RateLimit(settings.webhook_per_second)
+        self.limit = RateLimit(self.name, settings.webhook_per_second, take)
         self.timeout = urllib3.Timeout(total=settings.timeout_s)
         self.pool = pool
 
