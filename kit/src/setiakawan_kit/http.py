@@ -19,6 +19,7 @@ same body (``{503: "..."}``); ``problems`` the problem documents the
 method's use cases can answer beyond those the kit derives (see
 ``openapi.derived_problems``).
 """
+import inspect
 import json
 import logging
 import re
@@ -34,6 +35,7 @@ from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import auth, errors, metrics, outages
@@ -93,6 +95,12 @@ class ProblemWebServer(WebServer):
     def get_wsgi_app(self):
         return ProblemWsgiApp(self)
 
+    def get_wsgi_server(self, sock, wsgi_app, **kwargs):
+        server = super().get_wsgi_server(sock, wsgi_app, **kwargs)
+        # eventlet formats every request's access line before its logger can say it is off (below INFO)
+        server.log_output = server.log.isEnabledFor(logging.INFO)
+        return server
+
 
 class TokenVerification(SharedExtension):
     """One token verifier per service process (its JWKS caches are shared)."""
@@ -137,6 +145,19 @@ class ApiEntrypoint(HttpRequestHandler):
         # 4xx outcomes are logged by nameko as warnings, without a traceback
         kwargs.setdefault("expected_exceptions", (Problem, ValidationError, errors.DomainError))
         super().__init__(method, url, **kwargs)
+
+    def setup(self):
+        super().setup()
+        # the method's parameters are checked once, here, not at every request as nameko's entrypoints do
+        method = getattr(self.container.service_cls, self.method_name)
+        rule = Rule(self.url)
+        Map([rule])  # binding the rule to a map is what parses its variables
+        names = rule.arguments
+        try:
+            inspect.signature(method).bind(None, None, **dict.fromkeys(names))
+        except TypeError as exc:
+            raise TypeError(f"{self.container.service_name}.{self.method_name} cannot take {self.method} {self.url}:"
+                            f" it must take (self, call, {', '.join(sorted(names))}): {exc}") from None
 
     def handle_request(self, request):
         request.shallow = False
@@ -202,7 +223,6 @@ class ApiEntrypoint(HttpRequestHandler):
     def _run(self, call, request):
         context_data = {"correlation_id": call.correlation_id, **acting_for(call.identity)}
         args, kwargs = (call,), dict(request.path_values)
-        self.check_signature(args, kwargs)
         for attempt in range(1, ATTEMPTS_ON_CONFLICT + 1):
             done = Event()
             self.container.spawn_worker(self, args, kwargs, context_data=context_data,

@@ -15,6 +15,11 @@ account is allowed to publish (``broker.needs_of``)::
 
     registry = RpcClient("registry", methods=("contact_details",))
 
+A method that also takes a list and answers a list can be ``coalesce``d:
+``RpcClient("registry", methods=("nik_belongs_to",), coalesce={"nik_belongs_to": 100})``
+and ``self.registry.coalesced("nik_belongs_to", item)`` sends the items of
+the calls the process's workers make meanwhile in one call.
+
 A call that gets no answer within ``RPC_TIMEOUT`` seconds (default 10),
 finds no service listening, or meets an outage in the callee (its database
 down: the callee answers ``DependencyUnavailable``) raises
@@ -44,6 +49,7 @@ from nameko.rpc import (RPC_QUEUE_TEMPLATE, RPC_REPLY_QUEUE_TEMPLATE, RPC_REPLY_
                         RpcProxy, ReplyListener, ServiceProxy)
 
 from . import outages
+from .coalesce import Coalescer
 from .consumer import ReconnectingQueueConsumer
 
 log = logging.getLogger(__name__)
@@ -191,9 +197,12 @@ class RpcClient(RpcProxy):
 
     rpc_reply_listener = KitReplyListener()
 
-    def __init__(self, target_service, methods, **options):
+    def __init__(self, target_service, methods, coalesce=None, **options):
         super().__init__(target_service, **options)
         self.methods = frozenset(methods)
+        #: {method: most items a call carries}: methods that take a list of items and answer a list, whose
+        #: concurrent single calls (``proxy.coalesced(method, item)``) go together (``coalesce.Coalescer``)
+        self.coalescers = {name: Coalescer(size) for name, size in (coalesce or {}).items()}
 
     def setup(self):
         config = self.container.config
@@ -206,7 +215,7 @@ class RpcClient(RpcProxy):
     def get_dependency(self, worker_ctx):
         listener = _TargetedReplies(self.rpc_reply_listener, self.target_service)
         return _DeclaredMethods(ServiceProxy(worker_ctx, self.target_service, listener, **self.options),
-                                self.target_service, self.methods, self.timeout, self.health)
+                                self.target_service, self.methods, self.timeout, self.health, self.coalescers)
 
 
 class _TargetedReplies:
@@ -224,9 +233,14 @@ class _TargetedReplies:
 
 
 class _DeclaredMethods:
-    def __init__(self, proxy, target, methods, timeout, health):
+    def __init__(self, proxy, target, methods, timeout, health, coalescers):
         self._proxy, self._target, self._methods = proxy, target, methods
-        self._timeout, self._health = timeout, health
+        self._timeout, self._health, self._coalescers = timeout, health, coalescers
+
+    def coalesced(self, name, item):
+        """``name``'s answer for ``item``, sent in one list with the items of
+        the calls made meanwhile by the other workers of this process."""
+        return self._coalescers[name](item, getattr(self, name))
 
     def __getattr__(self, name):
         if name not in self._methods:

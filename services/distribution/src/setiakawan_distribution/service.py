@@ -2,6 +2,7 @@
 HTTP and other services' events to the use cases."""
 from werkzeug.wrappers import Response
 
+from setiakawan_kit import context
 from setiakawan_kit.consumer import handles
 from setiakawan_kit.diagnostics import DiagnosticsMixin
 from setiakawan_kit.http import api
@@ -13,6 +14,7 @@ from .rules import eligibility
 from .rules.access import MANAGE_ROLES as MANAGE, WRITE_ROLES as WRITE
 
 ANY = ("admin", "operator", "field_officer", "viewer")
+NIK_CHECKS_PER_CALL = 100
 STATE = "The programme's state does not allow this (its status is in programme_status)"
 RULE = "A rule refuses it (the errors say which)"
 HOUSEHOLD_EVENTS = ("household.registered", "household.updated", "household.verified", "household.rejected",
@@ -46,7 +48,8 @@ class DistributionService(DiagnosticsMixin, KitService):
     description = __doc__
 
     # proof of delivery: the NIK shown is the recipient's; also what its broker account may call
-    registry = RpcClient("registry", methods=("nik_belongs_to",))
+    # the NIK checks of the deliveries in flight go to the registry together, in one call
+    registry = RpcClient("registry", methods=("nik_belongs_to",), coalesce={"nik_belongs_to": NIK_CHECKS_PER_CALL})
 
     # -- programmes ----------------------------------------------------------
     @api("POST", "/programmes", body=schemas.ProgrammeIn, response=schemas.ProgrammeOut, roles=MANAGE, status=201,
@@ -118,8 +121,12 @@ class DistributionService(DiagnosticsMixin, KitService):
     def deliver(self, call, entitlement_id):
         with self.db.transaction() as uow:
             delivery, entitlement, created = deliveries.deliver(uow, call.identity, entitlement_id, call.body,
-                                                                self.registry.nik_belongs_to)
+                                                                self._nik_belongs_to)
         return (201 if created else 200), dict(delivery, entitlement=entitlement)
+
+    def _nik_belongs_to(self, nik, person_ref):
+        return self.registry.coalesced("nik_belongs_to", {"nik": nik, "person_ref": person_ref,
+                                                          "correlation_id": context.current().correlation_id})
 
     # -- distribution points and stock ---------------------------------------
     @api("POST", "/points", body=schemas.PointIn, response=schemas.PointOut, roles=MANAGE, status=201,

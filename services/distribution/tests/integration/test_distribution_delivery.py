@@ -36,10 +36,10 @@ def child_nik(i):
 
 
 def test_deliveries_check_the_nik_happen_once_and_never_take_stock_below_zero(distribution, make_database, run_service,
-                                                                              token, client, events):
+                                                                              token, client, events, db):
     info = {s.name: s for s in installed_services()}["registry"]
-    registry = run_service("registry", info.module, make_database(info.migrations, prefix="registry"),
-                           **info.test_config)
+    registry_db = make_database(info.migrations, prefix="registry")
+    registry = run_service("registry", info.module, registry_db, **info.test_config)
     district = {"Authorization": f"Bearer {token(role='operator', regions=('62.13',), kind='district', agency=BARITO_TIMUR)}"}
     officer = {"Authorization": f"Bearer {token(role='field_officer', regions=('62.13',), kind='district', agency=BARITO_TIMUR)}"}
     houses = []
@@ -118,6 +118,12 @@ def test_deliveries_check_the_nik_happen_once_and_never_take_stock_below_zero(di
         thread.join()
     assert sorted(a.status_code for a in answers) == [201, 201, 409], [a.text for a in answers]
     assert "beras" in next(a for a in answers if a.status_code == 409).text
+    # the three NIK checks, asked at once (together in one call where they met), each in the registry's
+    # access log under its own request's correlation id
+    with db(registry_db).cursor() as cur:
+        cur.execute("SELECT correlation_id FROM personal_data_access WHERE action = 'nik_belongs_to'")
+        logged = [row[0] for row in cur.fetchall()]
+    assert {a.headers["X-Correlation-ID"] for a in answers} <= set(logged), logged
     stock = {s["item"]: s for s in province.get(f"/points/{point['id']}").json()["stock"]}
     assert (stock["beras"]["on_hand"], stock["minyak goreng"]["on_hand"], stock["gula pasir"]["on_hand"]) == \
         ("0", "2", "1")

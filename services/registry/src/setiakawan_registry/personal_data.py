@@ -55,10 +55,12 @@ def entry(household_id, region_code, person_ref=None, import_id=None):
 
 def record(uow, actor, audit, action, shown, entries):
     """Log that ``actor`` (an Identity or a Service) was shown ``entries``
-    at level ``shown``; one row each, in one statement."""
+    at level ``shown``; one row each, in one statement (an entry's own
+    ``correlation_id`` before the audit's)."""
     storage.record_access(uow, [dict(e, agency=actor.agency, kind=actor.kind, role=actor.role, action=action,
                                      disclosure=shown, purpose=audit.purpose,
-                                     correlation_id=audit.correlation_id) for e in entries])
+                                     correlation_id=e.get("correlation_id") or audit.correlation_id)
+                                for e in entries])
 
 
 # -- HTTP answers -------------------------------------------------------------------
@@ -130,7 +132,13 @@ def _contact(row):
 
 
 def nik_belongs_to(uow, caller, nik, person_ref, audit=Audit()):
-    """Whether a NIK shown at a delivery is this person's (proof of delivery)."""
+    """Whether a NIK shown at a delivery is this person's (proof of delivery).
+    Given a list of checks instead (``{"nik", "person_ref",
+    "correlation_id"}``, at most ``MAX_NIK_CHECKS``), a list of answers in
+    the same order, each check logged under its own request's correlation
+    id: one call for the deliveries a service has in flight."""
+    if isinstance(nik, (list, tuple)) and person_ref is None:
+        return _nik_checks(uow, caller, nik[:MAX_NIK_CHECKS], audit)
     person_ref = _as_uuid(person_ref)
     if person_ref is None or not isinstance(nik, str) or "\x00" in nik:
         return False
@@ -139,6 +147,30 @@ def nik_belongs_to(uow, caller, nik, person_ref, audit=Audit()):
         return False
     record(uow, Service(caller), audit, NIK_CHECK, CHECK, [entry(row["household_id"], row["village_code"], row["id"])])
     return bool(row["matches"])
+
+
+MAX_NIK_CHECKS = 1000
+
+
+def _nik_checks(uow, caller, checks, audit):
+    asked = []  # (position, person_ref, nik) of the checks that can be asked
+    for position, check in enumerate(checks):
+        if not isinstance(check, dict):
+            continue
+        person_ref, nik = _as_uuid(check.get("person_ref")), check.get("nik")
+        if person_ref is not None and isinstance(nik, str) and "\x00" not in nik:
+            asked.append((position, person_ref, nik))
+    answers = [False] * len(checks)
+    rows = storage.nik_checks(uow, [(p, ref, nik) for p, ref, nik in asked]) if asked else []
+    entries = []
+    for row in rows:
+        answers[row["position"]] = bool(row["matches"])
+        correlation_id = checks[row["position"]].get("correlation_id")
+        entries.append(dict(entry(row["household_id"], row["village_code"], row["id"]),
+                            correlation_id=correlation_id if isinstance(correlation_id, str) and correlation_id
+                            else audit.correlation_id))
+    record(uow, Service(caller), audit, NIK_CHECK, CHECK, entries)
+    return answers
 
 
 def _as_uuid(value):

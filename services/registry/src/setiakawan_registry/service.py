@@ -313,8 +313,9 @@ class RegistryService(DiagnosticsMixin, KitService):
             return personal_data.contact_details(uow, caller, person_ref, _rpc_audit())
 
     @rpc(callers=("distribution",))
-    def nik_belongs_to(self, caller, nik, person_ref):
-        """Whether a NIK shown at a delivery is this person's (proof of delivery)."""
+    def nik_belongs_to(self, caller, nik, person_ref=None):
+        """Whether a NIK shown at a delivery is this person's (proof of
+        delivery); given a list of checks, a list of answers."""
         with self.db.transaction() as uow:
             return personal_data.nik_belongs_to(uow, caller, nik, person_ref, _rpc_audit())
 

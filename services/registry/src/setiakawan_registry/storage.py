@@ -174,6 +174,15 @@ def nik_check(uow, nik, person_ref):
                         " WHERE id = %s::uuid AND removed_at IS NULL", (str(nik), str(person_ref)))
 
 
+def nik_checks(uow, asked):
+    """Of ``asked`` [(position, person_ref, nik)], the current members
+    (household, village) with their position and whether the NIK is theirs."""
+    positions, refs, niks = (list(column) for column in zip(*asked))
+    return uow.fetchall("SELECT m.id, m.household_id, m.village_code, m.nik = c.nik AS matches, c.position"
+                        " FROM unnest(%s::int[], %s::uuid[], %s::text[]) AS c(position, id, nik)"
+                        " JOIN members m ON m.id = c.id AND m.removed_at IS NULL", (positions, refs, niks))
+
+
 # -- history ------------------------------------------------------------------
 def record(uow, entity, entity_id, household_id, action, identity, changes):
     uow.execute("INSERT INTO history (entity, entity_id, household_id, action, agency, role, changes)"

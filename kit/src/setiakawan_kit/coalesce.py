@@ -1,0 +1,71 @@
+"""Calls of one function from many green threads, sent together.
+
+While one batch is in flight, the calls that come meanwhile wait and go in
+the next batch, one call for all of them; a call that finds nothing in
+flight goes at once, alone. So a quiet service waits for nothing, and a
+busy one makes one round trip for every batch of requests where it made
+one each (a registry RPC for every delivery: ``RpcClient(coalesce=...)``).
+
+The caller whose call starts a batch sends it, with its own means (its
+worker's RPC proxy), and hands the next batch to the first caller waiting
+for it."""
+from eventlet.event import Event
+
+_LEAD = object()  # a waiting call's turn to send the next batch
+
+
+class _Call:
+    __slots__ = ("item", "woken", "value", "error")
+
+    def __init__(self, item):
+        self.item, self.woken, self.value, self.error = item, Event(), None, None
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class Coalescer:
+    """``coalescer(item, call_many)``: ``call_many(items)`` answers a list in
+    the items' order; each caller gets its own item's answer, or the batch's
+    error."""
+
+    def __init__(self, max_batch):
+        self.max_batch = max_batch
+        self._waiting = []
+        self._sending = False
+
+    def __call__(self, item, call_many):
+        call = _Call(item)
+        self._waiting.append(call)
+        if self._sending:
+            if call.woken.wait() is not _LEAD:
+                return call.result()
+        else:
+            self._sending = True
+        # this call sends the next batch; it is the first waiting
+        batch = self._waiting[:self.max_batch]
+        del self._waiting[:len(batch)]
+        try:
+            answers = call_many([c.item for c in batch])
+            if not isinstance(answers, list) or len(answers) != len(batch):
+                raise ValueError(f"a batch of {len(batch)} was answered with {type(answers).__name__}"
+                                 f"{'' if not isinstance(answers, list) else f' of {len(answers)}'}")
+            for waiting, answer in zip(batch, answers):
+                waiting.value = answer
+        except BaseException as exc:  # every call of the batch fails with it
+            for waiting in batch:
+                waiting.error = exc if isinstance(exc, Exception) else \
+                    RuntimeError("the call sending this batch was interrupted")
+            if not isinstance(exc, Exception):
+                raise  # a timeout of the sender's own, a kill: its own, not its batch's answer
+        finally:
+            if self._waiting:
+                self._waiting[0].woken.send(_LEAD)
+            else:
+                self._sending = False
+            for waiting in batch:
+                if waiting is not call:
+                    waiting.woken.send(None)
+        return call.result()

@@ -1,0 +1,83 @@
+"""The coalescer: calls made while a batch is in flight go together in the
+next, each caller gets its own answer, a batch's failure fails each of its
+calls, and a call made with nothing in flight goes at once, alone."""
+import eventlet
+import pytest
+
+from setiakawan_kit.coalesce import Coalescer
+
+
+class Remote:
+    """call_many that takes a while, so that calls pile up behind it."""
+
+    def __init__(self, fail_on=None, answer_short=False):
+        self.batches, self.fail_on, self.answer_short = [], fail_on, answer_short
+
+    def __call__(self, items):
+        self.batches.append(list(items))
+        eventlet.sleep(0.01)
+        if self.fail_on in items:
+            raise ConnectionError("the registry is down")
+        answers = [item * 10 for item in items]
+        return answers[:-1] if self.answer_short else answers
+
+
+def run_all(coalescer, remote, items):
+    pool = eventlet.GreenPool(len(items))
+    threads = [pool.spawn(coalescer, item, remote) for item in items]
+    outcomes = []
+    for thread in threads:
+        try:
+            outcomes.append(thread.wait())
+        except Exception as exc:  # noqa: BLE001 - collected for the test
+            outcomes.append(exc)
+    return outcomes
+
+
+def test_a_call_with_nothing_in_flight_goes_alone_and_at_once():
+    remote = Remote()
+    assert Coalescer(10)(4, remote) == 40
+    assert remote.batches == [[4]]
+
+
+def test_calls_made_while_a_batch_is_in_flight_go_together_and_each_gets_its_own_answer():
+    remote = Remote()
+    assert run_all(Coalescer(100), remote, list(range(1, 31))) == [i * 10 for i in range(1, 31)]
+    assert remote.batches[0] == [1]
+    assert sorted(i for batch in remote.batches for i in batch) == list(range(1, 31))
+    assert len(remote.batches) == 2  # the first alone, the 29 that came while it was in flight together
+
+
+def test_a_batch_holds_at_most_its_size_and_the_rest_goes_in_the_next():
+    remote = Remote()
+    assert run_all(Coalescer(8), remote, list(range(1, 26))) == [i * 10 for i in range(1, 26)]
+    assert [len(batch) for batch in remote.batches] == [1, 8, 8, 8]
+
+
+def test_a_failed_batch_fails_each_of_its_calls_and_the_next_batch_still_goes():
+    remote = Remote(fail_on=5)
+    outcomes = run_all(Coalescer(100), remote, list(range(1, 11)))
+    assert outcomes[0] == 10  # the first batch, alone, was answered
+    assert all(isinstance(o, ConnectionError) for o in outcomes[1:])
+    assert Coalescer(100)(7, remote) == 70
+
+
+def test_an_answer_of_the_wrong_length_fails_the_batch():
+    with pytest.raises(ValueError, match="a batch of 1"):
+        Coalescer(10)(1, Remote(answer_short=True))
+
+
+def test_the_sender_interrupted_fails_its_batch_and_hands_the_next_on():
+    coalescer, gate = Coalescer(100), eventlet.event.Event()
+
+    def slow(items):
+        gate.wait()
+        return [item * 10 for item in items]
+
+    first = eventlet.spawn(coalescer, 1, slow)
+    eventlet.sleep(0)
+    waiting = [eventlet.spawn(coalescer, i, Remote()) for i in (2, 3)]
+    eventlet.sleep(0)
+    first.kill()  # the first caller's worker is killed while its batch is in flight
+    assert [w.wait() for w in waiting] == [20, 30]  # the next batch was handed on and sent
+    assert coalescer(4, Remote()) == 40
