@@ -1,6 +1,7 @@
 import json
 import logging
 
+import pytest
 from click.testing import CliRunner
 
 from setiakawan_kit import auth, logs, topology
@@ -151,3 +152,20 @@ def test_a_failed_event_leaves_no_published_events_behind_in_its_batch():
     uow = Uow()
     assert isinstance(_apply(service, uow, "consumer.on_thing", handler, event), Failed)
     assert uow.published == []
+
+
+def test_an_api_method_must_take_its_routes_variables():
+    from setiakawan_kit.http import check_parameters
+
+    class Service:
+        def deliver(self, call, entitlement_id):
+            pass
+
+        def misnamed(self, call, id):  # noqa: A002 - the mistake under test
+            pass
+
+    check_parameters(Service.deliver, "POST", "/entitlements/<uuid:entitlement_id>/delivery")
+    with pytest.raises(TypeError, match=r"Service.misnamed cannot answer POST .*\(self, call, entitlement_id\)"):
+        check_parameters(Service.misnamed, "POST", "/entitlements/<uuid:entitlement_id>/delivery")
+    with pytest.raises(TypeError):
+        check_parameters(Service.deliver, "GET", "/entitlements")

@@ -149,15 +149,7 @@ class ApiEntrypoint(HttpRequestHandler):
     def setup(self):
         super().setup()
         # the method's parameters are checked once, here, not at every request as nameko's entrypoints do
-        method = getattr(self.container.service_cls, self.method_name)
-        rule = Rule(self.url)
-        Map([rule])  # binding the rule to a map is what parses its variables
-        names = rule.arguments
-        try:
-            inspect.signature(method).bind(None, None, **dict.fromkeys(names))
-        except TypeError as exc:
-            raise TypeError(f"{self.container.service_name}.{self.method_name} cannot take {self.method} {self.url}:"
-                            f" it must take (self, call, {', '.join(sorted(names))}): {exc}") from None
+        check_parameters(getattr(self.container.service_cls, self.method_name), self.method, self.url)
 
     def handle_request(self, request):
         request.shallow = False
@@ -276,6 +268,17 @@ class ApiEntrypoint(HttpRequestHandler):
         log.error("unexpected error in %s %s", self.method, self.url, exc_info=exc)
         return problem_response({"type": "urn:setiakawan:problem:internal", "title": "Internal error",
                                  "status": 500, "detail": "The service failed; the error is logged."})
+
+
+def check_parameters(method, http_method, url):
+    """Raise TypeError unless ``method`` takes (self, call) and the route's variables."""
+    rule = Rule(url)
+    Map([rule])  # binding the rule to a map is what parses its variables
+    try:
+        inspect.signature(method).bind(None, None, **dict.fromkeys(rule.arguments))
+    except TypeError as exc:
+        raise TypeError(f"{method.__qualname__} cannot answer {http_method} {url}: it must take "
+                        f"(self, call{''.join(', ' + name for name in sorted(rule.arguments))}): {exc}") from None
 
 
 def read_capped(request, limit):
