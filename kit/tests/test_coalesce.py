@@ -81,3 +81,42 @@ def test_the_sender_interrupted_fails_its_batch_and_hands_the_next_on():
     first.kill()  # the first caller's worker is killed while its batch is in flight
     assert [w.wait() for w in waiting] == [20, 30]  # the next batch was handed on and sent
     assert coalescer(4, Remote()) == 40
+
+
+def test_a_waiting_call_killed_after_it_was_handed_the_lead_passes_it_on():
+    coalescer, gate = Coalescer(1), eventlet.event.Event()
+
+    def slow(items):
+        gate.wait()
+        return [item * 10 for item in items]
+
+    first = eventlet.spawn(coalescer, 1, slow)
+    eventlet.sleep(0)
+    second = eventlet.spawn(coalescer, 2, Remote())
+    third = eventlet.spawn(coalescer, 3, Remote())
+    eventlet.sleep(0)
+    gate.send()
+    assert first.wait() == 10  # its batch answered, the lead handed to the second, which has not run yet
+    second.kill()
+    with eventlet.Timeout(5):  # without the lead passed on, every later call would wait for ever
+        assert third.wait() == 30
+        assert coalescer(4, Remote()) == 40
+
+
+def test_a_waiting_call_killed_leaves_the_queue():
+    coalescer, gate = Coalescer(100), eventlet.event.Event()
+
+    def slow(items):
+        gate.wait()
+        return [item * 10 for item in items]
+
+    first = eventlet.spawn(coalescer, 1, slow)
+    eventlet.sleep(0)
+    remote = Remote()
+    gone, kept = eventlet.spawn(coalescer, 2, remote), eventlet.spawn(coalescer, 3, remote)
+    eventlet.sleep(0)
+    gone.kill()
+    gate.send()
+    with eventlet.Timeout(5):
+        assert first.wait() == 10 and kept.wait() == 30
+    assert remote.batches == [[3]]

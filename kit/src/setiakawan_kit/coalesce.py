@@ -40,7 +40,12 @@ class Coalescer:
         call = _Call(item)
         self._waiting.append(call)
         if self._sending:
-            if call.woken.wait() is not _LEAD:
+            try:
+                woken = call.woken.wait()
+            except BaseException:  # killed or timed out while waiting: out of the queue, the lead passed on
+                self._withdraw(call)
+                raise
+            if woken is not _LEAD:
                 return call.result()
         else:
             self._sending = True
@@ -61,11 +66,22 @@ class Coalescer:
             if not isinstance(exc, Exception):
                 raise  # a timeout of the sender's own, a kill: its own, not its batch's answer
         finally:
-            if self._waiting:
-                self._waiting[0].woken.send(_LEAD)
-            else:
-                self._sending = False
+            self._hand_on()
             for waiting in batch:
                 if waiting is not call:
                     waiting.woken.send(None)
         return call.result()
+
+    def _hand_on(self):
+        """The next batch to the first call waiting for it; else nothing is in flight."""
+        if self._waiting:
+            self._waiting[0].woken.send(_LEAD)
+        else:
+            self._sending = False
+
+    def _withdraw(self, call):
+        if call not in self._waiting:
+            return  # in a batch already: its answer goes nowhere
+        self._waiting.remove(call)
+        if call.woken.ready():  # it was handed the lead (a waiting call is woken for nothing else)
+            self._hand_on()
