@@ -120,3 +120,26 @@ def test_a_waiting_call_killed_leaves_the_queue():
     with eventlet.Timeout(5):
         assert first.wait() == 10 and kept.wait() == 30
     assert remote.batches == [[3]]
+
+
+def test_the_sender_of_a_batch_killed_fails_the_others_of_it_with_the_interrupted_error():
+    coalescer = Coalescer(100, interrupted=lambda: LookupError("the registry call was interrupted"))
+    first_gate, second_gate = eventlet.event.Event(), eventlet.event.Event()
+
+    def gated(gate):
+        def call_many(items):
+            gate.wait()
+            return [item * 10 for item in items]
+        return call_many
+
+    first = eventlet.spawn(coalescer, 1, gated(first_gate))
+    eventlet.sleep(0)
+    sender = eventlet.spawn(coalescer, 2, gated(second_gate))
+    other = eventlet.spawn(coalescer, 3, Remote())
+    eventlet.sleep(0)
+    first_gate.send()
+    assert first.wait() == 10
+    eventlet.sleep(0)  # the second call now sends [2, 3] and waits on its gate
+    sender.kill()
+    with eventlet.Timeout(5), pytest.raises(LookupError):
+        other.wait()

@@ -31,8 +31,9 @@ class Coalescer:
     the items' order; each caller gets its own item's answer, or the batch's
     error."""
 
-    def __init__(self, max_batch):
-        self.max_batch = max_batch
+    def __init__(self, max_batch, interrupted=lambda: RuntimeError("the call sending this batch was interrupted")):
+        #: ``interrupted()``: the error of the other calls of a batch whose sender was killed or timed out
+        self.max_batch, self.interrupted = max_batch, interrupted
         self._waiting = []
         self._sending = False
 
@@ -61,8 +62,7 @@ class Coalescer:
                 waiting.value = answer
         except BaseException as exc:  # every call of the batch fails with it
             for waiting in batch:
-                waiting.error = exc if isinstance(exc, Exception) else \
-                    RuntimeError("the call sending this batch was interrupted")
+                waiting.error = exc if isinstance(exc, Exception) else self.interrupted()
             if not isinstance(exc, Exception):
                 raise  # a timeout of the sender's own, a kill: its own, not its batch's answer
         finally:

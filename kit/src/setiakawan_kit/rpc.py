@@ -202,7 +202,8 @@ class RpcClient(RpcProxy):
         self.methods = frozenset(methods)
         #: {method: most items a call carries}: methods that take a list of items and answer a list, whose
         #: concurrent single calls (``proxy.coalesced(method, item)``) go together (``coalesce.Coalescer``)
-        self.coalescers = {name: Coalescer(size) for name, size in (coalesce or {}).items()}
+        self.coalescers = {name: Coalescer(size, interrupted=lambda: outages.DependencyUnavailable(
+            target_service, "the call carrying this request was interrupted")) for name, size in (coalesce or {}).items()}
 
     def setup(self):
         config = self.container.config

@@ -1,6 +1,7 @@
 """The notifications service's settings, read once from its configuration:
 the gateway, the mail server, rates, retries, quiet hours' neighbour (the
 lease a sender holds a message for), and the key of opt-out hashes."""
+import urllib.parse
 from dataclasses import dataclass
 from datetime import time
 
@@ -41,12 +42,15 @@ class Settings:
         gateway = config.get("GATEWAY") or {}
         smtp = config.get("SMTP") or {}
         sending = config.get("SENDING") or {}
+        url = str(gateway.get("url") or "").rstrip("/")
+        if url and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"GATEWAY.url must be an http:// or https:// URL, not {url!r}")
         key = config.get("ADDRESS_HASH_KEY")
         if not key:
             raise ValueError("ADDRESS_HASH_KEY is not set (NOTIFICATIONS_ADDRESS_HASH_KEY): the key of the hashes "
                              "opt-outs are kept by; 'setiakawan keys init' writes one to .env")
         return cls(
-            gateway_url=str(gateway.get("url") or "").rstrip("/"),
+            gateway_url=url,
             gateway_token=str(gateway.get("token") or ""),
             gateway_inbound_secret=str(gateway.get("inbound_secret") or ""),
             sms_per_second=float(gateway.get("sms_per_second") or 50),

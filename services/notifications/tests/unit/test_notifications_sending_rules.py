@@ -134,3 +134,25 @@ def test_an_ipv6_address_carrying_a_private_ipv4_one_is_refused_in_production(ad
 def test_plain_http_to_loopback_works_in_development_over_ipv4_and_ipv6():
     from setiakawan_notifications.rules.destinations import refused
     assert refused("http://localhost:8080/x", ["127.0.0.1", "::1"], production=False) is None
+
+
+def test_a_rate_shared_by_instances_is_taken_in_blocks_and_a_database_outage_leaves_the_local_pace():
+    from setiakawan_notifications.channels.limits import RateLimit
+
+    taken = []
+
+    def take(channel, count, per_second):
+        taken.append((channel, count, per_second))
+        return 0.0
+
+    limit = RateLimit("sms", 1000, take)  # blocks of a tenth of a second's sends: 100
+    for _ in range(250):
+        limit.wait()
+    assert taken == [("sms", 100, 1000.0)] * 3
+
+    def down(channel, count, per_second):
+        raise ConnectionError("the database is down")
+
+    alone = RateLimit("sms", 1000, down)
+    for _ in range(5):
+        alone.wait()  # paced by the process's own bucket, not failed

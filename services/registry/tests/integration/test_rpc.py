@@ -39,13 +39,16 @@ def test_nik_checks_of_a_batch_answer_in_order_and_log_each_under_its_own_reques
               {"nik": "6213014107850003", "person_ref": child["person_ref"], "correlation_id": "delivery-2"},
               {"nik": "6213011503100002", "person_ref": str(uuid.uuid4()), "correlation_id": "delivery-3"},
               {"nik": "6213011503100002", "person_ref": "junk"}, "not a check",
-              {"nik": "6213011503100002", "person_ref": "urn:uuid:" + child["person_ref"]}]
-    assert call_registry("nik_belongs_to", checks) == [True, False, False, False, False, True]
+              {"nik": "6213011503100002", "person_ref": "urn:uuid:" + child["person_ref"]},
+              {"nik": "6213014107850003", "person_ref": head["person_ref"], "correlation_id": "not one; DROP"}]
+    assert call_registry("nik_belongs_to", checks) == [True, False, False, False, False, True, True]
     assert call_registry("nik_belongs_to", []) == []
     # a check of a current member is logged, with the correlation id of the request it was made for
     logged = [(str(r["person_ref"]), r["correlation_id"]) for r in access_rows(action="nik_belongs_to")]
-    assert sorted(ref for ref, _ in logged) == sorted([head["person_ref"], child["person_ref"], child["person_ref"]])
+    assert sorted(ref for ref, _ in logged) == sorted([head["person_ref"], child["person_ref"], child["person_ref"],
+                                                       head["person_ref"]])
     assert {(head["person_ref"], "delivery-1"), (child["person_ref"], "delivery-2")} <= set(logged)
+    assert "not one; DROP" not in {correlation for _, correlation in logged}  # the call's own instead
 
 
 def test_contact_details_of_a_batch_answer_in_order_and_log_each_person_shown(client, call_registry, access_rows):

@@ -1,11 +1,16 @@
 """A channel's rate limit, shared by the green threads that send on it and,
 through the database, by every instance of the service."""
+import logging
 import time
 
 import eventlet
 from eventlet.semaphore import Semaphore
 
+from setiakawan_kit import outages
+
 from ..rules.rate import Bucket
+
+log = logging.getLogger(__name__)
 
 #: an instance takes this share of a second's sends from the shared bucket at once
 BLOCK_S = 0.1
@@ -30,7 +35,12 @@ class RateLimit:
         if self._take is not None:
             with self._lock:
                 if self._left == 0 or time.monotonic() - self._taken_at > BLOCK_LIFE_S:
-                    delay = self._take(self.channel, self._block, self.per_second)
+                    try:
+                        delay = self._take(self.channel, self._block, self.per_second)
+                    except Exception as exc:  # noqa: BLE001 - the database: this process's own pace meanwhile
+                        log.warning("the %s rate shared by the instances is out of reach (%s): this instance "
+                                    "paces alone", self.channel, outages.one_line(exc))
+                        delay = 0.0
                     if delay > 0:
                         eventlet.sleep(delay)
                     self._left, self._taken_at = self._block, time.monotonic()

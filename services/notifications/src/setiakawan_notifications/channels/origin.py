@@ -2,18 +2,19 @@
 shared by the green threads that send on it.
 
 http.client itself, not urllib3's PoolManager: on this one origin the pool
-manager's URL parsing, per-host lookup and response wrapping cost about 560
-µs of CPU a request against 300 for the same exchange on http.client
-(bench/README.md, ``bench/notifications.py``), and the gateway channel is
+manager's URL parsing, per-host lookup and response wrapping cost 480–490
+µs of CPU a post against 300–320 for the same exchange on http.client
+(the raw baseline of ``bench/notifications.py``, bench/README.md), and the gateway channel is
 the sender's hottest path. Webhooks, to many origins with redirects refused
 per request, keep urllib3."""
 import http.client
 import urllib.parse
 
-from eventlet.queue import Empty, LightQueue
+import eventlet
 
 #: a pooled connection the server has closed fails like this on its next request
 STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+USER_AGENT = "Setiakawan-Notifications"
 
 
 class Answer:
@@ -23,7 +24,8 @@ class Answer:
 
 class OriginPool:
     """``post(path, body, headers)`` -> :class:`Answer`; raises ``OSError``
-    or ``http.client.HTTPException`` when there is no answer."""
+    (``TimeoutError`` after ``timeout_s`` in all, as urllib3's total
+    timeout) or ``http.client.HTTPException`` when there is no answer."""
 
     def __init__(self, url, timeout_s, maxsize):
         parts = urllib.parse.urlsplit(url)
@@ -32,12 +34,17 @@ class OriginPool:
         self._connection = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         self.host, self.port, self.base = parts.hostname, parts.port, parts.path.rstrip("/")
         self.timeout, self.maxsize = timeout_s, maxsize
-        self._idle = LightQueue()
+        self._idle = []  # the most recently used last: taken first, the least likely to have been closed
 
     def post(self, path, body, headers):
-        try:
-            conn, reused = self._idle.get_nowait(), True
-        except Empty:
+        headers = {"User-Agent": USER_AGENT, **headers}
+        with eventlet.Timeout(self.timeout, TimeoutError(f"no answer within {self.timeout:g} s")):
+            return self._post(path, body, headers)
+
+    def _post(self, path, body, headers):
+        if self._idle:
+            conn, reused = self._idle.pop(), True
+        else:
             conn, reused = self._new(), False
         try:
             answer, keep = self._exchange(conn, path, body, headers)
@@ -45,7 +52,8 @@ class OriginPool:
             conn.close()
             if not reused:
                 raise
-            # the server closed it while idle: once more on a new connection (the same idempotency key)
+            # the server closed it (while idle, or having taken the request without answering): once more
+            # on a new connection, under the same idempotency key
             conn = self._new()
             try:
                 answer, keep = self._exchange(conn, path, body, headers)
@@ -55,8 +63,8 @@ class OriginPool:
         except BaseException:
             conn.close()
             raise
-        if keep and self._idle.qsize() < self.maxsize:
-            self._idle.put(conn)
+        if keep and len(self._idle) < self.maxsize:
+            self._idle.append(conn)
         else:
             conn.close()
         return answer
