@@ -22,6 +22,14 @@ class Remote:
         return answers[:-1] if self.answer_short else answers
 
 
+def gated(gate):
+    """call_many that answers once ``gate`` is sent: its batch stays in flight until then."""
+    def call_many(items):
+        gate.wait()
+        return [item * 10 for item in items]
+    return call_many
+
+
 def run_all(coalescer, remote, items):
     pool = eventlet.GreenPool(len(items))
     threads = [pool.spawn(coalescer, item, remote) for item in items]
@@ -69,12 +77,7 @@ def test_an_answer_of_the_wrong_length_fails_the_batch():
 
 def test_the_sender_interrupted_fails_its_batch_and_hands_the_next_on():
     coalescer, gate = Coalescer(100), eventlet.event.Event()
-
-    def slow(items):
-        gate.wait()
-        return [item * 10 for item in items]
-
-    first = eventlet.spawn(coalescer, 1, slow)
+    first = eventlet.spawn(coalescer, 1, gated(gate))
     eventlet.sleep(0)
     waiting = [eventlet.spawn(coalescer, i, Remote()) for i in (2, 3)]
     eventlet.sleep(0)
@@ -85,12 +88,7 @@ def test_the_sender_interrupted_fails_its_batch_and_hands_the_next_on():
 
 def test_a_waiting_call_killed_after_it_was_handed_the_lead_passes_it_on():
     coalescer, gate = Coalescer(1), eventlet.event.Event()
-
-    def slow(items):
-        gate.wait()
-        return [item * 10 for item in items]
-
-    first = eventlet.spawn(coalescer, 1, slow)
+    first = eventlet.spawn(coalescer, 1, gated(gate))
     eventlet.sleep(0)
     second = eventlet.spawn(coalescer, 2, Remote())
     third = eventlet.spawn(coalescer, 3, Remote())
@@ -105,12 +103,7 @@ def test_a_waiting_call_killed_after_it_was_handed_the_lead_passes_it_on():
 
 def test_a_waiting_call_killed_leaves_the_queue():
     coalescer, gate = Coalescer(100), eventlet.event.Event()
-
-    def slow(items):
-        gate.wait()
-        return [item * 10 for item in items]
-
-    first = eventlet.spawn(coalescer, 1, slow)
+    first = eventlet.spawn(coalescer, 1, gated(gate))
     eventlet.sleep(0)
     remote = Remote()
     gone, kept = eventlet.spawn(coalescer, 2, remote), eventlet.spawn(coalescer, 3, remote)
@@ -125,12 +118,6 @@ def test_a_waiting_call_killed_leaves_the_queue():
 def test_the_sender_of_a_batch_killed_fails_the_others_of_it_with_the_interrupted_error():
     coalescer = Coalescer(100, interrupted=lambda: LookupError("the registry call was interrupted"))
     first_gate, second_gate = eventlet.event.Event(), eventlet.event.Event()
-
-    def gated(gate):
-        def call_many(items):
-            gate.wait()
-            return [item * 10 for item in items]
-        return call_many
 
     first = eventlet.spawn(coalescer, 1, gated(first_gate))
     eventlet.sleep(0)

@@ -2,6 +2,7 @@
 id carried end to end, the event that caused it, the acting agency. Held in a
 context variable, which eventlet keeps per green thread."""
 import contextvars
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -17,6 +18,13 @@ class Context:
 
 
 _current = contextvars.ContextVar("setiakawan_context", default=Context())
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,200}")
+
+
+def is_correlation_id(value):
+    """Whether a caller's ``value`` can travel as a correlation id (in an
+    event's envelope, an access log row): up to 200 plain characters."""
+    return isinstance(value, str) and _CORRELATION_ID.fullmatch(value) is not None
 
 
 def current():

@@ -373,3 +373,12 @@ class DatabaseProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.database
+
+    @staticmethod
+    def of(container):
+        """The service's :class:`Database`, for another dependency provider
+        that uses it outside a worker (its own threads, its own pools)."""
+        for provider in container.dependencies:
+            if isinstance(provider, DatabaseProvider):
+                return provider.database
+        raise TypeError(f"{container.service_name} has no DatabaseProvider")

@@ -22,7 +22,6 @@ method's use cases can answer beyond those the kit derives (see
 import inspect
 import json
 import logging
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import auth, errors, metrics, outages
-from .context import acting_for
+from .context import acting_for, is_correlation_id
 from .problems import (Problem, bad_request, content_too_large, invalid, problem_response, unavailable,
                        unsupported_media_type)
 
@@ -336,12 +335,9 @@ def _has_nul(value):
     return False
 
 
-_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,200}")
-
-
 def _correlation_id(header):
     """The caller's correlation id if it can travel in an event's envelope
-    (up to 200 plain characters), else a new one."""
-    if header and _CORRELATION_ID.fullmatch(header):
+    (``context.is_correlation_id``), else a new one."""
+    if is_correlation_id(header):
         return header
     return str(uuid.uuid4())

@@ -55,8 +55,7 @@ class Sending(DependencyProvider):
         self.idle_since = None  # when a look found nothing due (monotonic)
 
     def _take_sends(self, channel, count, per_second):
-        database = next(d for d in self.container.dependencies if isinstance(d, DatabaseProvider)).database
-        return dispatch.take_sends(database, channel, count, per_second)
+        return dispatch.take_sends(DatabaseProvider.of(self.container), channel, count, per_second)
 
     def get_dependency(self, worker_ctx):
         return self

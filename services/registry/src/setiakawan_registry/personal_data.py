@@ -3,9 +3,10 @@
 access log (UU PDP 27/2022: who saw whose data, when, why). Every use case
 that answers with NIKs, KK numbers, names, birth dates or phones goes
 through here, and so do the RPC methods other services call."""
-import re
 import uuid
 from dataclasses import dataclass
+
+from setiakawan_kit.context import is_correlation_id
 
 from . import storage
 from .rules import disclosure
@@ -151,8 +152,6 @@ def nik_belongs_to(uow, caller, nik, person_ref, audit=Audit()):
 
 
 MAX_NIK_CHECKS = 1000
-#: a check's correlation id as an HTTP request's may be (else the call's own is logged)
-CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,200}")
 
 
 def _nik_checks(uow, caller, checks, audit):
@@ -170,8 +169,8 @@ def _nik_checks(uow, caller, checks, audit):
         answers[row["position"]] = bool(row["matches"])
         correlation_id = checks[row["position"]].get("correlation_id")
         entries.append(dict(entry(row["household_id"], row["village_code"], row["id"]),
-                            correlation_id=correlation_id if isinstance(correlation_id, str)
-                            and CORRELATION_ID.fullmatch(correlation_id) else audit.correlation_id))
+                            correlation_id=correlation_id if is_correlation_id(correlation_id)
+                            else audit.correlation_id))
     record(uow, Service(caller), audit, NIK_CHECK, CHECK, entries)
     return answers
 
