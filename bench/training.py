@@ -1,15 +1,17 @@
 """Training service: enrolment over HTTP at 100,000 requests, then every course finished.
 
-    python bench/training.py [--courses 2000] [--seats 40] [--requests-per-course 50] [--clients 16]
+    python bench/training.py [--courses 2000] [--seats 40] [--requests-per-course 50] [--clients 16] [--instances 2]
 
 What it runs, on the local RabbitMQ and PostgreSQL (``DATABASE_URL``,
 ``AMQP_URI`` override them), on a fresh vhost and fresh databases that are
 dropped at the end, even when the run fails:
 
-* the training service as its own process (``python -m
-  setiakawan_kit.runner``), under a broker account of its own, with a bench
-  token issuer; two district social offices (Kutai Kartanegara 64.02,
-  Balangan 63.11) as its callers;
+* the training service as ``--instances`` processes (``python -m
+  setiakawan_kit.runner``; default 2, as ``docker compose up --scale
+  training=2``: a process is one core's worth, one eventlet hub), sharing
+  one HTTP port (``SO_REUSEPORT``), one broker account of the service's own
+  and its database, with a bench token issuer; two district social offices
+  (Kutai Kartanegara 64.02, Balangan 63.11) as its callers;
 * seeding (not a figure, ``seed_seconds`` is printed): one verified household
   of ``--household-size`` for every ``--household-size`` people, in real
   Kemendagri villages of the two regencies, decile 1-4, ages 18-40, published
@@ -25,9 +27,10 @@ dropped at the end, even when the run fails:
 * enrolment: each person asks once, ``--requests-per-course`` people per
   course (the default 50 for 40 seats puts a fifth of them on the
   waitlist), every request its own ``POST /courses/{id}/enrolments``, sent by
-  ``--clients`` threads over keep-alive connections (``http.client``, the
-  lightest client at hand, so the bench takes as little of the machine's two
-  cores as it can), requests interleaved across courses.
+  ``--clients`` threads over keep-alive connections (``KeepAliveConnection``:
+  each request made into bytes beforehand, only the answer's status and
+  length parsed, so the bench takes as little of the machine's two cores as
+  it can), requests interleaved across courses.
   ``enrolments_per_s`` = requests / (first sent .. last answered). Every
   answer must be 201, and exactly seats x courses confirmed (in the answers
   and in the service's database); the relay's lag behind the last answer
@@ -61,6 +64,7 @@ import json
 import multiprocessing
 import os
 import random
+import socket
 import subprocess
 import tempfile
 import threading
@@ -85,6 +89,7 @@ OFFICES = {"64.02": "Dinas Sosial Kabupaten Kutai Kartanegara", "63.11": "Dinas 
 COMPLETION_TYPES = ("participant.completed", "participant.not_completed")
 STALL_TIMEOUT = 120.0  # seconds without progress before the bench gives up
 DRAIN_SECONDS = 2.0  # after the last expected completion event: quiet this long, or a duplicate shows
+INSTANCES = 2  # training processes, as `docker compose up --scale training=2` runs them (--instances)
 
 
 def office_token(setup, regency):
@@ -122,6 +127,60 @@ class Call:
         self.body = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
+    def request_bytes(self, host):
+        """The whole HTTP/1.1 request, as it goes on the wire."""
+        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {host}",
+                 *(f"{name}: {value}" for name, value in self.headers.items()),
+                 f"Content-Length: {len(self.body or b'')}", "", ""]
+        return "\r\n".join(lines).encode() + (self.body or b"")
+
+
+class KeepAliveConnection:
+    """The bench's side of one keep-alive HTTP/1.1 connection, as lean as a
+    client can be (requests made into bytes before the clock starts, the
+    answer's status and Content-Length read, nothing else parsed), so that
+    the machine's two cores go to the services measured: ``http.client``
+    cost 300-360 us of the bench's CPU a request, parsing headers through
+    the email package."""
+
+    def __init__(self, host, port, timeout):
+        self.address, self.timeout = (host, port), timeout
+        self.sock, self.buffer = None, b""
+
+    def exchange(self, request):
+        """Send ``request`` (bytes); returns (status, body). OSError, or
+        http.client.HTTPException for an answer it cannot read."""
+        if self.sock is None:
+            self.sock = socket.create_connection(self.address, timeout=self.timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(request)
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            self._read()
+        head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4:]
+        status_line, *header_lines = head.split("\r\n")
+        headers = dict((name.strip().lower(), value.strip())
+                       for name, _, value in (line.partition(":") for line in header_lines))
+        if "content-length" not in headers:
+            raise http.client.HTTPException(f"an answer without Content-Length: {status_line}")
+        length = int(headers["content-length"])
+        while len(self.buffer) < length:
+            self._read()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return int(status_line.split(" ", 2)[1]), body
+
+    def _read(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise http.client.RemoteDisconnected("the service closed the connection")
+        self.buffer += chunk
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
 
 def all_at_once(threads, gate, clock):
     """Start ``threads``, each waiting for ``gate`` before its work, open the
@@ -143,6 +202,7 @@ def run_calls(url, calls, clients):
     started = time.time() just before the first was sent, ended after the
     last answer was read. Raises BenchFailure on a transport error."""
     parts = urllib.parse.urlsplit(url)
+    requests = [call.request_bytes(parts.netloc) for call in calls]
     answers = [None] * len(calls)
     failures = []
     counter = itertools.count()  # next() on it is atomic under the GIL
@@ -150,24 +210,21 @@ def run_calls(url, calls, clients):
     gate = threading.Event()
 
     def client():
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+        conn = KeepAliveConnection(parts.hostname, parts.port, timeout=300)
         gate.wait()
         try:
             while not failures:
                 i = next(counter)
                 if i >= n:
                     return
-                call = calls[i]
                 began = time.perf_counter()
                 try:
-                    conn.request(call.method, call.path, body=call.body, headers=call.headers)
-                    response = conn.getresponse()
-                    body = response.read()
+                    status, body = conn.exchange(requests[i])
                 except (OSError, http.client.HTTPException) as exc:
-                    failures.append(f"{call.method} {call.path}: {type(exc).__name__}: {exc}")
+                    failures.append(f"{calls[i].method} {calls[i].path}: {type(exc).__name__}: {exc}")
                     return
                 done = time.perf_counter()
-                answers[i] = (response.status, body, done - began, done)
+                answers[i] = (status, body, done - began, done)
         finally:
             conn.close()
 
@@ -558,6 +615,9 @@ def parse_args(argv=None):
     parser.add_argument("--clients", type=int, default=16,
                         help="concurrent HTTP clients, and baseline connections (default 16)")
     parser.add_argument("--workers", type=int, default=10, help="the service's max_workers (default 10)")
+    parser.add_argument("--instances", type=int, default=INSTANCES,
+                        help="training processes behind one port (SO_REUSEPORT: the kernel spreads the clients'"
+                             " connections), sharing a broker account and the database (default 2)")
     parser.add_argument("--household-size", type=int, default=4)
     parser.add_argument("--log-level", default="WARNING",
                         help="the service's log level (default WARNING, as bench/events.py; INFO adds the "
@@ -569,7 +629,7 @@ def parse_args(argv=None):
     parser.add_argument("--keep-logs", action="store_true", help="keep the service's log")
     args = parser.parse_args(argv)
     if min(args.courses, args.seats, args.requests_per_course, args.clients, args.workers,
-           args.household_size) < 1:
+           args.household_size, args.instances) < 1:
         parser.error("every count must be positive")
     return args
 
@@ -581,16 +641,18 @@ def main(argv=None):
         context(setup.banner("training"))
         context(f"{args.courses:,} courses of {args.seats} seats, {args.requests_per_course} requests each "
                 f"({args.courses * args.requests_per_course:,} people, one request each), "
-                f"{len(plan.households):,} households; {args.clients} HTTP clients, service max_workers "
+                f"{len(plan.households):,} households; {args.clients} HTTP clients, {args.instances} service process(es) of max_workers "
                 f"{args.workers}, log level {args.log_level}")
         context(code_version())
         vhost, amqp_uri = setup.vhost("training")
         database = setup.database("training", SERVICE.migrations)
         # the baseline's scratch database now, so that both have the same migrations
         scratch = None if args.skip_baseline else setup.database("baseline", SERVICE.migrations)
-        service = setup.service("training", SERVICE.module, vhost, database, args.log_level,
-                                max_workers=args.workers, VERIFY_BASE_URL="https://cek.example.go.id",
-                                **SERVICE.test_config)
+        settings = dict(max_workers=args.workers, VERIFY_BASE_URL="https://cek.example.go.id", **SERVICE.test_config)
+        service = setup.service("training", SERVICE.module, vhost, database, args.log_level, **settings)
+        for i in range(2, args.instances + 1):  # replicas: one account, one database, the same port (SO_REUSEPORT)
+            setup.service(f"training-{i}", SERVICE.module, vhost, database, args.log_level, account="training",
+                          port=service.port, **settings)
         conn = setup.connect(database, autocommit=True)
         tokens = {regency: office_token(setup, regency) for regency in OFFICES}
         meter = RequestCpuMeter(setup, {database: "postgres (training database)"})

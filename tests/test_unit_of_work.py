@@ -132,18 +132,36 @@ def plan_of(uow, name):
 def test_a_prepared_statement_is_planned_again_for_the_tables_as_they_grew(scratch, db, monkeypatch):
     database, name = scratch
     statement = f"by_id_{uuid.uuid4().hex[:8]}"
+    clock = [1000.0]
+    monkeypatch.setattr(kit_db.time, "monotonic", lambda: clock[0])
     db(name).cursor().execute("ANALYZE t")  # empty: read whole is cheapest
     with database.transaction() as uow:
         uow.prepared(statement, "SELECT v FROM t WHERE id = $1", ("int",), (1,))
         assert "Seq Scan" in plan_of(uow, statement)
     db(name).cursor().execute("INSERT INTO t SELECT i, 'v' FROM generate_series(1, 50000) AS i")
+    clock[0] += 0.75  # less than REPLAN_FIRST
     with database.transaction() as uow:  # the one plan the statement has is the one made for an empty table
         uow.prepared(statement, "SELECT v FROM t WHERE id = $1", ("int",), (1,))
         assert "Seq Scan" in plan_of(uow, statement)
-    monkeypatch.setattr(kit_db, "REPLAN_AFTER", 0.0)
+    clock[0] += 0.5  # a young statement is planned again soon
     with database.transaction() as uow:
         assert uow.prepared(statement, "SELECT v FROM t WHERE id = $1", ("int",), (1,)).fetchone() == {"v": "v"}
         assert "Index Scan" in plan_of(uow, statement)
+    schedule = []  # when the statement was prepared again, in seconds after its second preparation
+    for _ in range(200):
+        clock[0] += 0.5
+        with database.transaction() as uow:
+            before = prepared_at(uow, statement)
+            uow.prepared(statement, "SELECT v FROM t WHERE id = $1", ("int",), (1,))
+            if prepared_at(uow, statement) != before:
+                schedule.append(clock[0] - 1001.25)
+    # then after twice as long each time, up to REPLAN_AFTER
+    assert kit_db.REPLAN_FIRST == 1.0 and kit_db.REPLAN_AFTER == 30.0
+    assert schedule == [2.0, 6.0, 14.0, 30.0, 60.0, 90.0]
+
+
+def prepared_at(uow, name):
+    return uow.fetchone("SELECT prepare_time FROM pg_prepared_statements WHERE name = %s", (name,))["prepare_time"]
 
 
 class Consumer:

@@ -97,6 +97,11 @@ def _enrol_people(uow, identity, course, refs, fields, group_id):
                  for p in people if p.person_ref in clashes]
         raise RuleBroken(f"Sessions overlap a course they hold a seat in: {'; '.join(named[:5])}.",
                          field=fields[refs.index(next(p.person_ref for p in people if p.person_ref in clashes))])
+    held = {r: known[r]["live_enrolment_id"] for r in refs if known[r]["live_enrolment_id"]}
+    if held:
+        raise Conflict(f"Enrolled in this course already: {', '.join(list(held)[:5])}.",
+                       enrolment_ids=list(held.values()))
+    began = course["transaction_began"]
     if course["confirmed"] < course["capacity"] and course["waitlisted"]:
         promote(uow, course)  # a seat freed while those waiting could not take it goes to them first
         course = course_storage.course(uow, course["id"])
@@ -104,19 +109,13 @@ def _enrol_people(uow, identity, course, refs, fields, group_id):
     for person in people:
         status = rules.place(confirmed, course["capacity"])
         confirmed, waitlisted = confirmed + (status == "confirmed"), waitlisted + (status == "waitlisted")
-        rows.append({"id": str(uuid.uuid4()), "course_id": str(course["id"]), "person_ref": person.person_ref,
-                     "household_id": person.household_id, "village_code": person.village_code, "age": person.age,
-                     "sex": person.sex, "group_id": group_id, "status": status, "requested_by": identity.agency})
-    course_storage.set_seats_later(uow, course["id"], confirmed, waitlisted)  # undone if the insert conflicts
-    inserted = storage.insert(uow, rows)
-    if len(inserted) < len(rows):
-        held = storage.live_in_course(uow, course["id"], refs)
-        raise Conflict(f"Enrolled in this course already: {', '.join(list(held)[:5])}.",
-                       enrolment_ids=[str(e["id"]) for e in held.values()])
+        rows.append(new_enrolment(str(uuid.uuid4()), course["id"], person, group_id, status, identity.agency, began))
+    course_storage.set_seats_later(uow, course["id"], confirmed, waitlisted)
+    storage.insert_later(uow, rows)  # both go with the events, and COMMIT
     course = dict(course, confirmed=confirmed, waitlisted=waitlisted, version=course["version"] + 1)
-    position = waitlisted - sum(r["status"] == "waitlisted" for r in inserted)
+    position = waitlisted - sum(r["status"] == "waitlisted" for r in rows)
     answers, seated, waiting = [], [], []
-    for row in inserted:
+    for row in rows:
         if row["status"] == "confirmed":
             seated.append((str(row["id"]), {"enrolment": snapshots.enrolment(row, course), "promoted": False}))
             answers.append(dict(row, waitlist_position=None))
@@ -127,6 +126,17 @@ def _enrol_people(uow, identity, course, refs, fields, group_id):
     uow.publish_many(contract.ENROLMENT_CONFIRMED, seated)
     uow.publish_many(contract.ENROLMENT_WAITLISTED, waiting)
     return answers
+
+
+def new_enrolment(enrolment_id, course_id, person, group_id, status, agency, now):
+    """An enrolment's row as ``storage.insert_later`` writes it and the
+    database would answer it; ``now``: the transaction's ``now()``."""
+    return {"id": enrolment_id, "course_id": str(course_id), "person_ref": person.person_ref,
+            "household_id": person.household_id, "village_code": person.village_code, "age": person.age,
+            "sex": person.sex, "group_id": group_id, "status": status, "version": 1, "requested_by": agency,
+            "requested_at": now, "confirmed_at": now if status == "confirmed" else None, "ended_at": None,
+            "end_reason": None, "end_detail": None, "assessment_passed": None, "attendance_share": None,
+            "result_reasons": None, "certificate_code": None}
 
 
 def withdraw(uow, identity, enrolment_id):

@@ -59,6 +59,22 @@ def test_a_withdrawal_promotes_the_first_on_the_waitlist_and_says_so(client, reg
     assert provider.post(f"/enrolments/{enrolled[0]['id']}/withdraw").status_code == 409
     again = provider.post(f"/courses/{course['id']}/enrolments", {"person_ref": first_waiting})
     assert again.status_code == 409  # enrolled already
+    assert again.json()["enrolment_ids"] == [enrolled[1]["id"]]
+    assert provider.get(f"/courses/{course['id']}").json()["waitlisted"] == 1  # and nothing more happened:
+    assert provider.post(f"/enrolments/{enrolled[2]['id']}/withdraw").status_code == 200
+    assert [k for k, _ in events.wait_for(1)] == ["enrolment.cancelled"]  # the events after the 409 are the next
+
+
+def test_an_enrolment_answers_what_the_database_holds(client, registry_events):
+    seated, waiting = people(registry_events, 2)
+    provider = client()
+    course = open_course(provider, course_body(capacity=1))
+    for ref in (seated, waiting):
+        answer = provider.post(f"/courses/{course['id']}/enrolments", {"person_ref": ref})
+        assert answer.status_code == 201, answer.text
+        stored = provider.get(f"/enrolments/{answer.json()['id']}")
+        assert answer.json() == stored.json()
+    assert answer.json()["confirmed_at"] is None and answer.json()["waitlist_position"] == 1
 
 
 def test_sessions_that_overlap_a_seat_held_elsewhere_are_refused(client, registry_events):

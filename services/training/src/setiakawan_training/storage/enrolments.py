@@ -28,9 +28,12 @@ def lock_people(uow, person_refs):
 
 def lock_people_then_course(uow, person_refs, course_id):
     """``lock_people``, then the course's row lock, in one round trip; the
-    course, or None. Its ``candidates`` are those of ``person_refs`` the read
-    model knows (``people.PEOPLE_OF``), each with ``clashing_title``: a
-    course they hold a seat in whose sessions overlap this one's, or None."""
+    course, or None, with ``transaction_began`` (``now()``). Its
+    ``candidates`` are those of ``person_refs`` the read model knows
+    (``people.PEOPLE_OF``), each with ``clashing_title``: a course they hold
+    a seat in whose sessions overlap this one's, or None; and
+    ``live_enrolment_id``: their confirmed or waitlisted enrolment in this
+    course, or None (their locks held, nobody else can enrol them now)."""
     keys = sorted({_person_key(p) for p in person_refs})
     return uow.prepared_in_turn([
         ("training_lock_people", LOCK_PEOPLE, ("bigint[]",), (keys,)),
@@ -46,29 +49,22 @@ def try_lock_person(uow, person_ref):
     return uow.fetchone("SELECT pg_try_advisory_xact_lock(%s) AS locked", (_person_key(person_ref),))["locked"]
 
 
-def insert(uow, rows):
-    """Insert enrolments, a seat stamped with the time it was given; returns
-    those inserted in queue order (a person holding a live enrolment in the
-    course already is left out)."""
-    row_template = f"({', '.join(['%s'] * len(ENROLMENT_COLUMNS))}, CASE WHEN %s = 'confirmed' THEN now() END)"
-    inserted = uow.fetchall(
-        f"INSERT INTO enrolments ({', '.join(ENROLMENT_COLUMNS)}, confirmed_at)"
-        f" VALUES {', '.join([row_template] * len(rows))}"
-        " ON CONFLICT (course_id, person_ref) WHERE status <> 'cancelled' DO NOTHING RETURNING *",
-        [value for r in rows for value in (*(r[c] for c in ENROLMENT_COLUMNS), r["status"])])
-    return sorted(inserted, key=lambda r: r["queue_seq"])
+NEW_ENROLMENT_COLUMNS = (*ENROLMENT_COLUMNS, "requested_at", "confirmed_at")
+
+
+def insert_later(uow, rows):
+    """Insert enrolments (``NEW_ENROLMENT_COLUMNS``), in this order in the
+    queue, with the transaction's next statement or its commit: the caller
+    holds the people's locks and knows none of them holds a live enrolment
+    in the course (the unique index would fail the transaction)."""
+    uow.later_values(f"INSERT INTO enrolments ({', '.join(NEW_ENROLMENT_COLUMNS)}) VALUES %s",
+                     f"({', '.join(['%s'] * len(NEW_ENROLMENT_COLUMNS))})",
+                     [tuple(r[c] for c in NEW_ENROLMENT_COLUMNS) for r in rows])
 
 
 def enrolment(uow, enrolment_id, lock=False):
     return uow.fetchone("SELECT * FROM enrolments WHERE id = %s" + (" FOR UPDATE" if lock else ""),
                         (str(enrolment_id),))
-
-
-def live_in_course(uow, course_id, person_refs):
-    """{person_ref: enrolment} of these people's live enrolments in the course."""
-    return {str(r["person_ref"]): r for r in uow.fetchall(
-        "SELECT * FROM enrolments WHERE course_id = %s AND person_ref = ANY(%s::uuid[]) AND status <> 'cancelled'",
-        (str(course_id), [str(p) for p in person_refs]))}
 
 
 # A seat in another course whose sessions overlap this course's ($1): an
@@ -88,9 +84,11 @@ SELECT r.person_ref, clash.title FROM unnest($2::uuid[]) AS r(person_ref)
 """
 
 COURSE_AND_CANDIDATES = f"""
-SELECT course.*, (
+SELECT course.*, now() AS transaction_began, (
   SELECT coalesce(jsonb_agg(candidate), '[]') FROM (
-    SELECT p.*, ({CLASH_OF.format(person="p.person_ref")}) AS clashing_title
+    SELECT p.*, ({CLASH_OF.format(person="p.person_ref")}) AS clashing_title,
+           (SELECT e.id FROM enrolments e WHERE e.course_id = $1 AND e.person_ref = p.person_ref
+               AND e.status <> 'cancelled') AS live_enrolment_id
       FROM unnest($2::uuid[]) AS wanted(person_ref)
      CROSS JOIN LATERAL ({PERSON_OF.format(person="wanted.person_ref")}) p) candidate
   ) AS candidates
