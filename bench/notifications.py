@@ -88,7 +88,7 @@ STALL_TIMEOUT = 120.0  # seconds without progress before the bench gives up
 RATE = 100_000  # the service's per-second limits: the gateway answers at once
 CONCURRENCY = 50  # the service's default SENDING.concurrency, and the raw client's
 BATCH_SIZE = 200  # the service's default SENDING.batch_size
-INSTANCES = 1  # notifications processes sharing its queues and database (--instances)
+INSTANCES = 2  # notifications processes sharing its queues and database (--instances), as `--scale notifications=2`: a process is one core
 IDLE_SECONDS = 3.0  # the services' CPU watched, idle, after the run
 
 
