@@ -131,11 +131,13 @@ class Setup:
         self.connections.append(conn)
         return conn
 
-    def service(self, name, target, vhost, database, log_level="WARNING", account=None, **extra):
+    def service(self, name, target, vhost, database, log_level="WARNING", account=None, shares_port=False, **extra):
         """Start ``target`` as service ``name`` under a broker account of its
         own on ``vhost`` (``account``: the name of that account, one for every
         replica of a service, as in production; default ``name``); waits
-        until it is up."""
+        until it is up: its ``/health`` answers, or, for a replica that
+        ``shares_port`` with another (``port=``), it listens on that port
+        (the other would answer its ``/health``)."""
         key = (vhost, account or name)
         if key not in self._accounts:
             self._accounts[key] = self.accounts.for_service(vhost, account or name, service_class(target))
@@ -147,7 +149,11 @@ class Setup:
                "PYTHONWARNINGS": "ignore"}
         proc = ServiceProcess(name, target, config, env=env, log_dir=self.log_dir)
         self.services.append(proc)
-        return proc.start(wait=True)
+        if not shares_port:
+            return proc.start(wait=True)
+        proc.start(wait=False)
+        wait_listening(proc)
+        return proc
 
     def close(self, keep_logs=False):
         for conn in self.connections:
@@ -178,6 +184,28 @@ class Setup:
             context(f"service logs kept in {self.log_dir}")
         else:
             shutil.rmtree(self.log_dir, ignore_errors=True)
+
+
+def wait_listening(proc, timeout=60.0):
+    """Wait until ``proc``'s process holds a socket listening on its port."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.process.poll() is not None:
+            raise BenchFailure(f"{proc.name} exited ({proc.process.returncode}): {proc.log_tail()}")
+        listening = CpuMeter._listening_inodes(proc.port)
+        try:
+            fds = os.listdir(f"/proc/{proc.process.pid}/fd")
+        except OSError:
+            fds = []
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{proc.process.pid}/fd/{fd}")[len("socket:["):-1] in listening:
+                    return
+            except OSError:
+                continue
+        if time.monotonic() > deadline:
+            raise BenchFailure(f"{proc.name} not listening on port {proc.port} after {timeout:.0f}s: {proc.log_tail()}")
+        time.sleep(0.2)
 
 
 def report_service_warnings(setup):

@@ -160,15 +160,19 @@ class KeepAliveConnection:
         status_line, *header_lines = head.split("\r\n")
         headers = dict((name.strip().lower(), value.strip())
                        for name, _, value in (line.partition(":") for line in header_lines))
-        if "content-length" not in headers:
-            raise http.client.HTTPException(f"an answer without Content-Length: {status_line}")
-        length = int(headers["content-length"])
+        try:
+            version, status = status_line.split(" ", 2)[:2]
+            status = int(status)
+            length = 0 if status in (204, 304) or status < 200 else int(headers["content-length"])
+        except (ValueError, KeyError) as exc:  # a status line it cannot read, no or a bad Content-Length
+            raise http.client.HTTPException(f"an answer it cannot read ({exc!r}): {head[:200]!r}") from None
         while len(self.buffer) < length:
             self._read()
         body, self.buffer = self.buffer[:length], self.buffer[length:]
-        if headers.get("connection", "").lower() == "close":
+        connection = headers.get("connection", "").lower()
+        if connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive"):
             self.close()
-        return int(status_line.split(" ", 2)[1]), body
+        return status, body
 
     def _read(self):
         chunk = self.sock.recv(65536)
@@ -652,7 +656,7 @@ def main(argv=None):
         service = setup.service("training", SERVICE.module, vhost, database, args.log_level, **settings)
         for i in range(2, args.instances + 1):  # replicas: one account, one database, the same port (SO_REUSEPORT)
             setup.service(f"training-{i}", SERVICE.module, vhost, database, args.log_level, account="training",
-                          port=service.port, **settings)
+                          port=service.port, shares_port=True, **settings)
         conn = setup.connect(database, autocommit=True)
         tokens = {regency: office_token(setup, regency) for regency in OFFICES}
         meter = RequestCpuMeter(setup, {database: "postgres (training database)"})
