@@ -192,17 +192,8 @@ def wait_listening(proc, timeout=60.0):
     while True:
         if proc.process.poll() is not None:
             raise BenchFailure(f"{proc.name} exited ({proc.process.returncode}): {proc.log_tail()}")
-        listening = CpuMeter._listening_inodes(proc.port)
-        try:
-            fds = os.listdir(f"/proc/{proc.process.pid}/fd")
-        except OSError:
-            fds = []
-        for fd in fds:
-            try:
-                if os.readlink(f"/proc/{proc.process.pid}/fd/{fd}")[len("socket:["):-1] in listening:
-                    return
-            except OSError:
-                continue
+        if holds_socket(proc.process.pid, listening_inodes(proc.port)):
+            return
         if time.monotonic() > deadline:
             raise BenchFailure(f"{proc.name} not listening on port {proc.port} after {timeout:.0f}s: {proc.log_tail()}")
         time.sleep(0.2)
@@ -280,6 +271,37 @@ def percentile(sorted_values, p):
 CpuUse = collections.namedtuple("CpuUse", "parts total machine seconds")
 
 
+def listening_inodes(port):
+    """Inodes of the sockets listening on ``port`` (Linux /proc): a
+    process holding one of them listens there."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[1].rsplit(":", 1)[1] == f"{port:04X}" and fields[3] == "0A":  # LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def holds_socket(pid, inodes):
+    """Whether process ``pid`` holds one of the sockets ``inodes``."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}")[len("socket:["):-1] in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 class CpuMeter:
     """CPU seconds used by each part of a run (Linux /proc), to show where a
     request's or an event's cost goes. RabbitMQ's and PostgreSQL's figures
@@ -302,41 +324,14 @@ class CpuMeter:
         self.other_postgres = other_postgres
         self.every_broker_node = every_broker_node
         self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-        self.listening = set() if every_broker_node else self._listening_inodes(setup.broker.port)
+        self.listening = set() if every_broker_node else listening_inodes(setup.broker.port)
         self.brokers = {}  # pid -> whether it is our broker node
-
-    @staticmethod
-    def _listening_inodes(port):
-        """Inodes of the sockets listening on ``port``: our broker node among
-        others (a test session may run a node of its own beside it)."""
-        inodes = set()
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            try:
-                lines = Path(table).read_text().splitlines()[1:]
-            except OSError:
-                continue
-            for line in lines:
-                fields = line.split()
-                if fields[1].rsplit(":", 1)[1] == f"{port:04X}" and fields[3] == "0A":  # LISTEN
-                    inodes.add(fields[9])
-        return inodes
 
     def _is_our_broker(self, pid):
         if self.every_broker_node:
             return True
         if pid not in self.brokers:
-            self.brokers[pid] = False
-            try:
-                fds = os.listdir(f"/proc/{pid}/fd")
-            except OSError:
-                return False
-            for fd in fds:
-                try:
-                    if os.readlink(f"/proc/{pid}/fd/{fd}")[len("socket:["):-1] in self.listening:
-                        self.brokers[pid] = True
-                        break
-                except OSError:
-                    continue
+            self.brokers[pid] = holds_socket(pid, self.listening)
         return self.brokers[pid]
 
     def _parts(self):

@@ -3,6 +3,8 @@ when a failed message is tried again, how fast a channel may go, what the
 log keeps of an address, and a quiet window set by the operator."""
 from datetime import datetime, time, timedelta, timezone
 
+import psycopg2
+import psycopg2.errors
 import pytest
 
 from setiakawan_contract import event_types
@@ -151,8 +153,14 @@ def test_a_rate_shared_by_instances_is_taken_in_blocks_and_a_database_outage_lea
     assert taken == [("sms", 100, 1000.0)] * 3
 
     def down(channel, count, per_second):
-        raise ConnectionError("the database is down")
+        raise psycopg2.OperationalError("could not connect to server: Connection refused")
 
     alone = RateLimit("sms", 1000, down)
     for _ in range(5):
         alone.wait()  # paced by the process's own bucket, not failed
+
+    def broken(channel, count, per_second):
+        raise psycopg2.errors.UndefinedColumn("column \"sends\" does not exist")
+
+    with pytest.raises(psycopg2.errors.UndefinedColumn):  # a fault of its own is not paced through
+        RateLimit("sms", 1000, broken).wait()

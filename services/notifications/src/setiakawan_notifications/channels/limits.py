@@ -37,7 +37,9 @@ class RateLimit:
                 if self._left == 0 or time.monotonic() - self._taken_at > BLOCK_LIFE_S:
                     try:
                         delay = self._take(self.channel, self._block, self.per_second)
-                    except Exception as exc:  # noqa: BLE001 - the database: this process's own pace meanwhile
+                    except Exception as exc:  # noqa: BLE001 - sorted by the kit's outage rules below
+                        if outages.dependency_of(exc) != outages.DATABASE:
+                            raise  # a fault of the statement's own is not an outage to pace through
                         log.warning("the %s rate shared by the instances is out of reach (%s): this instance "
                                     "paces alone", self.channel, outages.one_line(exc))
                         delay = 0.0
