@@ -9,7 +9,9 @@ dropped at the end, even when the run fails (the broker users too, the
 processes stopped):
 
 * the test gateway (``services/notifications/tests/notifications_peers.py
-  gateway``) as a process of its own, answering every ``POST /messages`` at
+  gateway``) as a process of its own, served by asyncio and httptools (about
+  80 µs of CPU a message, against 214–336 µs with the standard library's
+  threading server the tests use), answering every ``POST /messages`` at
   once; the bench reads its records at the end (``GET /taken``: each message
   with the time.time() it was taken);
 * the registry service as its own process, holding ``--events`` households

@@ -6,6 +6,7 @@ import base64
 import json
 import secrets
 import smtplib
+import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from standardwebhooks import Webhook
 
 from setiakawan_kit.testing import free_port
 
-from notifications_peers import Gateway, Mailbox, Receiver
+from notifications_peers import SERVERS, Gateway, Mailbox, Receiver
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -49,9 +50,9 @@ def signed(secret, body, msg_id="msg_1"):
             "webhook-signature": Webhook(secret).sign(msg_id, now, body)}
 
 
-@pytest.fixture
-def gateway():
-    with Gateway(TOKEN) as peer:
+@pytest.fixture(params=SERVERS)
+def gateway(request):
+    with Gateway(TOKEN, serve=request.param) as peer:
         yield peer
 
 
@@ -60,9 +61,9 @@ def secret():
     return new_secret()
 
 
-@pytest.fixture
-def receiver(secret):
-    with Receiver(secret) as peer:
+@pytest.fixture(params=SERVERS)
+def receiver(request, secret):
+    with Receiver(secret, serve=request.param) as peer:
         yield peer
 
 
@@ -162,8 +163,9 @@ def test_many_clients_over_kept_alive_connections_are_each_taken_once(gateway):
     assert gateway.requests == 500 and gateway.duplicates == 100
 
 
-def test_a_stopped_gateway_answers_nothing_more_even_on_a_kept_alive_connection():
-    gateway = Gateway(TOKEN).start()
+@pytest.mark.parametrize("serve", SERVERS)
+def test_a_stopped_gateway_answers_nothing_more_even_on_a_kept_alive_connection(serve):
+    gateway = Gateway(TOKEN, serve=serve).start()
     with requests.Session() as session:
         assert send(gateway, message(), session=session).status_code == 200
         gateway.stop()
@@ -172,6 +174,30 @@ def test_a_stopped_gateway_answers_nothing_more_even_on_a_kept_alive_connection(
         gateway.start()
         assert send(gateway, message(), session=session).status_code == 200
     gateway.stop()
+
+
+def exchange(url, request):
+    """The raw bytes the peer at ``url`` answers ``request`` with, until it closes."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_an_unreadable_request_or_an_unknown_path_is_refused_and_a_closing_request_is_answered_then_closed(gateway):
+    if gateway.serve == "asyncio":  # the standard library's server has answers of its own for what it cannot read
+        assert exchange(gateway.url, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    body = json.dumps(message()).encode()
+    answer = exchange(gateway.url, b"POST /messages HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n"
+                      b"Authorization: Bearer " + TOKEN.encode() + b"\r\nContent-Length: "
+                      + str(len(body)).encode() + b"\r\n\r\n" + body)
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(payload)["status"] == "accepted"
+    assert requests.get(f"{gateway.url}/elsewhere", timeout=10).status_code == 404
+    assert len(gateway.taken) == 1
 
 
 def test_wait_for_says_what_it_waited_for(gateway):
