@@ -15,10 +15,10 @@ run: install
 demo: install
 	$(BIN)/python -m demo
 
-# two test processes (pytest-xdist), each module's tests in one of them: most of a test's time is
+# three test processes (pytest-xdist), each module's tests in one of them: most of a test's time is
 # spent waiting for services, brokers and databases, which side by side take half as long.
 # TEST_WORKERS=0 runs them in one process.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: install
 	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
