@@ -1,6 +1,6 @@
 """Distribution service: its read model at 250,000 households, a programme's activation, deliveries over HTTP.
 
-    python bench/distribution.py [--households 250000] [--deliveries 20000] [--clients 16]
+    python bench/distribution.py [--households 250000] [--deliveries 20000] [--clients 16] [--instances 2]
     python bench/distribution.py --quick        # 20,000 households, 2,000 deliveries
 
 What it runs, on the local RabbitMQ and PostgreSQL (``DATABASE_URL``,
@@ -8,8 +8,10 @@ What it runs, on the local RabbitMQ and PostgreSQL (``DATABASE_URL``,
 dropped at the end, even when the run fails (the broker users too, the
 service processes stopped):
 
-* the distribution service as its own process (``python -m
-  setiakawan_kit.runner``) under a broker account of its own, with a bench
+* the distribution service as ``--instances`` processes (``python -m
+  setiakawan_kit.runner``; as ``docker compose up --scale distribution=2``
+  runs it: one HTTP port through ``SO_REUSEPORT``, one database, the queues
+  shared) under a broker account of its own, with a bench
   token issuer; the province's social office (Kalimantan Tengah, region 62)
   as its caller, an operator for programmes and a field officer for
   deliveries;
@@ -110,6 +112,7 @@ AMOUNT = 200_000  # Rupiah per household
 DELIVERY_AMOUNT = 300_000
 WIB = timezone(timedelta(hours=7), "WIB")  # Kalimantan Tengah's time
 STALL_TIMEOUT = 120.0  # seconds without progress before the bench gives up
+INSTANCES = 2  # distribution processes, as `docker compose up --scale distribution=2` runs them (--instances)
 HANDLER = topology.handler_queue_name("registry", "household.verified", "distribution", "household_verified")
 
 
@@ -531,6 +534,9 @@ def parse_args(argv=None):
                         help="households loaded through the registry for the deliveries (default: --deliveries)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients (default 16)")
     parser.add_argument("--workers", type=int, default=10, help="each service's max_workers (default 10)")
+    parser.add_argument("--instances", type=int, default=INSTANCES,
+                        help="distribution processes behind one port (SO_REUSEPORT: the kernel spreads the"
+                             " clients' connections), sharing a broker account and the database (default 2)")
     parser.add_argument("--log-level", default="WARNING", help="the services' log level (default WARNING)")
     parser.add_argument("--seed", type=int, default=1, help="of the generated households")
     parser.add_argument("--no-analyze", action="store_true",
@@ -543,7 +549,7 @@ def parse_args(argv=None):
         args.deliveries = 2_000 if args.quick else 20_000
     if args.registry_households is None:
         args.registry_households = args.deliveries
-    if min(args.households, args.deliveries, args.clients, args.workers) < 1:
+    if min(args.households, args.deliveries, args.clients, args.workers, args.instances) < 1:
         parser.error("every count must be positive")
     if args.registry_households < args.deliveries + 1:
         args.registry_households = args.deliveries + 1  # one more: the refused delivery's household
@@ -558,7 +564,8 @@ def main(argv=None):
         context(setup.banner("distribution"))
         context(f"{args.households:,} households in the read model, {args.deliveries:,} deliveries to "
                 f"{args.registry_households:,} households loaded through the registry; {args.clients} HTTP clients, "
-                f"services' max_workers {args.workers}, log level {args.log_level}")
+                f"{args.instances} distribution process(es), services' max_workers {args.workers}, "
+                f"log level {args.log_level}")
         context(code_version())
         households = Population250(args.households, args.seed)
         context(f"read model: {args.households:,} households ({households.people:,} people) in "
@@ -571,6 +578,10 @@ def main(argv=None):
         registry_db = setup.database("registry", REGISTRY.migrations)
         service = setup.service("distribution", SERVICE.module, vhost, database, args.log_level,
                                 max_workers=args.workers, **SERVICE.test_config)
+        for i in range(2, args.instances + 1):  # replicas: one account, one database, the same port (SO_REUSEPORT)
+            setup.service(f"distribution-{i}", SERVICE.module, vhost, database, args.log_level,
+                          account="distribution", port=service.port, shares_port=True, max_workers=args.workers,
+                          **SERVICE.test_config)
         conn = setup.connect(database, autocommit=True)
         meter = RequestCpuMeter(setup, {database: "postgres (distribution database)",
                                         registry_db: "postgres (registry database)"})
