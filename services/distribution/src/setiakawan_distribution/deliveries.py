@@ -14,6 +14,8 @@ from . import lookup, snapshots, stock
 from .rules import access, delivery as rules
 from .storage import deliveries as storage
 
+KEY_USED = "This idempotency key was used for another entitlement's delivery."
+
 
 def deliver(uow, identity, entitlement_id, body, nik_belongs_to):
     """Record the handover of an entitlement; ``nik_belongs_to(nik,
@@ -26,25 +28,25 @@ def deliver(uow, identity, entitlement_id, body, nik_belongs_to):
     _check(identity, row, body)
     if not nik_belongs_to(body["nik"], str(body["recipient_ref"])):
         raise RuleBroken("The NIK shown is not the recipient's.", field="nik")
-    # after the RPC, no lock held while asking: what changed meanwhile (revoked and issued again) is read again
-    row = dict(row, **storage.locked(uow, entitlement_id))
-    status = row["status"]
-    if status != "issued":
-        if storage.by_key(uow, identity.agency, body["idempotency_key"]) is not None:
-            # the same request, retried while this one asked the registry
-            return _retried(uow, identity, entitlement_id, body["idempotency_key"])
-        raise Conflict(f"The entitlement is {status}; only an issued one is delivered.", entitlement_status=status)
+    # no lock was held while asking: the statement that records marks the entitlement only if it is still
+    # issued (not if it was revoked meanwhile, or delivered by a request racing this one)
     point_id = body.get("point_id") or row.get("point_id")
-    delivery = storage.record(uow, {
+    now, delivery = storage.record(uow, {
         "id": str(uuid.uuid4()), "entitlement_id": str(entitlement_id), "idempotency_key": body["idempotency_key"],
         "officer_agency": identity.agency, "recipient_ref": str(body["recipient_ref"]),
         "delivered_at": body["delivered_at"], "village_code": body["village_code"],
         "latitude": body.get("latitude"), "longitude": body.get("longitude"),
         "photo_sha256": body.get("photo_sha256"), "point_id": point_id and str(point_id)})
-    if delivery is None:  # the key was used meanwhile, for this entitlement or another
-        return _retried(uow, identity, entitlement_id, body["idempotency_key"])
+    if delivery is None:
+        if now is not None:  # marked, but the agency's key is another entitlement's delivery: raising undoes it
+            raise Conflict(KEY_USED)
+        if storage.by_key(uow, identity.agency, body["idempotency_key"]) is not None:
+            # the same request, retried while this one asked the registry
+            return _retried(uow, identity, entitlement_id, body["idempotency_key"])
+        status = lookup.entitlement(uow, identity, entitlement_id)["status"]
+        raise Conflict(f"The entitlement is {status}; only an issued one is delivered.", entitlement_status=status)
+    row = dict(row, **now)
     _take_items(uow, identity, row, point_id)
-    row = dict(row, status="delivered", version=delivery.pop("entitlement_version"))
     uow.publish(contract.AID_DELIVERED, str(row["beneficiary_id"]),
                 {"entitlement": snapshots.entitlement(row), "delivery": delivery_snapshot(delivery)})
     return delivery, row, True
@@ -54,7 +56,7 @@ def _retried(uow, identity, entitlement_id, idempotency_key):
     """The delivery the caller's agency recorded under the key, answered again."""
     done = storage.by_key(uow, identity.agency, idempotency_key)
     if str(done["entitlement_id"]) != str(entitlement_id):
-        raise Conflict("This idempotency key was used for another entitlement's delivery.")
+        raise Conflict(KEY_USED)
     return done, lookup.entitlement(uow, identity, entitlement_id), False
 
 

@@ -102,6 +102,11 @@ def test_deliveries_check_the_nik_happen_once_and_never_take_stock_below_zero(di
     who = field if done["officer_agency"] != BARITO_TIMUR else district_field
     retried = handover(0, who, key=done["idempotency_key"])
     assert retried.status_code == 200 and retried.json()["id"] == done["id"]
+    # the same key for another household's package is refused, and that package stays owed as it was
+    before = province.get(f"/entitlements/{owed[houses[1]['id']]['id']}").json()
+    reused = handover(1, who, key=done["idempotency_key"])
+    assert reused.status_code == 409 and "another entitlement" in reused.json()["detail"], reused.text
+    assert province.get(f"/entitlements/{owed[houses[1]['id']]['id']}").json() == before
 
     # three packages of 10 kg rice left for three households, at once: two go, one is refused
     answers = [None] * 3

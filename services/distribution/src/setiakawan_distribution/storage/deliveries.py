@@ -25,30 +25,34 @@ def before_handover(uow, entitlement_id, officer_agency, idempotency_key, recipi
                         (str(entitlement_id), officer_agency, idempotency_key, str(recipient_ref))).fetchone()
 
 
-LOCKED = f"{DETAIL} WHERE e.id = $1 FOR UPDATE OF e"
-
-
-def locked(uow, entitlement_id):
-    """The entitlement as ``DETAIL`` has it now, its row locked until the transaction ends."""
-    return uow.prepared("distribution_lock_entitlement", LOCKED, ("uuid",), (str(entitlement_id),)).fetchone()
-
-
+DELIVERY_COLUMNS = ("id", "entitlement_id", "idempotency_key", "officer_agency", "recipient_ref", "delivered_at",
+                    "village_code", "latitude", "longitude", "photo_sha256", "point_id", "received_at")
+#: the entitlement marked delivered if it is still issued (its row locked, or waited for and read again),
+#: and the delivery stored only then, in one statement
 RECORD = (
-    "WITH stored AS (INSERT INTO deliveries (id, entitlement_id, idempotency_key, officer_agency, recipient_ref,"
+    "WITH marked AS (UPDATE entitlements e SET status = 'delivered', version = e.version + 1, changed_at = now()"
+    "  WHERE e.id = $2 AND e.status = 'issued' RETURNING e.*),"
+    " stored AS (INSERT INTO deliveries (id, entitlement_id, idempotency_key, officer_agency, recipient_ref,"
     "  delivered_at, village_code, latitude, longitude, photo_sha256, point_id)"
-    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    "  ON CONFLICT (officer_agency, idempotency_key) DO NOTHING RETURNING *),"
-    " marked AS (UPDATE entitlements e SET status = 'delivered', version = e.version + 1, changed_at = now()"
-    "  FROM stored WHERE e.id = stored.entitlement_id RETURNING e.version)"
-    " SELECT stored.*, (SELECT version FROM marked) AS entitlement_version FROM stored")
+    "  SELECT $1, marked.id, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM marked"
+    "  ON CONFLICT (officer_agency, idempotency_key) DO NOTHING RETURNING *)"
+    " SELECT m.*, " + ", ".join(f"s.{c} AS delivery_{c}" for c in DELIVERY_COLUMNS)
+    + " FROM marked m LEFT JOIN stored s ON true")
 RECORD_COLUMNS = (("id", "uuid"), ("entitlement_id", "uuid"), ("idempotency_key", "text"), ("officer_agency", "text"),
                   ("recipient_ref", "uuid"), ("delivered_at", "timestamptz"), ("village_code", "text"),
                   ("latitude", "float8"), ("longitude", "float8"), ("photo_sha256", "text"), ("point_id", "uuid"))
 
 
 def record(uow, row):
-    """Store the delivery and mark its entitlement delivered; returns the
-    delivery with the entitlement's new ``version``, or None if the
-    officer's agency used the key already."""
-    return uow.prepared("distribution_record_delivery", RECORD, tuple(t for _, t in RECORD_COLUMNS),
-                        tuple(row[name] for name, _ in RECORD_COLUMNS)).fetchone()
+    """Mark the entitlement delivered and store the delivery, if the
+    entitlement is still issued. Returns (entitlement, delivery): the
+    entitlement's own row as it is now, or None when it was not issued any
+    more; the delivery as stored, or None when it was not (not issued, or
+    the officer's agency used the key already: then the entitlement's
+    change must not stay, and the caller raises)."""
+    found = uow.prepared("distribution_record_delivery", RECORD, tuple(t for _, t in RECORD_COLUMNS),
+                         tuple(row[name] for name, _ in RECORD_COLUMNS)).fetchone()
+    if found is None:
+        return None, None
+    delivery = {c: found.pop(f"delivery_{c}") for c in DELIVERY_COLUMNS}
+    return found, (delivery if delivery["id"] is not None else None)
