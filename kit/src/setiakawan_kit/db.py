@@ -211,7 +211,7 @@ class UnitOfWork:
 
     def publish_select(self, event_type, select_sql, params):
         """Publish one event for each row of ``select_sql`` (columns
-        ``subject`` and ``data`` as jsonb; ``params`` by name), stored by one
+        ``subject`` and ``data`` as json or jsonb; ``params`` by name), stored by one
         statement in PostgreSQL; returns how many. The first rows' data is
         checked against the type's schema before anything is stored: the
         query gives every row the same shape, the database's types hold

@@ -67,7 +67,7 @@ def prepare_many(cursor, event_type, items, *, service, agency, correlationid=No
 def select_statement(cursor, event_type, select_sql, params, *, service, agency, correlationid=None,
                      causationid=None, agencykind=None):
     """The statement (bytes) that stores one event of ``event_type`` for each
-    row of ``select_sql`` (columns ``subject`` text and ``data`` jsonb), its
+    row of ``select_sql`` (columns ``subject`` text and ``data`` json or jsonb), its
     envelope made in SQL as ``wire.to_message`` makes it: for a set-based
     pass that publishes as many events as it changes rows, without bringing
     the rows to Python. Its result is how many it stored; the relay's
