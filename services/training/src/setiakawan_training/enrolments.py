@@ -109,7 +109,8 @@ def _enrol_people(uow, identity, course, refs, fields, group_id):
     for person in people:
         status = rules.place(confirmed, course["capacity"])
         confirmed, waitlisted = confirmed + (status == "confirmed"), waitlisted + (status == "waitlisted")
-        rows.append(new_enrolment(str(uuid.uuid4()), course["id"], person, group_id, status, identity.agency, began))
+        rows.append(storage.new_enrolment(str(uuid.uuid4()), course["id"], person, group_id, status, identity.agency,
+                                          began))
     course_storage.set_seats_later(uow, course["id"], confirmed, waitlisted)
     storage.insert_later(uow, rows)  # both go with the events, and COMMIT
     course = dict(course, confirmed=confirmed, waitlisted=waitlisted, version=course["version"] + 1)
@@ -126,17 +127,6 @@ def _enrol_people(uow, identity, course, refs, fields, group_id):
     uow.publish_many(contract.ENROLMENT_CONFIRMED, seated)
     uow.publish_many(contract.ENROLMENT_WAITLISTED, waiting)
     return answers
-
-
-def new_enrolment(enrolment_id, course_id, person, group_id, status, agency, now):
-    """An enrolment's row as ``storage.insert_later`` writes it and the
-    database would answer it; ``now``: the transaction's ``now()``."""
-    return {"id": enrolment_id, "course_id": str(course_id), "person_ref": person.person_ref,
-            "household_id": person.household_id, "village_code": person.village_code, "age": person.age,
-            "sex": person.sex, "group_id": group_id, "status": status, "version": 1, "requested_by": agency,
-            "requested_at": now, "confirmed_at": now if status == "confirmed" else None, "ended_at": None,
-            "end_reason": None, "end_detail": None, "assessment_passed": None, "attendance_share": None,
-            "result_reasons": None, "certificate_code": None}
 
 
 def withdraw(uow, identity, enrolment_id):

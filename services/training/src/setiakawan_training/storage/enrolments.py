@@ -52,6 +52,17 @@ def try_lock_person(uow, person_ref):
 NEW_ENROLMENT_COLUMNS = (*ENROLMENT_COLUMNS, "requested_at", "confirmed_at")
 
 
+def new_enrolment(enrolment_id, course_id, person, group_id, status, agency, now):
+    """An enrolment's row as ``insert_later`` writes it and the
+    database would answer it; ``now``: the transaction's ``now()``."""
+    return {"id": enrolment_id, "course_id": str(course_id), "person_ref": person.person_ref,
+            "household_id": person.household_id, "village_code": person.village_code, "age": person.age,
+            "sex": person.sex, "group_id": group_id, "status": status, "version": 1, "requested_by": agency,
+            "requested_at": now, "confirmed_at": now if status == "confirmed" else None, "ended_at": None,
+            "end_reason": None, "end_detail": None, "assessment_passed": None, "attendance_share": None,
+            "result_reasons": None, "certificate_code": None}
+
+
 def insert_later(uow, rows):
     """Insert enrolments (``NEW_ENROLMENT_COLUMNS``), in this order in the
     queue, with the transaction's next statement or its commit: the caller
