@@ -1,6 +1,7 @@
 """Two replicas of a service share one database and one outbox: every event
 is published once, and the events of one subject leave in order."""
 import threading
+import time
 from collections import defaultdict
 
 import kombu
@@ -85,3 +86,48 @@ def test_relay_purges_rows_sent_before_the_retention_period(make_database, infra
     with db(name).cursor() as cur:
         cur.execute("SELECT count(*), count(sent_at) FROM kit_outbox")
         assert cur.fetchone() == (2, 1)  # the unsent row stays, whatever its age
+
+
+def test_a_relay_woken_while_events_keep_coming_lingers_for_more(make_database, infrastructure, amqp_uri):
+    import psycopg2
+
+    from setiakawan_kit import outbox
+    from setiakawan_kit.db import database_dsn
+    from tests.support.services import THING_HAPPENED
+
+    dsn = database_dsn(infrastructure.database_url, make_database(prefix="linger"))
+    # idle_poll: no quiet spell of the relay's own between the events of the stream
+    relay = outbox.Relay(dsn, amqp_uri, "producer", linger=2.0, idle_poll=60.0)
+    running = threading.Thread(target=relay.run, daemon=True)
+    running.start()
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+
+    def store(seq):
+        with conn.cursor() as cur:
+            outbox.write(cur, THING_HAPPENED, f"thing-{seq}", {"seq": seq}, service="producer", agency="a")
+
+    def sent_at():
+        with conn.cursor() as cur:
+            cur.execute("SELECT sent_at FROM kit_outbox ORDER BY id")
+            return [row[0] for row in cur.fetchall()]
+
+    try:
+        wait_for(lambda: relay.broker_connected, timeout=30, interval=0.02, what="the relay connected")
+        store(0)
+        # a quiet relay publishes at once: within less than its linger
+        wait_for(lambda: all(sent_at()), timeout=1.5, interval=0.02, what="the first event sent", state=sent_at)
+        for seq in (1, 2, 3):
+            store(seq)
+            time.sleep(0.15)  # the scenario, not a wait: events a while apart, each of which would go alone
+        wait_for(lambda: all(sent_at()), interval=0.02, what="every event sent", state=sent_at)
+        stream = sent_at()[1:]
+        assert (max(stream) - min(stream)).total_seconds() < 0.05  # one batch: one UPDATE marked them sent
+        assert (stream[0] - sent_at()[0]).total_seconds() >= 2.0  # after the relay's linger
+    finally:
+        relay.stop()
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_notify(%s, '')", (outbox.CHANNEL,))  # wakes the relay to see it must stop
+        running.join(timeout=30)
+        conn.close()
+    assert not running.is_alive()

@@ -130,3 +130,64 @@ def test_the_sender_of_a_batch_killed_fails_the_others_of_it_with_the_interrupte
     sender.kill()
     with eventlet.Timeout(5), pytest.raises(LookupError):
         other.wait()
+
+
+def answered_alone(coalescer, item):
+    """``item`` sent with nothing in flight, so it goes alone: a batch without company."""
+    remote = Remote()
+    assert coalescer(item, remote) == item * 10
+    return remote.batches
+
+
+def test_a_quiet_process_lingers_for_nothing():
+    coalescer = Coalescer(10, linger=30.0)
+    with eventlet.Timeout(5):  # a linger would hold this call for 30 s
+        assert answered_alone(coalescer, 1) == [[1]]
+        assert answered_alone(coalescer, 2) == [[2]]
+
+
+def busy(coalescer):
+    """Two calls through ``coalescer`` in one batch (one goes first, alone; two wait for it)."""
+    gate = eventlet.event.Event()
+    first = eventlet.spawn(coalescer, 1, gated(gate))
+    eventlet.sleep(0)
+    remote = Remote()
+    pair = [eventlet.spawn(coalescer, i, remote) for i in (2, 3)]
+    eventlet.sleep(0)
+    gate.send()
+    assert [first.wait(), *(p.wait() for p in pair)] == [10, 20, 30]
+    assert remote.batches == [[2, 3]]
+
+
+def test_after_a_batch_with_company_the_next_waits_for_more():
+    coalescer, remote = Coalescer(10, linger=1.0), Remote()
+    busy(coalescer)
+    lead = eventlet.spawn(coalescer, 4, remote)
+    eventlet.sleep(0.05)  # the next request comes while the first lingers
+    late = eventlet.spawn(coalescer, 5, remote)
+    assert (lead.wait(), late.wait()) == (40, 50)
+    assert remote.batches == [[4, 5]]
+    assert answered_alone(coalescer, 6) == [[6]]  # after it the process was busy: it lingers for nobody, then goes
+    with eventlet.Timeout(0.9):  # a batch that went alone: the next one does not linger
+        assert answered_alone(coalescer, 7) == [[7]]
+
+
+def test_a_batch_that_fills_while_it_lingers_goes_at_once():
+    coalescer, remote = Coalescer(2, linger=30.0), Remote()
+    busy(coalescer)
+    with eventlet.Timeout(5):  # the batch would wait 30 s for company if its filling did not end the linger
+        assert run_all(coalescer, remote, [4, 5]) == [40, 50]
+    assert remote.batches == [[4, 5]]
+
+
+def test_a_lead_killed_while_it_lingers_passes_the_lead_on():
+    coalescer, remote = Coalescer(10, linger=0.2), Remote()
+    busy(coalescer)
+    lead = eventlet.spawn(coalescer, 4, remote)
+    eventlet.sleep(0)
+    waiting = eventlet.spawn(coalescer, 5, remote)
+    eventlet.sleep(0)
+    lead.kill()
+    with eventlet.Timeout(5):  # without the lead passed on, the waiting call would wait for ever
+        assert waiting.wait() == 50
+    assert remote.batches == [[5]]

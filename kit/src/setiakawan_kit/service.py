@@ -59,7 +59,8 @@ class OutboxRelayProvider(DependencyProvider):
         self.relay = outbox.Relay(dsn_from_config(config), config["AMQP_URI"],
                                   self.container.service_name,
                                   batch_size=int(config.get("OUTBOX_BATCH_SIZE") or 500),
-                                  retention_hours=int(config.get("OUTBOX_RETENTION_HOURS") or 168))
+                                  retention_hours=int(config.get("OUTBOX_RETENTION_HOURS") or 168),
+                                  linger=_seconds(config.get("OUTBOX_LINGER"), outbox.LINGER_S))
         self._thread = None
 
     def start(self):
@@ -147,3 +148,8 @@ def _check(probe):
     except BaseException as exc:  # noqa: BLE001 - eventlet.Timeout is a BaseException
         log.debug("health check failed: %s", exc)
         return f"unreachable: {type(exc).__name__}"
+
+
+def _seconds(value, default):
+    """A setting in seconds; unset (or empty) is ``default``, 0 turns it off."""
+    return default if value in (None, "") else float(value)

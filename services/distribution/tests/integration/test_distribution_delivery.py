@@ -132,6 +132,8 @@ def test_deliveries_check_the_nik_happen_once_and_never_take_stock_below_zero(di
     stock = {s["item"]: s for s in province.get(f"/points/{point['id']}").json()["stock"]}
     assert (stock["beras"]["on_hand"], stock["minyak goreng"]["on_hand"], stock["gula pasir"]["on_hand"]) == \
         ("0", "2", "1")
+    wait_for(lambda: len([t for t, _ in events.all() if t == "aid.delivered"]) >= 3, timeout=30,
+             what="three aid.delivered events")
     got = events.all()
     assert len([d for t, d in got if t == "aid.delivered"]) == 3
     assert [d["item"] for t, d in got if t == "stock.low"][:1] == ["beras"]

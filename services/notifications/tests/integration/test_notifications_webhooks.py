@@ -81,7 +81,8 @@ def test_a_failing_receiver_is_suspended_and_its_agency_told(notifications, clie
     told = mailbox.wait_for(1)[0]
     assert told["to"] == ["it@peduli.or.id"] and "dihentikan sementara" in told["message"]["Subject"]
     assert "127.0.0.1" in told["message"].get_content()
-    suspended = [d for t, d in published.all() if t == "subscription.suspended"]
+    suspended = wait_for(lambda: [d for t, d in published.all() if t == "subscription.suspended"], timeout=30,
+                         what="subscription.suspended published", services=[notifications])
     assert suspended and suspended[0]["subscription_id"] == made["id"] and suspended[0]["failures"] == 4
     resumed = admin.post(f"/subscriptions/{made['id']}/resume")
     assert resumed.status_code == 200 and resumed.json()["status"] == "active"

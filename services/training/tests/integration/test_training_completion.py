@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from pypdf import PdfReader
+from setiakawan_kit.testing import wait_for
 
 from training_support import mark, open_course
 from training_samples import course_body, household, member
@@ -107,5 +108,5 @@ def test_a_certificate_is_checked_by_anyone_and_printed_by_the_provider(client, 
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert code in text and f"https://cek.example.go.id/certificates/{code}" in text
     assert requests.get(f"{training.url}/certificates/{code}/pdf", timeout=10).status_code == 401
-    completed = [d for k, d in events.all() if k == "participant.completed"]
-    assert [d["certificate_code"] for d in completed] == [code]
+    wait_for(lambda: events.of_type("participant.completed"), timeout=30, what="participant.completed")
+    assert [d["certificate_code"] for d in events.of_type("participant.completed")] == [code]
