@@ -1,13 +1,12 @@
 """Two replicas of a service share one database and one outbox: every event
 is published once, and the events of one subject leave in order."""
 import threading
-import time
 from collections import defaultdict
 
 import kombu
 import requests
 
-from setiakawan_kit import topology
+from setiakawan_kit import outbox, topology
 from setiakawan_kit.testing import wait_for
 
 
@@ -64,7 +63,6 @@ def test_two_relays_deliver_each_row_once_in_subject_order(make_database, run_se
 def test_relay_purges_rows_sent_before_the_retention_period(make_database, infrastructure, amqp_uri, db):
     import psycopg2
 
-    from setiakawan_kit import outbox
     from setiakawan_kit.db import database_dsn
     from tests.support.services import THING_HAPPENED
 
@@ -88,16 +86,35 @@ def test_relay_purges_rows_sent_before_the_retention_period(make_database, infra
         assert cur.fetchone() == (2, 1)  # the unsent row stays, whatever its age
 
 
+class WatchedRelay(outbox.Relay):
+    """A relay whose linger holds until the test lets it go on, and which
+    logs its lingers and the rows of each batch it sent."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.log, self.lingering, self.go_on = [], threading.Event(), threading.Event()
+
+    def linger_for_more(self):
+        self.log.append("linger")
+        self.lingering.set()
+        self.go_on.wait(timeout=60)
+
+    def deliver_batch(self):
+        claimed, held_back = super().deliver_batch()
+        if claimed:
+            self.log.append(claimed)
+        return claimed, held_back
+
+
 def test_a_relay_woken_while_events_keep_coming_lingers_for_more(make_database, infrastructure, amqp_uri):
     import psycopg2
 
-    from setiakawan_kit import outbox
     from setiakawan_kit.db import database_dsn
     from tests.support.services import THING_HAPPENED
 
     dsn = database_dsn(infrastructure.database_url, make_database(prefix="linger"))
     # idle_poll: no quiet spell of the relay's own between the events of the stream
-    relay = outbox.Relay(dsn, amqp_uri, "producer", linger=2.0, idle_poll=60.0)
+    relay = WatchedRelay(dsn, amqp_uri, "producer", linger=60.0, idle_poll=60.0)
     running = threading.Thread(target=relay.run, daemon=True)
     running.start()
     conn = psycopg2.connect(dsn)
@@ -115,16 +132,19 @@ def test_a_relay_woken_while_events_keep_coming_lingers_for_more(make_database, 
     try:
         wait_for(lambda: relay.broker_connected, timeout=30, interval=0.02, what="the relay connected")
         store(0)
-        # a quiet relay publishes at once: within less than its linger
-        wait_for(lambda: all(sent_at()), timeout=1.5, interval=0.02, what="the first event sent", state=sent_at)
-        for seq in (1, 2, 3):
-            store(seq)
-            time.sleep(0.15)  # the scenario, not a wait: events a while apart, each of which would go alone
+        # a quiet relay publishes at once: a linger would hold it until the test lets it go on
+        wait_for(lambda: 1 in relay.log, interval=0.02, what="the first event sent", state=lambda: relay.log)
+        assert relay.log[0] == 1
+        store(1)
+        # woken while events keep coming, it lingers, and what comes meanwhile goes with the event that woke it
+        wait_for(relay.lingering.is_set, interval=0.02, what="the relay lingering", state=lambda: relay.log)
+        store(2)
+        store(3)
+        relay.go_on.set()
         wait_for(lambda: all(sent_at()), interval=0.02, what="every event sent", state=sent_at)
-        stream = sent_at()[1:]
-        assert (max(stream) - min(stream)).total_seconds() < 0.05  # one batch: one UPDATE marked them sent
-        assert (stream[0] - sent_at()[0]).total_seconds() >= 2.0  # after the relay's linger
+        assert relay.log[:3] == [1, "linger", 3]  # one batch, after the relay's linger
     finally:
+        relay.go_on.set()
         relay.stop()
         with conn.cursor() as cur:
             cur.execute("SELECT pg_notify(%s, '')", (outbox.CHANNEL,))  # wakes the relay to see it must stop

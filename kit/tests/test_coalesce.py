@@ -160,16 +160,21 @@ def busy(coalescer):
 
 
 def test_after_a_batch_with_company_the_next_waits_for_more():
-    coalescer, remote = Coalescer(10, linger=1.0), Remote()
+    coalescer, remote = Coalescer(10, linger=0.2), Remote()
     busy(coalescer)
     lead = eventlet.spawn(coalescer, 4, remote)
-    eventlet.sleep(0.05)  # the next request comes while the first lingers
+    eventlet.sleep(0)  # the lead starts; the next request comes after it (a lead that did not linger has sent)
     late = eventlet.spawn(coalescer, 5, remote)
     assert (lead.wait(), late.wait()) == (40, 50)
     assert remote.batches == [[4, 5]]
     assert answered_alone(coalescer, 6) == [[6]]  # after it the process was busy: it lingers for nobody, then goes
-    with eventlet.Timeout(0.9):  # a batch that went alone: the next one does not linger
-        assert answered_alone(coalescer, 7) == [[7]]
+    # a batch that went alone: the next does not linger, so a request that comes after it waits for the next
+    remote = Remote()
+    lead = eventlet.spawn(coalescer, 7, remote)
+    eventlet.sleep(0)
+    late = eventlet.spawn(coalescer, 8, remote)
+    assert (lead.wait(), late.wait()) == (70, 80)
+    assert remote.batches == [[7], [8]]
 
 
 def test_a_batch_that_fills_while_it_lingers_goes_at_once():

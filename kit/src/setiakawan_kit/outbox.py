@@ -223,7 +223,7 @@ class Relay:
                 elif claimed < self.batch_size:
                     self.purge_if_due()
                     if self._wait_for_notify() and claimed and self.linger:
-                        eventlet.sleep(self.linger)  # events keep coming: let more of them go with these
+                        self.linger_for_more()
             except (psycopg2.Error, OSError, amqp.exceptions.AMQPError,
                     kombu.exceptions.KombuError, BrokerUnavailable) as exc:
                 if not self.running:
@@ -241,6 +241,10 @@ class Relay:
 
     def stop(self):
         self.running = False
+
+    def linger_for_more(self):
+        """Events keep coming: wait ``linger`` so that more of them go in the next batch."""
+        eventlet.sleep(self.linger)
 
     def purge_if_due(self):
         """Delete rows sent more than ``retention_hours`` ago (kept that long
